@@ -1,0 +1,309 @@
+"""The floor below the dialogue: every public channel hands each user message to this module.
+
+If the model, the action server, the tracker store or the NLU pipeline fails, a message that
+signals a crisis still gets the static crisis resources, and no message is ever met with silence.
+Crisis detection runs on the raw text before Rasa sees it, so it does not depend on anything Rasa
+loads. Typed text cannot pick an intent with a leading ``/`` (Rasa issue 5075).
+
+Nothing here logs raw user text or sender ids at INFO or above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable, Collection, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+from bot import safety
+from bot.safety import counter, resources
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DOMAIN_ENV = "SECURE_BASE_DOMAIN"
+DEFAULT_DOMAIN_DIR = PROJECT_ROOT / "domain"
+MAX_CHARS_ENV = "SECURE_BASE_MAX_MESSAGE_CHARS"
+REGION_ENV = "SECURE_BASE_REGION"
+DEFAULT_REGION = "US"
+
+
+def _max_chars_from_env() -> int:
+    raw = os.environ.get(MAX_CHARS_ENV, "").strip()
+    if not raw:
+        return 4000
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"{MAX_CHARS_ENV} must be a positive whole number, got {raw!r}")
+    return value
+
+
+# Read once at import (a setting, not a side effect); tests may patch the module attribute.
+MAX_MESSAGE_CHARS: int = _max_chars_from_env()
+
+# These few lines live in code, not in the domain, on purpose: they must reach the user when the
+# model, the domain or the content files could not be loaded at all.
+TOO_LONG_TEXT = (
+    "That's more than I can read in one go. Could you send it to me in a few shorter messages?"
+)
+EMPTY_TEXT = "I'm here whenever you're ready. Type a few words and we'll go from there."
+APOLOGY_TEXT = "Sorry, I couldn't answer that just now. Please try again in a moment."
+# The last floor, used only if even the crisis resource content cannot be loaded.
+LAST_RESORT_RESOURCES_TEXT = (
+    "If you might be in danger right now, please reach out for help now.\n"
+    "US and Canada: call or text 988. UK and Ireland: Samaritans on 116 123. "
+    "Australia: Lifeline on 13 11 14. Elsewhere: findahelpline.com lists a line near you, "
+    "or call your local emergency number."
+)
+
+# A button payload as Rasa builds it: "/intent" optionally followed by a JSON object of entities.
+_PAYLOAD_RE = re.compile(r"/(?P<intent>[A-Za-z0-9_\-]+)(?P<entities>\{.*\})?", re.DOTALL)
+_LEADING_SLASHES_RE = re.compile(r"^[\s/]+")
+
+
+def guard_text(text: str, known_intents: Collection[str]) -> str:
+    """Return the text Rasa may see: only an exact button payload may name an intent.
+
+    Rasa reads any text starting with ``/`` as an intent with confidence 1, so typed text like
+    ``/greet I want to die`` would skip NLU (and the crisis intent) entirely.
+    """
+    if not text.startswith("/"):
+        return text
+    match = _PAYLOAD_RE.fullmatch(text)
+    if match and match["intent"] in known_intents:
+        entities = match["entities"]
+        if entities is None:
+            return text
+        try:
+            parsed = json.loads(entities)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return text
+    # Strip slashes (and the spaces between them, as in "/ /greet") so NLU reads words.
+    return _LEADING_SLASHES_RE.sub("", text)
+
+
+def _intent_names(entries: Any, source: Path) -> Iterable[str]:
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise ValueError(f"{source}: 'intents' must be a list, got {type(entries).__name__}")
+    for entry in entries:
+        if isinstance(entry, str):
+            yield entry
+        elif isinstance(entry, dict) and len(entry) == 1:
+            yield str(next(iter(entry)))
+        else:
+            raise ValueError(f"{source}: 'intents' has an entry that is not a name: {entry!r}")
+
+
+def default_domain_dir() -> Path:
+    """The domain directory (``SECURE_BASE_DOMAIN`` overrides the repo's ``domain/``)."""
+    return Path(os.environ.get(DOMAIN_ENV) or DEFAULT_DOMAIN_DIR)
+
+
+def known_intents_from_domain(domain_dir: Path | None = None) -> frozenset[str]:
+    """Read the intent names from the domain YAML files (a directory or one file).
+
+    Channels call this once per instance so a button payload can be told from typed text.
+    """
+    path = Path(domain_dir) if domain_dir is not None else default_domain_dir()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml"))
+    elif path.is_file():
+        files = [path]
+    else:
+        raise FileNotFoundError(f"domain not found: {path} (set {DOMAIN_ENV})")
+    names: set[str] = set()
+    for file in files:
+        try:
+            content = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{file}: not valid YAML ({exc})") from exc
+        if content is None:
+            continue
+        if not isinstance(content, dict):
+            raise ValueError(f"{file}: a domain file must be a mapping")
+        names.update(_intent_names(content.get("intents"), file))
+    return frozenset(names)
+
+
+class RecordingOutputChannel(OutputChannel):
+    """Forwards every send to the real output channel and remembers what was sent.
+
+    Lets the fail-safe see whether the dialogue answered at all, and whether it already sent the
+    crisis resources, without changing what the user receives.
+    """
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.sent_count = 0
+
+    # Rasa picks channel-specific response variations by ``output_channel.name()``.
+    def name(self) -> str:  # type: ignore[override]
+        return self.inner.name()
+
+    def _record(self, *texts: Any) -> None:
+        self.sent_count += 1
+        self.texts.extend(t for t in texts if isinstance(t, str) and t)
+
+    @staticmethod
+    def _button_titles(buttons: Any) -> list[Any]:
+        if not isinstance(buttons, list):
+            return []
+        return [b.get("title") for b in buttons if isinstance(b, dict)]
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        buttons = message.get("buttons") or message.get("quick_replies")
+        self._record(message.get("text"), *self._button_titles(buttons))
+        # The stock send_response pops keys from the dict: give the real channel its own copy.
+        await self.inner.send_response(recipient_id, copy.deepcopy(message))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self._record(text)
+        await self.inner.send_text_message(recipient_id, text, **kwargs)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        self._record()
+        await self.inner.send_image_url(recipient_id, image, **kwargs)
+
+    async def send_attachment(  # type: ignore[override]
+        self, recipient_id: str, attachment: Any, **kwargs: Any
+    ) -> None:
+        self._record()
+        await self.inner.send_attachment(recipient_id, attachment, **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        self._record(text, *self._button_titles(buttons))
+        await self.inner.send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        self._record(text, *self._button_titles(quick_replies))
+        await self.inner.send_quick_replies(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_elements(
+        self, recipient_id: str, elements: Iterable[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        self._record()
+        await self.inner.send_elements(recipient_id, elements, **kwargs)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        self._record(json_message.get("text") if isinstance(json_message, dict) else None)
+        await self.inner.send_custom_json(recipient_id, json_message, **kwargs)
+
+
+async def _send_all(
+    output: OutputChannel, recipient_id: str, messages: Iterable[dict[str, Any]], what: str
+) -> None:
+    for message in messages:
+        try:
+            await output.send_response(recipient_id, copy.deepcopy(message))
+        except Exception as exc:  # the user may have gone; nothing more we can do
+            logger.error("fail-safe could not send the %s (%s)", what, type(exc).__name__)
+            return
+
+
+async def _send_resources(
+    output: OutputChannel, recipient_id: str, region: str | None, categories: tuple[str, ...]
+) -> None:
+    try:
+        messages = list(resources.crisis_messages(region, categories))
+    except Exception as exc:
+        logger.error("crisis resources failed to load (%s)", type(exc).__name__)
+        messages = []
+    if not messages:
+        messages = [{"text": LAST_RESORT_RESOURCES_TEXT}]
+    await _send_all(output, recipient_id, messages, "crisis resources")
+
+
+def _detect(text: str) -> safety.CrisisResult | None:
+    try:
+        return safety.detect(text)
+    except Exception as exc:  # detect promises not to raise; the floor does not rely on it
+        logger.error("crisis detection failed (%s)", type(exc).__name__)
+        return None
+
+
+async def handle_message(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    message: UserMessage,
+    *,
+    channel: str,
+    known_intents: Collection[str],
+    region: str | None = None,
+) -> None:
+    """Pass one user message to Rasa with the fail-safe around it.
+
+    Crisis detection runs first on the raw text; afterwards, a crisis message that did not get
+    the resources gets them, and a message that got no answer at all gets a short apology.
+    """
+    raw = message.text or ""
+    output = message.output_channel
+    recipient = message.sender_id
+
+    result = _detect(raw)
+    is_crisis = bool(result and result.is_crisis)
+    categories: tuple[str, ...] = tuple(result.categories) if result and is_crisis else ()
+    if is_crisis:
+        counter.record(region or os.environ.get(REGION_ENV) or DEFAULT_REGION, channel)
+        logger.info("crisis message on channel %s (categories: %s)", channel, ",".join(categories))
+
+    if len(raw) > MAX_MESSAGE_CHARS:
+        logger.info("message on channel %s too long (%d chars), not passed on", channel, len(raw))
+        if is_crisis:
+            await _send_resources(output, recipient, region, categories)
+        else:
+            await _send_all(output, recipient, [{"text": TOO_LONG_TEXT}], "too-long note")
+        return
+
+    text = guard_text(raw, known_intents) if raw.strip() else ""
+    if not text.strip():
+        if is_crisis:  # cannot happen for empty text, but the floor does not assume it
+            await _send_resources(output, recipient, region, categories)
+        else:
+            await _send_all(output, recipient, [{"text": EMPTY_TEXT}], "empty-message prompt")
+        return
+
+    recorder = RecordingOutputChannel(output)
+    guarded = copy.copy(message)
+    guarded.text = text
+    guarded.output_channel = recorder
+    try:
+        await on_new_message(guarded)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        logger.error("dialogue failed on channel %s (%s)", channel, type(exc).__name__)
+        logger.debug("dialogue failure details", exc_info=True)
+
+    if is_crisis and not any(_is_resource_text(t) for t in recorder.texts):
+        await _send_resources(output, recipient, region, categories)
+    elif recorder.sent_count == 0:
+        await _send_all(output, recipient, [{"text": APOLOGY_TEXT}], "apology")
+
+
+def _is_resource_text(text: str) -> bool:
+    try:
+        return bool(resources.is_resource_text(text))
+    except Exception as exc:
+        logger.error("resource check failed (%s)", type(exc).__name__)
+        return False
