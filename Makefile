@@ -1,0 +1,74 @@
+# Secure Base: every task is one verb here. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/secure-base.tar.gz
+SPACY_PIPELINE := models/spacy_en_lookup/config.cfg
+TRAINING_DATA := data/nlu data/rules data/stories
+TRAIN_INPUTS := config.yml $(shell find domain $(TRAINING_DATA) -name '*.yml' 2>/dev/null)
+STAMP := $(VENV)/.installed
+
+# No network after installation, and no noise.
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup run test lint format pytest validate train model conversations clean
+
+help: ## List every verb
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@PY310=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+		echo "Creating the virtual environment in $(VENV) with $$PY310"; \
+		rm -rf $(VENV) && $$PY310 -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(SPACY_PIPELINE): bot/spacy_pipeline.py $(STAMP)
+	$(PY) -m bot.spacy_pipeline
+
+setup: $(STAMP) $(SPACY_PIPELINE) ## Create/update the venv and build the spaCy pipeline
+
+$(MODEL): $(TRAIN_INPUTS) $(STAMP) $(SPACY_PIPELINE)
+	$(RASA) train --config config.yml --domain domain --data $(TRAINING_DATA) \
+		--out models --fixed-model-name secure-base
+
+model: setup ## Train the model if the data changed; replace a broken one
+	@if [ -f $(MODEL) ] && ! $(PY) -m bot.model_check $(MODEL); then rm -f $(MODEL); fi
+	@$(MAKE) --no-print-directory $(MODEL)
+
+train: model ## Same as model
+
+run: model ## Set everything up and start the bot (web page, REST, action server)
+	@scripts/run.sh
+
+lint: setup ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup ## Format the code with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+pytest: model ## Run the pytest suites (the end-to-end ones need the trained model)
+	$(PY) -m pytest -q
+
+validate: setup ## rasa data validate on the domain and training data
+	$(RASA) data validate --domain domain --data $(TRAINING_DATA) --config config.yml --fail-on-warning
+
+conversations: model ## Run the conversation tests in tests/conversations
+	$(RASA) test core --model $(MODEL) --stories tests/conversations \
+		--fail-on-prediction-errors --out results/conversations
+
+test: lint validate pytest conversations ## Set up and run every test
+
+clean: ## Remove trained models, results and caches (keeps the venv and the database)
+	rm -rf models results .rasa .pytest_cache .ruff_cache
