@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts the action server, the Rasa server (REST + socketio) and the web page, prints where they
+# are, and stops all three on Ctrl-C. `make run` calls this after setting everything up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${ACTION_PORT:=5055}"
+: "${RASA_PORT:=5005}"
+: "${WEB_PORT:=8000}"
+: "${SECURE_BASE_WEB_ORIGINS:=http://localhost:${WEB_PORT} http://127.0.0.1:${WEB_PORT}}"
+export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+[ -f .env ] && { set -a; . ./.env; set +a; }
+
+VENV_BIN=.venv/bin
+MODEL=${SECURE_BASE_MODEL:-models/secure-base.tar.gz}
+if [ ! -f "$MODEL" ]; then
+  echo "No trained model at $MODEL: run 'make run' (it trains one) or 'make train'." >&2
+  exit 1
+fi
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping Secure Base..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+"$VENV_BIN/rasa" run actions --actions actions --port "$ACTION_PORT" &
+pids+=($!)
+# shellcheck disable=SC2086
+"$VENV_BIN/rasa" run --model "$MODEL" --port "$RASA_PORT" \
+  --credentials credentials.yml --endpoints endpoints.yml --cors $SECURE_BASE_WEB_ORIGINS &
+pids+=($!)
+if [ -f bot/web/__main__.py ]; then
+  "$VENV_BIN/python" -m bot.web --port "$WEB_PORT" &
+  pids+=($!)
+fi
+
+for _ in $(seq 1 120); do
+  if curl -sf "http://localhost:${RASA_PORT}/" >/dev/null 2>&1; then break; fi
+  sleep 1
+done
+cat <<MSG
+
+Secure Base is running. Ctrl-C stops it.
+  Web page:      http://localhost:${WEB_PORT}/
+  REST channel:  POST http://localhost:${RASA_PORT}/webhooks/rest/webhook
+                 e.g. curl -s -XPOST localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
+  Action server: http://localhost:${ACTION_PORT}/health
+
+MSG
+wait -n "${pids[@]}"
