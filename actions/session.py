@@ -1,0 +1,47 @@
+"""Pausing and resuming an exercise: shared by every skill's form.
+
+Each skill has a rule "stop while <form> is active -> action_pause_exercise ->
+action_deactivate_loop"; the form's filled slots stay, so "let's continue" can re-activate the
+same form where the user left it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+PAUSED_SLOT = "paused_exercise"
+
+
+class ActionPauseExercise(Action):
+    """Remembers which form was running so it can be resumed later."""
+
+    def name(self) -> str:
+        return "action_pause_exercise"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        form = tracker.active_loop_name
+        dispatcher.utter_message(response="utter_exercise_paused")
+        return [SlotSet(PAUSED_SLOT, form)] if form else []
+
+
+class ActionResumeExercise(Action):
+    """Re-activates the paused form, or says there is nothing to resume."""
+
+    def name(self) -> str:
+        return "action_resume_exercise"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        form = tracker.get_slot(PAUSED_SLOT)
+        if not form or form not in (domain.get("forms") or {}):
+            dispatcher.utter_message(response="utter_nothing_to_resume")
+            return [SlotSet(PAUSED_SLOT, None)]
+        dispatcher.utter_message(response="utter_exercise_resumed")
+        return [SlotSet(PAUSED_SLOT, None), FollowupAction(form)]
