@@ -1,0 +1,50 @@
+"""Content errors name the file and the key."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.content import (
+    ContentError,
+    load_yaml,
+    require_keys,
+    require_list,
+    require_mapping,
+    require_text,
+)
+
+
+def test_broken_yaml_names_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "values.yml"
+    broken.write_text("values: [honesty, : oops\n", encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        load_yaml(broken)
+    assert str(broken) in str(info.value)
+    assert "not valid YAML" in str(info.value)
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ContentError, match="file not found"):
+        load_yaml(tmp_path / "nope.yml")
+
+
+def test_shape_checks_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "x.yml"
+    with pytest.raises(ContentError, match=r"key 'steps'.*mapping"):
+        require_mapping([1], path, "steps")
+    with pytest.raises(ContentError, match=r"key 'title'.*non-empty text"):
+        require_text("  ", path, "title")
+    with pytest.raises(ContentError, match=r"key 'title'.*at most 5"):
+        require_text("too long", path, "title", max_len=5)
+    with pytest.raises(ContentError, match=r"key 'moves'.*at least 4"):
+        require_list([1, 2], path, "moves", min_len=4)
+    with pytest.raises(ContentError, match=r"key 'scenario.persona'.*missing"):
+        require_keys({"title": "t"}, ["title", "persona"], path, prefix="scenario")
+
+
+def test_good_content_passes(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yml"
+    path.write_text("title: Hello\nmoves: [a, b]\n", encoding="utf-8")
+    data = require_mapping(load_yaml(path), path, "")
+    assert require_text(data["title"], path, "title") == "Hello"
+    assert require_list(data["moves"], path, "moves", min_len=2) == ["a", "b"]
