@@ -251,7 +251,11 @@ class _Reading:
         found["refusal"] += self._interjection_refusals() + self._not_openers()
         found["refusal"] = _without(_drop_nested(found["refusal"]), found["not_refusal"])
         found["hedge"] = _without(found["hedge"], found["not_hedge"] + found["soft_no"])
-        found["offer"] = _without(found["offer"], found["refusal"] + found["give_in"])
+        # "I'll see what I can do" is a maybe, not an offer of anything.
+        found["offer"] = _without(
+            found["offer"], found["refusal"] + found["give_in"] + found["hedge"]
+        )
+        found["alternative"] = _without(found["alternative"], found["hedge"])
         found["give_in"] = _without(found["give_in"], found["not_give_in"] + found["hostile"])
         return found
 
@@ -409,6 +413,8 @@ class _Reading:
         verb = self.norms[span.end - 1]
         if verb in self.w["not_offer_verbs"] or not verb.isalpha():
             return None
+        if span.start > 0 and self.norms[span.start - 1] in {"what", "if", "whether", "how"}:
+            return None  # "see what I can do", "not sure if I can": embedded, not offered
         follow = [n for n in self.norms[span.end : span.end + 4] if n.isalnum()]
         clause_words = set(self._clause_words(self.clause_of[span.start]))
         partial = bool(clause_words & self.w["partial_amount"])
