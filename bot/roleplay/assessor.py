@@ -197,7 +197,7 @@ class Assessor:
             return _empty()
         doc = self.nlp(text)
         self._normalise(doc)
-        request_words = self._request_words(request)
+        request_words = self._request_words(request if isinstance(request, str) else None)
         return _Reading(self, doc, request_words).assessment()
 
     def _normalise(self, doc: Doc) -> None:
@@ -215,18 +215,21 @@ class Assessor:
             token.lemma_ = (lemma or norm).lower()
             prev = norm
 
-    def _request_words(self, request: str | None) -> set[str]:
-        if not isinstance(request, str) or not request.strip():
-            return set()
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one assessor per process; requests repeat
+    def _request_words(self, request: str | None) -> frozenset[str]:
+        if not request or not request.strip():
+            return frozenset()
         doc = self.nlp(request[:MAX_CHARS])
         self._normalise(doc)
-        return {t.lemma_ for t in doc if t.is_alpha} | {t.norm_ for t in doc if t.is_alpha}
+        return frozenset(
+            {t.lemma_ for t in doc if t.is_alpha} | {t.norm_ for t in doc if t.is_alpha}
+        )
 
 
 class _Reading:
     """One pass over one parsed reply: matches, clauses, stance events, then the verdict."""
 
-    def __init__(self, assessor: Assessor, doc: Doc, request_words: set[str]) -> None:
+    def __init__(self, assessor: Assessor, doc: Doc, request_words: frozenset[str]) -> None:
         self.a = assessor
         self.w = assessor.p.words
         self.doc = doc
@@ -234,6 +237,11 @@ class _Reading:
         self.request_words = request_words
         self.spans = self._matches()
         self.clause_of, self.clauses = self._clauses()
+        self.groups_in: list[set[str]] = [set() for _ in self.clauses]
+        for group, spans in self.spans.items():
+            for span in spans:
+                if 0 <= self.clause_of[span.start]:
+                    self.groups_in[self.clause_of[span.start]].add(group)
 
     # -- matching -------------------------------------------------------------------------
 
@@ -336,7 +344,7 @@ class _Reading:
         return [n for n in self.norms[start:end] if any(ch.isalnum() for ch in n)]
 
     def _clause_has(self, index: int, groups: tuple[str, ...]) -> bool:
-        return any(self.clause_of[s.start] == index for g in groups for s in self.spans[g])
+        return not self.groups_in[index].isdisjoint(groups)
 
     # -- stance ---------------------------------------------------------------------------
 

@@ -184,6 +184,8 @@ def respond(state: dict[str, Any], user_reply: str) -> Turn:
         new["streak"] += _NO_WEIGHT[verdict.label]
     elif verdict.label == "passive":
         new["streak"] = 0.0  # a maybe or a yes: the persona smells a chance
+    # A hostile no leaves the count where it was: the practice is a calm no, and backing off
+    # in the face of heat would teach the opposite.
 
     rng = _rng(new, "persona")
     lines: list[str] = []

@@ -203,12 +203,13 @@ def load_persona_lines(path: Path = PERSONA_PATH) -> PersonaLines:
         "name": script.child("name").text(),
         "role": script.child("role").text(),
         "default_who": script.child("default_who").text(40),
+        "default_title": script.child("default_title").text(TITLE_MAX),
         # The script persona is a scenario without an ask: validate it as one.
         "scenario": parse_scenario(
             path,
             {
                 "id": "script_persona",
-                "title": "Your own script",
+                "title": "script",  # placeholders: only the lines are used
                 "category": "own",
                 "persona": {"name": "x", "role": "x"},
                 "relationship": "own",
@@ -257,7 +258,7 @@ def scenario_from_script(script: dict) -> Scenario:
     lines = persona_lines()
     base: Scenario = lines.script["scenario"]
     who = clean.get("who") or lines.script["default_who"]
-    title = clean.get("title") or "Your own script"
+    title = clean.get("title") or lines.script["default_title"]
     if len(title) > TITLE_MAX:
         title = title[: TITLE_MAX - 1].rstrip() + "…"
     return Scenario(
