@@ -475,8 +475,13 @@ class _Reading:
         while start > 0 and self.norms[start - 1] in sets["adv"]:
             start -= 1
         if start > 0 and self.norms[start - 1] in {"i", "we"}:
-            return _Span(start - 1, span.end, span.group)
-        return span
+            start -= 1
+        end = span.end
+        if self.norms[end - 1] in {"going", "able", "want", "willing"}:
+            # "I'm not going to cover", not "I'm not going"
+            while end < len(self.norms) and end < span.end + 2 and self.doc[end].is_alpha:
+                end += 1
+        return _Span(start, end, span.group)
 
     def _texts(self, spans: list[_Span]) -> list[str]:
         seen: list[str] = []

@@ -265,7 +265,7 @@ def scenario_from_script(script: dict) -> Scenario:
         id=SCRIPT_SCENARIO_ID,
         title=title,
         category="own",
-        persona_name=lines.script["name"].format(who=_capitalised(who)),
+        persona_name=lines.script["name"].format(who=_capitalised(_without_possessive(who))),
         persona_role=lines.script["role"].format(who=who),
         relationship=who,
         opening=base.opening,
@@ -274,6 +274,12 @@ def scenario_from_script(script: dict) -> Scenario:
         civil=base.civil,
         on_give_in=base.on_give_in,
     )
+
+
+def _without_possessive(who: str) -> str:
+    """ "my coworker Sam" speaks as "Coworker Sam": "My coworker Sam: ..." reads oddly."""
+    first, _, rest = who.partition(" ")
+    return rest if first.lower() in {"my", "our", "the"} and rest else who
 
 
 def _capitalised(text: str) -> str:

@@ -173,7 +173,7 @@ def test_respond_does_not_change_the_state_it_was_given() -> None:
 def test_practising_your_own_script(script: dict) -> None:
     state, lines = roleplay.start_script(script, "firm", rng_seed=3)
     assert script["assert_"] in lines[0]
-    assert lines[1].startswith("My coworker Sam: ")
+    assert lines[1].startswith("Coworker Sam: ")
     turns = _play(state, [script["assert_"], "I hear you, and it's still no."])
     assert [t.assessment.label for t in turns] == ["assertive", "assertive"]
     assert turns[-1].over and turns[-1].end_reason == "backed_off"

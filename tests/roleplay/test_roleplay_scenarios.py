@@ -152,7 +152,7 @@ def test_scenario_from_script_uses_the_users_words(script: dict) -> None:
     scenario = scenario_from_script(script)
     assert scenario.title == "No more weekend shifts"
     assert scenario.persona_role == "my coworker Sam"
-    assert scenario.persona_name == "My coworker Sam"
+    assert scenario.persona_name == "Coworker Sam"
     assert len(scenario.moves) >= 4
 
 
