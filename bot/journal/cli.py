@@ -1,0 +1,122 @@
+"""Operator commands: ``python -m bot.journal upgrade | purge | stats``.
+
+They print counts and revisions, never content. ``DATABASE_URL`` (or ``--url``) picks the
+database, as for the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.engine import make_url
+
+from bot.journal import db, repository
+from bot.journal.errors import JournalUnavailable
+
+RETENTION_ENV = "SECURE_BASE_RETENTION_DAYS"
+_DURATION = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``12h``, ``90d`` or ``2w`` as a positive timedelta."""
+    match = _DURATION.match(text or "")
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration such as 12h, 30d or 2w")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def retention_from_env() -> timedelta | None:
+    """``SECURE_BASE_RETENTION_DAYS`` as a timedelta; None (keep until deleted) when unset."""
+    raw = os.environ.get(RETENTION_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) == 0:
+        raise ValueError(f"{RETENTION_ENV} must be a positive number of days, not {raw!r}")
+    return timedelta(days=int(raw))
+
+
+def _shown(url: str | None) -> str:
+    return make_url(db.database_url(url)).render_as_string(hide_password=True)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    db.upgrade(args.url, args.revision)
+    print(f"journal schema at {db.current_revision(args.url)} in {_shown(args.url)}")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    try:
+        older_than = parse_duration(args.older_than) if args.older_than else retention_from_env()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if older_than is None:
+        print(
+            f"nothing purged: no --older-than given and {RETENTION_ENV} is unset, "
+            "so entries are kept until the user deletes them"
+        )
+        return 0
+    with db.session_scope(args.url) as session:
+        counts = repository.purge(session, older_than)
+    age = args.older_than or f"{older_than.days}d ({RETENTION_ENV})"
+    print(f"purged entries older than {age} from {_shown(args.url)}")
+    for table, count in counts.items():
+        print(f"{table:20} {count}")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    revision = db.current_revision(args.url)
+    print(f"database {_shown(args.url)}, schema revision {revision or 'none'}")
+    if revision is None:
+        print("no journal tables yet: run `python -m bot.journal upgrade`")
+        return 0
+    with db.session_scope(args.url) as session:
+        counts = repository.table_counts(session)
+    for table, count in counts.items():
+        print(f"{table:20} {count}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, kept separate so tests can check its help and choices."""
+    parser = argparse.ArgumentParser(prog="python -m bot.journal", description=__doc__)
+    parser.add_argument("--url", help="database URL (default: DATABASE_URL or var/secure_base.db)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    upgrade = commands.add_parser("upgrade", help="apply the journal's migrations")
+    upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
+    upgrade.set_defaults(run=_upgrade)
+
+    purge = commands.add_parser("purge", help="remove entries and conversation logs past retention")
+    purge.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help=f"12h, 30d, 2w... (default: {RETENTION_ENV} days; unset keeps everything)",
+    )
+    purge.set_defaults(run=_purge)
+
+    stats = commands.add_parser("stats", help="row counts per table, no content")
+    stats.set_defaults(run=_stats)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit code 1 when the database cannot be reached, 2 on bad input."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Alembic announces each of its plugins at INFO; the migration steps are what matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    try:
+        return args.run(args)
+    except JournalUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,271 @@
+"""Where the journal lives: one setting, ``DATABASE_URL``, shared with Rasa's SQL tracker store.
+
+Nothing here connects at import time (rasa-sdk imports every action module at start-up): engines
+are made on first use and cached per URL. SQLite is the default, PostgreSQL is the same code with
+another URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session
+
+from bot.journal.errors import JournalUnavailable
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = REPO_ROOT / "var"
+DEFAULT_DB_PATH = VAR_DIR / "secure_base.db"
+DATABASE_URL_ENV = "DATABASE_URL"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Our own version table, so that another Alembic setup in the same database cannot collide.
+VERSION_TABLE = "journal_alembic_version"
+
+SQLITE_BUSY_TIMEOUT_S = 15
+PG_CONNECT_TIMEOUT_S = 5
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``DATABASE_URL``, else ``var/secure_base.db``."""
+    chosen = url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DB_PATH}"
+    # Heroku-style ``postgres://`` is refused by SQLAlchemy 1.4 (and by Rasa with it).
+    if chosen.startswith("postgres://"):
+        chosen = "postgresql://" + chosen[len("postgres://") :]
+    return chosen
+
+
+def _sqlite_path(parsed: URL) -> Path | None:
+    if parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    # hide_parameters: SQLAlchemy puts bound values (journal text) into exception messages.
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
+    if backend == "sqlite":
+        path = _sqlite_path(parsed)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise JournalUnavailable(
+                    f"cannot create the directory of the SQLite database ({error.strerror})"
+                ) from None
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+    elif backend == "postgresql":
+        if "connect_timeout" not in parsed.query:
+            kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        # A restarted server leaves dead pooled connections; check before handing one out.
+        kwargs["pool_pre_ping"] = True
+    engine = sa.create_engine(parsed, **kwargs)
+    if backend == "sqlite":
+        _configure_sqlite(engine, foreign_keys=foreign_keys)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
+    """Foreign keys on, and real transactions.
+
+    pysqlite opens transactions lazily and never around DDL or SELECT, which makes migrations
+    non-atomic. We take over (SQLAlchemy's documented recipe) and open every transaction with
+    BEGIN IMMEDIATE: the Rasa server writes to the same file, and a deferred read-then-write
+    transaction can hit SQLite's lock-upgrade deadlock, which fails at once instead of waiting.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.engine.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine_for(url: str | None = None) -> Engine:
+    """The cached engine for ``url`` (see ``database_url``); created on first use."""
+    key = database_url(url)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _make_engine(key)
+            _engines[key] = engine
+    return engine
+
+
+def dispose_engines(url: str | None = None) -> None:
+    """Close pooled connections (all engines, or the one for ``url``); tests and forks need it."""
+    with _engines_lock:
+        keys = [database_url(url)] if url else list(_engines)
+        for key in keys:
+            engine = _engines.pop(key, None)
+            if engine is not None:
+                engine.dispose()
+
+
+_UNREACHABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+
+
+def _is_missing_table(error: exc.DBAPIError) -> bool:
+    if getattr(error.orig, "pgcode", None) == "42P01":  # PostgreSQL's undefined_table
+        return True
+    return "no such table" in str(error.orig)  # SQLite has no error codes for this
+
+
+def _as_unavailable(error: BaseException) -> JournalUnavailable | None:
+    """The ``JournalUnavailable`` that stands for ``error``, or None if it is another failure."""
+    if isinstance(error, exc.OperationalError | exc.ProgrammingError) and _is_missing_table(error):
+        return JournalUnavailable(
+            "the journal tables are missing: run `python -m bot.journal upgrade`"
+        )
+    if not isinstance(error, _UNREACHABLE):
+        return None
+    # The class name only: driver messages can quote the statement that failed.
+    cause = error.orig if isinstance(error, exc.DBAPIError) else error
+    return JournalUnavailable(
+        f"the journal database cannot be used right now ({type(cause).__name__})"
+    )
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """One session per action run: commit on success, roll back on error.
+
+    Objects stay readable after the block (``expire_on_commit=False``). Connection failures
+    surface as ``JournalUnavailable``; other errors pass through unchanged.
+    """
+    session = Session(engine_for(url), future=True, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException as error:
+        try:
+            session.rollback()
+        except exc.SQLAlchemyError:
+            logger.debug("rollback after a failed journal session also failed", exc_info=True)
+        unavailable = _as_unavailable(error)
+        if unavailable is not None:
+            logger.warning("journal database unavailable: %s", unavailable)
+            raise unavailable from error
+        raise
+    finally:
+        session.close()
+
+
+ERASING_TRACKER_STORE = "bot.journal.tracker_store.ErasingSQLTrackerStore"
+
+
+def rasa_tracker_store_config(url: str | None = None, *, erasing: bool = False) -> dict[str, Any]:
+    """The ``tracker_store`` section of endpoints.yml that points Rasa at our database.
+
+    Keys are those ``SQLTrackerStore.__init__`` takes (``url`` becomes its ``host``). A SQLite
+    path is made absolute: Rasa resolves a relative one against its own working directory.
+    ``erasing`` selects our subclass that honours an in-conversation erasure.
+    """
+    store_type = ERASING_TRACKER_STORE if erasing else "SQL"
+    parsed = make_url(database_url(url))
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = _sqlite_path(parsed)
+        if path is None:
+            raise ValueError("an in-memory SQLite database cannot be shared with Rasa")
+        return {"type": store_type, "dialect": "sqlite", "db": str(path.resolve())}
+    if backend != "postgresql":
+        raise ValueError(f"unsupported database backend for the tracker store: {backend}")
+    # Rasa applies its PostgreSQL pool settings only when the dialect is exactly "postgresql".
+    dialect = "postgresql" if parsed.get_driver_name() == "psycopg2" else parsed.drivername
+    config: dict[str, Any] = {"type": store_type, "dialect": dialect, "db": parsed.database}
+    optional = {
+        "url": parsed.host,
+        "port": parsed.port,
+        "username": parsed.username,
+        "password": parsed.password,
+    }
+    config.update({key: value for key, value in optional.items() if value is not None})
+    if parsed.query:
+        config["query"] = dict(parsed.query)
+    return config
+
+
+# Tables that share the database but belong to Rasa (SQLTrackerStore creates ``events``).
+RASA_TABLES = frozenset({"events"})
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic filter: compare only what our models declare, never Rasa's tables."""
+    if type_ == "table" and (name in RASA_TABLES or (reflected and compare_to is None)):
+        return False
+    return True
+
+
+def alembic_config(connection: sa.engine.Connection | None = None) -> Any:
+    """Alembic's configuration, built in code so that no working directory or ini is needed."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """``alembic upgrade <revision>`` on the journal database (creates it when missing)."""
+    from alembic import command
+
+    key = database_url(url)
+    sqlite = make_url(key).get_backend_name() == "sqlite"
+    # SQLite alters most things by copying a table and dropping the old one; with foreign keys
+    # on, that drop cascades and empties every child table. The pragma cannot change inside a
+    # transaction, hence a private engine with them off, and SQLite's own check before commit.
+    engine = _make_engine(key, foreign_keys=False) if sqlite else engine_for(key)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                raise RuntimeError("a journal migration broke foreign keys; nothing was changed")
+    except exc.SQLAlchemyError as error:
+        unavailable = _as_unavailable(error)
+        if unavailable is None:
+            raise
+        raise unavailable from error
+    finally:
+        if sqlite:
+            engine.dispose()
+    logger.info("journal schema upgraded to %s", revision)
+
+
+def current_revision(url: str | None = None) -> str | None:
+    """The Alembic revision the database is at (None before the first upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = engine_for(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            return context.get_current_revision()
+    except exc.SQLAlchemyError as error:
+        unavailable = _as_unavailable(error)
+        if unavailable is None:
+            raise
+        raise unavailable from error

@@ -1,0 +1,64 @@
+"""Pseudonymous user ids: the journal never stores a raw sender id.
+
+A user is ``HMAC-SHA256(secret, "channel:sender_id")``. The secret comes from
+``SECURE_BASE_ID_SECRET`` or, when that is unset, from ``var/id_secret`` (created once, mode 0600).
+Trap: every process that opens the journal (action server, CLI) must see the same secret, and
+losing it orphans every journal row (they can no longer be found from a sender id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from bot.journal.db import VAR_DIR
+
+logger = logging.getLogger(__name__)
+
+ID_SECRET_ENV = "SECURE_BASE_ID_SECRET"
+DEFAULT_SECRET_FILE = VAR_DIR / "id_secret"
+
+
+def load_id_secret(path: Path | None = None) -> bytes:
+    """The HMAC key: the environment first, else the secret file (created on first use)."""
+    from_env = os.environ.get(ID_SECRET_ENV)
+    if from_env:
+        return from_env.encode("utf-8")
+    secret_file = path or DEFAULT_SECRET_FILE
+    try:
+        return _read_secret(secret_file)
+    except FileNotFoundError:
+        pass
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when two processes start together, exactly one writes and both read its key.
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret(secret_file)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    logger.info("created a new pseudonym secret in %s", secret_file)
+    return _read_secret(secret_file)
+
+
+def _read_secret(secret_file: Path) -> bytes:
+    value = secret_file.read_text(encoding="ascii").strip()
+    if not value:
+        raise RuntimeError(f"{secret_file} is empty; delete it or set {ID_SECRET_ENV}")
+    return value.encode("ascii")
+
+
+def pseudonym(channel: str, sender_id: str, secret: bytes | None = None) -> str:
+    """The stable pseudonymous id (64 hex characters) of one sender on one channel."""
+    key = secret if secret is not None else load_id_secret()
+    message = f"{channel}:{sender_id}".encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def short(pseudonymous_id: str) -> str:
+    """The first characters of a pseudonym: enough to follow one user through the logs."""
+    return pseudonymous_id[:12]

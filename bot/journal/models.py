@@ -1,0 +1,236 @@
+"""The journal's tables (SQLAlchemy 1.4 declarative; Rasa pins SQLAlchemy below 1.5).
+
+Every row hangs off ``users`` with ON DELETE CASCADE, so erasing a user is one delete even if
+a table is added and the repository forgets it. Times are timezone-aware UTC in Python; SQLite
+keeps them as naive UTC text, PostgreSQL as ``timestamptz``. Rasa's ``events`` table shares the
+database but is not ours: it is not declared here and migrations never touch it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def utcnow() -> datetime:
+    """Now, aware and in UTC (the only kind of time the journal stores)."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """An aware UTC datetime on every database.
+
+    SQLite has no time zones: without this, values come back naive and comparisons with aware
+    times fail. Naive input is refused, because its zone would be a guess.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the journal stores timezone-aware datetimes only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _user_fk() -> sa.Column:
+    return sa.Column(
+        sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+def _created_at() -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+
+
+def _rating(name: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{name} BETWEEN 0 AND 10", name=f"{name}_range")
+
+
+_CHILDREN = {"cascade": "all, delete-orphan", "passive_deletes": True}
+
+
+class User(Base):
+    """One person on one channel, known only by a pseudonym."""
+
+    __tablename__ = "users"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    pseudonym = sa.Column(sa.String(64), nullable=False, unique=True)
+    region = sa.Column(sa.String(32))
+    # Added by revision 0002; false until the user says yes to keeping a journal.
+    journal_consent = sa.Column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+
+    value_ratings = relationship("ValueRating", back_populates="user", **_CHILDREN)
+    committed_actions = relationship("CommittedAction", back_populates="user", **_CHILDREN)
+    wise_mind_entries = relationship("WiseMindEntry", back_populates="user", **_CHILDREN)
+    boundary_scripts = relationship("BoundaryScript", back_populates="user", **_CHILDREN)
+    reflections = relationship("ReflectionResult", back_populates="user", **_CHILDREN)
+    roleplay_sessions = relationship("RoleplaySession", back_populates="user", **_CHILDREN)
+
+
+class ValueRating(Base):
+    """A value as rated in one sitting; the rows of one value over time show its change."""
+
+    __tablename__ = "value_ratings"
+    __table_args__ = (_rating("importance"), _rating("consistency"))
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = _user_fk()
+    value = sa.Column(sa.String(80), nullable=False)
+    life_area = sa.Column(sa.String(80), nullable=False)
+    own_word = sa.Column(sa.Boolean, nullable=False, default=False)
+    importance = sa.Column(sa.SmallInteger, nullable=False)
+    consistency = sa.Column(sa.SmallInteger, nullable=False)
+    created_at = _created_at()
+
+    user = relationship("User", back_populates="value_ratings")
+
+
+class CommittedAction(Base):
+    """A small step towards a value that the user promised themselves."""
+
+    __tablename__ = "committed_actions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = _user_fk()
+    value = sa.Column(sa.String(80))
+    text = sa.Column(sa.Text, nullable=False)
+    done = sa.Column(sa.Boolean, nullable=False, default=False)
+    done_at = sa.Column(UTCDateTime())
+    created_at = _created_at()
+
+    user = relationship("User", back_populates="committed_actions")
+
+
+class WiseMindEntry(Base):
+    """One wise-mind practice with distress before and after, like a line of a diary card."""
+
+    __tablename__ = "wise_mind_entries"
+    __table_args__ = (_rating("distress_before"), _rating("distress_after"))
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = _user_fk()
+    practice = sa.Column(sa.String(80), nullable=False)
+    distress_before = sa.Column(sa.SmallInteger, nullable=False)
+    distress_after = sa.Column(sa.SmallInteger)
+    note = sa.Column(sa.Text)
+    created_at = _created_at()
+
+    user = relationship("User", back_populates="wise_mind_entries")
+
+
+class BoundaryScript(Base):
+    """A DEAR MAN script the user wrote, kept so they can use and refine it later."""
+
+    __tablename__ = "boundary_scripts"
+    __table_args__ = (
+        sa.CheckConstraint("priority IN ('relationship', 'self_respect')", name="priority_kind"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = _user_fk()
+    title = sa.Column(sa.String(200), nullable=False)
+    describe = sa.Column(sa.Text, nullable=False)
+    express = sa.Column(sa.Text, nullable=False)
+    assertion = sa.Column(sa.Text, nullable=False)  # DEAR MAN's "Assert"
+    reinforce = sa.Column(sa.Text, nullable=False)
+    priority = sa.Column(sa.String(20), nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    created_at = _created_at()
+    updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+
+    user = relationship("User", back_populates="boundary_scripts")
+
+
+class ReflectionResult(Base):
+    """Scores of one codependency reflection, per dimension (names come from the content)."""
+
+    __tablename__ = "reflection_results"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = _user_fk()
+    scores = sa.Column(sa.JSON, nullable=False)
+    created_at = _created_at()
+
+    user = relationship("User", back_populates="reflections")
+
+
+class RoleplaySession(Base):
+    """One practice conversation of saying no."""
+
+    __tablename__ = "roleplay_sessions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = _user_fk()
+    scenario_id = sa.Column(sa.String(80), nullable=False)
+    difficulty = sa.Column(sa.String(80), nullable=False)
+    outcome = sa.Column(sa.String(80), nullable=False)
+    created_at = _created_at()
+
+    user = relationship("User", back_populates="roleplay_sessions")
+    replies = relationship(
+        "RoleplayReply",
+        back_populates="session",
+        order_by="RoleplayReply.position",
+        **_CHILDREN,
+    )
+
+
+class RoleplayReply(Base):
+    """One reply the user typed in a role-play, with the assessor's label and features."""
+
+    __tablename__ = "roleplay_replies"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    session_id = sa.Column(
+        sa.Integer,
+        sa.ForeignKey("roleplay_sessions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    position = sa.Column(sa.Integer, nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    label = sa.Column(sa.String(80), nullable=False)
+    features = sa.Column(sa.JSON)
+    created_at = _created_at()
+
+    session = relationship("RoleplaySession", back_populates="replies")
+
+
+# Tables that hold a user's entries directly, each with the timestamp that retention uses.
+ENTRY_TABLES: tuple[tuple[type, str], ...] = (
+    (ValueRating, "created_at"),
+    (CommittedAction, "created_at"),
+    (WiseMindEntry, "created_at"),
+    (BoundaryScript, "updated_at"),
+    (ReflectionResult, "created_at"),
+    (RoleplaySession, "created_at"),
+)

@@ -1,0 +1,644 @@
+"""Everything actions do with the journal, as functions that take a session.
+
+Actions never write SQL: they open ``session_scope()`` once per run and call these. Text is
+cleaned and checked here (see ``inputs``), so a bad message becomes a ``JournalInputError``
+with a clear reason, never a database error. Logs carry pseudonyms and counts only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from bot.journal import tracker_events
+from bot.journal.errors import JournalInputError, JournalNotFound
+from bot.journal.identity import pseudonym, short
+from bot.journal.inputs import (
+    ACTION_TEXT_LIMIT,
+    NAME_LIMIT,
+    NOTE_LIMIT,
+    REGION_LIMIT,
+    REPLY_LIMIT,
+    SCRIPT_PART_LIMIT,
+    TITLE_LIMIT,
+    RoleplayReplyIn,
+    ValueRatingIn,
+    check_rating,
+    clean_json,
+    clean_scores,
+    clean_text,
+)
+from bot.journal.models import (
+    ENTRY_TABLES,
+    Base,
+    BoundaryScript,
+    CommittedAction,
+    ReflectionResult,
+    RoleplayReply,
+    RoleplaySession,
+    User,
+    ValueRating,
+    WiseMindEntry,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+PRIORITIES = ("relationship", "self_respect")
+EXPORT_FORMAT = "secure-base-journal-export/1"
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+def _pseudonym_for(channel: str, sender_id: str) -> str:
+    if not isinstance(channel, str) or not channel:
+        raise JournalInputError("channel", "must be a non-empty text")
+    if not isinstance(sender_id, str) or not sender_id:
+        raise JournalInputError("sender_id", "must be a non-empty text")
+    return pseudonym(channel, sender_id)
+
+
+def _user_by_pseudonym(session: Session, pid: str) -> User | None:
+    return session.execute(sa.select(User).where(User.pseudonym == pid)).scalar_one_or_none()
+
+
+def find_user(session: Session, channel: str, sender_id: str) -> User | None:
+    """The journal user of this sender on this channel, if they have one."""
+    return _user_by_pseudonym(session, _pseudonym_for(channel, sender_id))
+
+
+def get_or_create_user(session: Session, channel: str, sender_id: str) -> User:
+    """The journal user of this sender, created on first contact (safe against a race)."""
+    pid = _pseudonym_for(channel, sender_id)
+    user = _user_by_pseudonym(session, pid)
+    if user is not None:
+        return user
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        # Two action runs for one new sender may insert at once: the loser's insert does nothing.
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(User.__table__)
+            .values(pseudonym=pid)
+            .on_conflict_do_nothing(index_elements=["pseudonym"])
+        )
+        created = session.execute(statement).rowcount == 1
+        user = _user_by_pseudonym(session, pid)
+    else:
+        user = User(pseudonym=pid)
+        session.add(user)
+        session.flush()
+        created = True
+    if created:
+        logger.info("journal user %s created (channel %s)", short(pid), channel)
+    return user
+
+
+def set_region(session: Session, user: User, region: str | None) -> User:
+    """Remember (or forget, with None) the region used to choose crisis resources."""
+    user.region = clean_text(region, "region", REGION_LIMIT, required=False)
+    session.flush()
+    return user
+
+
+def set_consent(session: Session, user: User, journal_consent: bool) -> User:
+    """Record whether the user agreed that the bot keeps their reflections."""
+    if not isinstance(journal_consent, bool):
+        raise JournalInputError("journal_consent", "must be true or false")
+    user.journal_consent = journal_consent
+    session.flush()
+    logger.info("journal user %s consent set to %s", short(user.pseudonym), journal_consent)
+    return user
+
+
+# --- values and committed actions -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueView:
+    """The latest rating of one value, with the one before it so change can be shown."""
+
+    value: str
+    life_area: str
+    own_word: bool
+    importance: int
+    consistency: int
+    rated_at: datetime
+    previous_importance: int | None = None
+    previous_consistency: int | None = None
+    previous_rated_at: datetime | None = None
+
+    @property
+    def gap(self) -> int:
+        """How far living this value lags behind how much it matters (ACT's neglected value)."""
+        return self.importance - self.consistency
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (times as ISO 8601 strings)."""
+        return {key: _jsonable(item) for key, item in asdict(self).items()}
+
+
+def save_value_ratings(
+    session: Session, user: User, life_area: str, ratings: Sequence[ValueRatingIn]
+) -> list[ValueRating]:
+    """Store one sitting of the values exercise: one row per value, all with the same time."""
+    area = clean_text(life_area, "life_area", NAME_LIMIT)
+    if not ratings:
+        raise JournalInputError("ratings", "needs at least one value")
+    now = utcnow()
+    rows: list[ValueRating] = []
+    seen: set[str] = set()
+    for rating in ratings:
+        word = clean_text(rating.value, "value", NAME_LIMIT)
+        if word.casefold() in seen:
+            raise JournalInputError("value", "the same value appears twice in one sitting")
+        seen.add(word.casefold())
+        rows.append(
+            ValueRating(
+                user_id=user.id,
+                value=word,
+                life_area=area,
+                own_word=bool(rating.own_word),
+                importance=check_rating(rating.importance, "importance"),
+                consistency=check_rating(rating.consistency, "consistency"),
+                created_at=now,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    logger.info("journal user %s rated %d values", short(user.pseudonym), len(rows))
+    return rows
+
+
+def latest_values(session: Session, user: User) -> list[ValueView]:
+    """Each value's latest rating with its previous one, sorted by life area and value."""
+    rows = session.execute(
+        sa.select(ValueRating)
+        .where(ValueRating.user_id == user.id)
+        .order_by(ValueRating.created_at, ValueRating.id)
+    ).scalars()
+    history: dict[tuple[str, str], list[ValueRating]] = {}
+    for row in rows:
+        history.setdefault((row.life_area.casefold(), row.value.casefold()), []).append(row)
+    views = []
+    for key in sorted(history):
+        *earlier, last = history[key]
+        previous = earlier[-1] if earlier else None
+        views.append(
+            ValueView(
+                value=last.value,
+                life_area=last.life_area,
+                own_word=last.own_word,
+                importance=last.importance,
+                consistency=last.consistency,
+                rated_at=last.created_at,
+                previous_importance=previous.importance if previous else None,
+                previous_consistency=previous.consistency if previous else None,
+                previous_rated_at=previous.created_at if previous else None,
+            )
+        )
+    return views
+
+
+def add_committed_action(
+    session: Session, user: User, text: str, value: str | None = None
+) -> CommittedAction:
+    """Store a small step the user chose, optionally tied to one of their values."""
+    action = CommittedAction(
+        user_id=user.id,
+        value=clean_text(value, "value", NAME_LIMIT, required=False),
+        text=clean_text(text, "text", ACTION_TEXT_LIMIT),
+    )
+    session.add(action)
+    session.flush()
+    logger.info("journal user %s added a committed action", short(user.pseudonym))
+    return action
+
+
+def set_action_done(
+    session: Session, user: User, action_id: int, done: bool = True
+) -> CommittedAction:
+    """Mark a committed action done (or not done again)."""
+    action = session.get(CommittedAction, action_id)
+    if action is None or action.user_id != user.id:
+        raise JournalNotFound("no such committed action")
+    action.done = bool(done)
+    action.done_at = utcnow() if done else None
+    session.flush()
+    return action
+
+
+def list_committed_actions(
+    session: Session, user: User, include_done: bool = True
+) -> list[CommittedAction]:
+    """The user's committed actions, newest first."""
+    query = sa.select(CommittedAction).where(CommittedAction.user_id == user.id)
+    if not include_done:
+        query = query.where(CommittedAction.done.is_(False))
+    query = query.order_by(CommittedAction.created_at.desc(), CommittedAction.id.desc())
+    return list(session.execute(query).scalars())
+
+
+# --- wise mind ---------------------------------------------------------------------------
+
+
+def add_wise_mind_entry(
+    session: Session,
+    user: User,
+    practice: str,
+    distress_before: int,
+    distress_after: int | None = None,
+    note: str | None = None,
+) -> WiseMindEntry:
+    """Store one practice with distress before and after (0-10) and an optional note."""
+    entry = WiseMindEntry(
+        user_id=user.id,
+        practice=clean_text(practice, "practice", NAME_LIMIT),
+        distress_before=check_rating(distress_before, "distress_before"),
+        distress_after=check_rating(distress_after, "distress_after", required=False),
+        note=clean_text(note, "note", NOTE_LIMIT, required=False),
+    )
+    session.add(entry)
+    session.flush()
+    logger.info("journal user %s added a wise-mind entry", short(user.pseudonym))
+    return entry
+
+
+def list_wise_mind_entries(
+    session: Session, user: User, limit: int | None = None
+) -> list[WiseMindEntry]:
+    """The user's practice history, newest first."""
+    query = (
+        sa.select(WiseMindEntry)
+        .where(WiseMindEntry.user_id == user.id)
+        .order_by(WiseMindEntry.created_at.desc(), WiseMindEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+# --- boundary scripts --------------------------------------------------------------------
+
+_SCRIPT_PARTS = ("describe", "express", "assertion", "reinforce")
+
+
+def _assemble(parts: dict[str, str]) -> str:
+    return "\n".join(parts[name] for name in _SCRIPT_PARTS)
+
+
+def _check_priority(priority: Any) -> str:
+    if priority not in PRIORITIES:
+        raise JournalInputError("priority", f"must be one of {', '.join(PRIORITIES)}")
+    return priority
+
+
+def save_boundary_script(
+    session: Session,
+    user: User,
+    *,
+    title: str,
+    describe: str,
+    express: str,
+    assertion: str,
+    reinforce: str,
+    priority: str,
+    text: str | None = None,
+) -> BoundaryScript:
+    """Store a DEAR MAN script; ``text`` defaults to the four parts, one per line."""
+    parts = {
+        "describe": clean_text(describe, "describe", SCRIPT_PART_LIMIT),
+        "express": clean_text(express, "express", SCRIPT_PART_LIMIT),
+        "assertion": clean_text(assertion, "assertion", SCRIPT_PART_LIMIT),
+        "reinforce": clean_text(reinforce, "reinforce", SCRIPT_PART_LIMIT),
+    }
+    assembled = clean_text(text, "text", NOTE_LIMIT, required=False) or _assemble(parts)
+    script = BoundaryScript(
+        user_id=user.id,
+        title=clean_text(title, "title", TITLE_LIMIT),
+        priority=_check_priority(priority),
+        text=assembled,
+        **parts,
+    )
+    session.add(script)
+    session.flush()
+    logger.info("journal user %s saved boundary script %d", short(user.pseudonym), script.id)
+    return script
+
+
+def get_boundary_script(session: Session, user: User, script_id: int) -> BoundaryScript | None:
+    """One of this user's scripts (None for a missing id or someone else's script)."""
+    script = session.get(BoundaryScript, script_id)
+    return script if script is not None and script.user_id == user.id else None
+
+
+def update_boundary_script(
+    session: Session,
+    user: User,
+    script_id: int,
+    *,
+    title: str | None = None,
+    describe: str | None = None,
+    express: str | None = None,
+    assertion: str | None = None,
+    reinforce: str | None = None,
+    priority: str | None = None,
+    text: str | None = None,
+) -> BoundaryScript:
+    """Change some fields of a script; the text is re-assembled when a part changes without it."""
+    script = get_boundary_script(session, user, script_id)
+    if script is None:
+        raise JournalNotFound("no such boundary script")
+    changes = {
+        "describe": describe,
+        "express": express,
+        "assertion": assertion,
+        "reinforce": reinforce,
+    }
+    changed_parts = False
+    for name, value in changes.items():
+        if value is not None:
+            setattr(script, name, clean_text(value, name, SCRIPT_PART_LIMIT))
+            changed_parts = True
+    if title is not None:
+        script.title = clean_text(title, "title", TITLE_LIMIT)
+    if priority is not None:
+        script.priority = _check_priority(priority)
+    if text is not None:
+        script.text = clean_text(text, "text", NOTE_LIMIT)
+    elif changed_parts:
+        script.text = _assemble({name: getattr(script, name) for name in _SCRIPT_PARTS})
+    session.flush()
+    logger.info("journal user %s updated boundary script %d", short(user.pseudonym), script.id)
+    return script
+
+
+def list_boundary_scripts(session: Session, user: User) -> list[BoundaryScript]:
+    """The user's scripts, most recently changed first."""
+    query = (
+        sa.select(BoundaryScript)
+        .where(BoundaryScript.user_id == user.id)
+        .order_by(BoundaryScript.updated_at.desc(), BoundaryScript.id.desc())
+    )
+    return list(session.execute(query).scalars())
+
+
+# --- reflections and role-play -----------------------------------------------------------
+
+
+def save_reflection(session: Session, user: User, scores: dict[str, float]) -> ReflectionResult:
+    """Store the per-dimension scores of one codependency reflection."""
+    result = ReflectionResult(user_id=user.id, scores=clean_scores(scores))
+    session.add(result)
+    session.flush()
+    logger.info("journal user %s saved a reflection", short(user.pseudonym))
+    return result
+
+
+def latest_reflections(session: Session, user: User, limit: int = 5) -> list[ReflectionResult]:
+    """The user's most recent reflections, newest first."""
+    query = (
+        sa.select(ReflectionResult)
+        .where(ReflectionResult.user_id == user.id)
+        .order_by(ReflectionResult.created_at.desc(), ReflectionResult.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def save_roleplay_session(
+    session: Session,
+    user: User,
+    scenario_id: str,
+    difficulty: str,
+    outcome: str,
+    replies: Iterable[RoleplayReplyIn | tuple[str, str, dict[str, Any] | None]],
+) -> RoleplaySession:
+    """Store one role-play with each reply, its label and the assessor's features."""
+    record = RoleplaySession(
+        user_id=user.id,
+        scenario_id=clean_text(scenario_id, "scenario_id", NAME_LIMIT),
+        difficulty=clean_text(difficulty, "difficulty", NAME_LIMIT),
+        outcome=clean_text(outcome, "outcome", NAME_LIMIT),
+    )
+    for position, reply in enumerate(replies):
+        text, label, features = RoleplayReplyIn(*reply)
+        record.replies.append(
+            RoleplayReply(
+                position=position,
+                text=clean_text(text, "reply", REPLY_LIMIT),
+                label=clean_text(label, "label", NAME_LIMIT),
+                features=clean_json(features, "features") if features is not None else None,
+            )
+        )
+    session.add(record)
+    session.flush()
+    logger.info(
+        "journal user %s saved a role-play with %d replies",
+        short(user.pseudonym),
+        len(record.replies),
+    )
+    return record
+
+
+def list_roleplay_sessions(
+    session: Session, user: User, limit: int | None = None
+) -> list[RoleplaySession]:
+    """The user's role-plays with their replies loaded, newest first."""
+    query = (
+        sa.select(RoleplaySession)
+        .where(RoleplaySession.user_id == user.id)
+        .options(selectinload(RoleplaySession.replies))
+        .order_by(RoleplaySession.created_at.desc(), RoleplaySession.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+# --- what we remember, export, erasure, retention ----------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def row_dict(row: Base, exclude: Iterable[str] = ("user_id",)) -> dict[str, Any]:
+    """A mapped row's columns as a JSON-ready dict (times as ISO 8601 strings)."""
+    skip = set(exclude)
+    return {
+        column.key: _jsonable(getattr(row, column.key))
+        for column in sa.inspect(row).mapper.column_attrs
+        if column.key not in skip
+    }
+
+
+def _count(session: Session, model: type, user: User) -> int:
+    query = sa.select(sa.func.count()).select_from(model).where(model.user_id == user.id)
+    return session.execute(query).scalar_one()
+
+
+def summary(session: Session, user: User) -> dict[str, Any]:
+    """What the bot can tell a user it remembers about them (JSON-ready)."""
+    wise_mind = list_wise_mind_entries(session, user, limit=1)
+    reflections = latest_reflections(session, user, limit=1)
+    roleplays = list_roleplay_sessions(session, user, limit=1)
+    return {
+        "region": user.region,
+        "journal_consent": user.journal_consent,
+        "member_since": _jsonable(user.created_at),
+        "values": [view.as_dict() for view in latest_values(session, user)],
+        "open_actions": [
+            row_dict(action, exclude=("user_id", "done", "done_at"))
+            for action in list_committed_actions(session, user, include_done=False)
+        ],
+        "done_actions": session.execute(
+            sa.select(sa.func.count())
+            .select_from(CommittedAction)
+            .where(CommittedAction.user_id == user.id, CommittedAction.done.is_(True))
+        ).scalar_one(),
+        "wise_mind": {
+            "entries": _count(session, WiseMindEntry, user),
+            "last": row_dict(wise_mind[0], exclude=("user_id", "note")) if wise_mind else None,
+        },
+        "boundary_scripts": [
+            {"id": script.id, "title": script.title, "updated_at": _jsonable(script.updated_at)}
+            for script in list_boundary_scripts(session, user)
+        ],
+        "reflection": row_dict(reflections[0]) if reflections else None,
+        "roleplay": {
+            "sessions": _count(session, RoleplaySession, user),
+            "last": row_dict(roleplays[0]) if roleplays else None,
+        },
+    }
+
+
+def _rows(session: Session, model: type, user: User) -> list[dict[str, Any]]:
+    query = sa.select(model).where(model.user_id == user.id).order_by(model.id)
+    return [row_dict(row) for row in session.execute(query).scalars()]
+
+
+def export_user(session: Session, channel: str, sender_id: str) -> dict[str, Any]:
+    """Everything stored about this sender, conversation log included, as JSON-ready data."""
+    user = find_user(session, channel, sender_id)
+    export: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "exported_at": _jsonable(utcnow()),
+        "channel": channel,
+        "sender_id": sender_id,
+        "user": row_dict(user, exclude=()) if user else None,
+        "value_ratings": [],
+        "committed_actions": [],
+        "wise_mind_entries": [],
+        "boundary_scripts": [],
+        "reflections": [],
+        "roleplay_sessions": [],
+    }
+    if user is not None:
+        export["value_ratings"] = _rows(session, ValueRating, user)
+        export["committed_actions"] = _rows(session, CommittedAction, user)
+        export["wise_mind_entries"] = _rows(session, WiseMindEntry, user)
+        export["boundary_scripts"] = _rows(session, BoundaryScript, user)
+        export["reflections"] = _rows(session, ReflectionResult, user)
+        export["roleplay_sessions"] = [
+            {
+                **row_dict(record),
+                "replies": [row_dict(reply, exclude=("session_id",)) for reply in record.replies],
+            }
+            for record in sorted(list_roleplay_sessions(session, user), key=lambda r: r.id)
+        ]
+    export["conversation_events"] = tracker_events.export_events(session, sender_id)
+    logger.info(
+        "journal export for user %s: %d events",
+        short(user.pseudonym) if user else "(none)",
+        len(export["conversation_events"]),
+    )
+    return export
+
+
+def _delete(session: Session, statement: sa.sql.Delete) -> int:
+    return session.execute(statement).rowcount
+
+
+def delete_user(session: Session, channel: str, sender_id: str) -> dict[str, int]:
+    """Erase this sender: every journal row and Rasa's conversation log. Returns row counts.
+
+    Each table is cleared explicitly (for the counts); the foreign keys cascade as well, as a
+    net for tables added later.
+    """
+    user = find_user(session, channel, sender_id)
+    counts = {"roleplay_replies": 0, **{model.__tablename__: 0 for model, _ in ENTRY_TABLES}}
+    counts["users"] = 0
+    if user is not None:
+        sessions_of_user = sa.select(RoleplaySession.id).where(RoleplaySession.user_id == user.id)
+        counts["roleplay_replies"] = _delete(
+            session,
+            sa.delete(RoleplayReply.__table__).where(
+                RoleplayReply.session_id.in_(sessions_of_user)
+            ),
+        )
+        for model, _ in ENTRY_TABLES:
+            counts[model.__tablename__] = _delete(
+                session, sa.delete(model.__table__).where(model.user_id == user.id)
+            )
+        counts["users"] = _delete(session, sa.delete(User.__table__).where(User.id == user.id))
+        session.expunge(user)
+    counts["events"] = tracker_events.delete_events(session, sender_id)
+    logger.info(
+        "journal erased user %s: %s",
+        short(user.pseudonym) if user else "(none)",
+        _format_counts(counts),
+    )
+    return counts
+
+
+def purge(session: Session, older_than: timedelta, now: datetime | None = None) -> dict[str, int]:
+    """Remove entries and conversation events older than the cutoff, then users left empty.
+
+    A user row goes when nothing of theirs remains and it has not changed since the cutoff.
+    """
+    if older_than <= timedelta(0):
+        raise ValueError("older_than must be a positive duration")
+    cutoff = (now or utcnow()) - older_than
+    counts: dict[str, int] = {}
+    old_sessions = sa.select(RoleplaySession.id).where(RoleplaySession.created_at < cutoff)
+    counts["roleplay_replies"] = _delete(
+        session,
+        sa.delete(RoleplayReply.__table__).where(RoleplayReply.session_id.in_(old_sessions)),
+    )
+    for model, time_column in ENTRY_TABLES:
+        column = model.__table__.c[time_column]
+        counts[model.__tablename__] = _delete(
+            session, sa.delete(model.__table__).where(column < cutoff)
+        )
+    nothing_left = [~sa.exists().where(model.user_id == User.id) for model, _ in ENTRY_TABLES]
+    counts["users"] = _delete(
+        session, sa.delete(User.__table__).where(User.updated_at < cutoff, *nothing_left)
+    )
+    counts["events"] = tracker_events.purge_events(session, cutoff)
+    # Objects loaded before the purge may describe rows that are gone.
+    session.expire_all()
+    logger.info("journal purge before %s: %s", cutoff.isoformat(), _format_counts(counts))
+    return counts
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    """Rows per table (journal tables, and Rasa's events when present); no content."""
+    counts = {
+        table.name: session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        for table in Base.metadata.sorted_tables
+    }
+    events = tracker_events.count_events(session)
+    if events is not None:
+        counts[tracker_events.EVENTS_TABLE] = events
+    return counts
+
+
+def _format_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name}={count}" for name, count in counts.items())

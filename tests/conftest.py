@@ -1,0 +1,82 @@
+"""Shared fixtures: real databases for tests (a temporary SQLite file, a throwaway PostgreSQL).
+
+``db_url`` runs a test once on each backend. PostgreSQL is the server on 127.0.0.1:5432 (user
+postgres, trust auth; ``SECURE_BASE_TEST_POSTGRES_URL`` points elsewhere): every test gets its
+own database, dropped afterwards. When the server cannot be reached the test fails if ``CI`` is
+set and is skipped, with the reason, otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before SQLAlchemy is first imported: it reads these when its modules load.
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+import sys  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+# `.venv/bin/pytest` does not put the working directory on sys.path (`python -m pytest` does):
+# make `import bot`/`import actions` work either way, even without `pip install -e .`.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+POSTGRES_ADMIN_URL_ENV = "SECURE_BASE_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def postgres_unreachable(reason: str) -> None:
+    """A missing PostgreSQL is a failure in CI and a skip (with the reason) elsewhere."""
+    if _in_ci():
+        pytest.fail(f"PostgreSQL is required in CI but cannot be reached: {reason}")
+    pytest.skip(f"PostgreSQL cannot be reached ({reason}); with CI=true this fails instead")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite database file in the test's temporary directory."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database, dropped after the test."""
+    admin_url = make_url(os.environ.get(POSTGRES_ADMIN_URL_ENV, DEFAULT_POSTGRES_ADMIN_URL))
+    name = f"sb_test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(
+        admin_url,
+        future=True,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 5},
+    )
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        postgres_unreachable(str(error.orig).strip().splitlines()[0])
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        # FORCE ends connections a test's engines may still hold in their pools.
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database, once per backend (SQLite file, PostgreSQL)."""
+    return request.getfixturevalue(f"{request.param}_url")

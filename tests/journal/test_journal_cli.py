@@ -1,0 +1,121 @@
+"""``python -m bot.journal``: upgrade, purge with its retention setting, stats without content."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.journal import repository as repo
+from bot.journal.cli import RETENTION_ENV, main, parse_duration, retention_from_env
+from bot.journal.db import session_scope
+from bot.journal.models import utcnow
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("12h", timedelta(hours=12)), ("30d", timedelta(days=30)), (" 90d ", timedelta(days=90))],
+)
+def test_parse_duration(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+    assert parse_duration("2w") == timedelta(weeks=2)
+
+
+@pytest.mark.parametrize("text", ["", "90", "0d", "-5d", "3m", "1.5d", "d"])
+def test_parse_duration_refuses_unclear_ages(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_retention_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert retention_from_env() is None
+    monkeypatch.setenv(RETENTION_ENV, "180")
+    assert retention_from_env() == timedelta(days=180)
+    monkeypatch.setenv(RETENTION_ENV, "0")
+    with pytest.raises(ValueError):
+        retention_from_env()
+
+
+def test_module_entry_point_upgrades_and_reports(db_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": db_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.journal", "upgrade"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "journal schema at 0002" in done.stdout
+    assert "Running upgrade 0001 -> 0002" in done.stderr
+
+
+def _old_entry(url: str, sender_id: str, text: str) -> None:
+    with session_scope(url) as session:
+        user = repo.get_or_create_user(session, "rest", sender_id)
+        action = repo.add_committed_action(session, user, text)
+        action.created_at = user.created_at = user.updated_at = utcnow() - timedelta(days=40)
+
+
+def test_purge_without_age_or_setting_does_nothing_and_says_so(
+    journal_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _old_entry(journal_url, "keeper", "kept forever")
+    assert main(["--url", journal_url, "purge"]) == 0
+    assert "nothing purged" in capsys.readouterr().out
+    with session_scope(journal_url) as session:
+        assert repo.table_counts(session)["committed_actions"] == 1
+
+
+def test_purge_with_older_than(journal_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _old_entry(journal_url, "old", "an old step")
+    assert main(["--url", journal_url, "purge", "--older-than", "90d"]) == 0
+    assert "committed_actions    0" in capsys.readouterr().out
+    assert main(["--url", journal_url, "purge", "--older-than", "30d"]) == 0
+    out = capsys.readouterr().out
+    assert "purged entries older than 30d" in out and "committed_actions    1" in out
+    assert "an old step" not in out
+
+
+def test_purge_uses_the_retention_setting(
+    journal_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_entry(journal_url, "old", "an old step")
+    monkeypatch.setenv(RETENTION_ENV, "30")
+    assert main(["--url", journal_url, "purge"]) == 0
+    assert "committed_actions    1" in capsys.readouterr().out
+
+
+def test_purge_refuses_a_bad_age(journal_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--url", journal_url, "purge", "--older-than", "soon"]) == 2
+    assert "not a duration" in capsys.readouterr().err
+
+
+def test_stats_counts_rows_without_content(
+    journal_url: str, capsys: pytest.CaptureFixture[str], save_tracker, conversation
+) -> None:
+    _old_entry(journal_url, "stats-sender", "a very private step")
+    save_tracker("stats-sender", conversation("private words"))
+    assert main(["--url", journal_url, "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "schema revision 0002" in out
+    assert "users                1" in out and "committed_actions    1" in out
+    assert "events               7" in out
+    for secret in ("a very private step", "private words", "stats-sender"):
+        assert secret not in out
+
+
+def test_stats_before_upgrade(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--url", db_url, "stats"]) == 0
+    assert "run `python -m bot.journal upgrade`" in capsys.readouterr().out
+
+
+def test_unreachable_database_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--url", "postgresql://postgres@127.0.0.1:1/x", "stats"]) == 1
+    assert "cannot be used right now" in capsys.readouterr().err

@@ -1,0 +1,289 @@
+"""Export, erasure and retention, with Rasa's real tracker store writing to the same database."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bot.journal import repository as repo
+from bot.journal.db import engine_for, session_scope
+from bot.journal.identity import pseudonym
+from bot.journal.inputs import ValueRatingIn
+from bot.journal.models import (
+    BoundaryScript,
+    CommittedAction,
+    ReflectionResult,
+    RoleplayReply,
+    RoleplaySession,
+    User,
+    ValueRating,
+    WiseMindEntry,
+    utcnow,
+)
+
+CHANNEL = "telegram"
+ALICE, BOB = "alice-7731", "bob-5520"  # raw sender ids, distinctive enough to grep for
+
+
+def fill(url: str, sender_id: str) -> list[str]:
+    """Store one of everything for ``sender_id``; returns the texts that were stored."""
+    tag = f"[{sender_id}]"
+    texts = {
+        "value": f"courage{tag}",
+        "area": f"friendship{tag}",
+        "action": f"Text Sam back {tag}",
+        "note": f"Felt steadier {tag} 🌿",
+        "describe": f"You call late {tag}",
+        "express": f"I get tired {tag}",
+        "assertion": f"Please call before nine {tag}",
+        "reinforce": f"I'll listen better {tag}",
+        "title": f"Late calls {tag}",
+        "dimension": f"boundaries{tag}",
+        "scenario": f"late_call{tag}",
+        "reply": f"No, not tonight {tag}",
+    }
+    with session_scope(url) as session:
+        user = repo.get_or_create_user(session, CHANNEL, sender_id)
+        repo.set_region(session, user, "UK")
+        repo.set_consent(session, user, True)
+        repo.save_value_ratings(session, user, texts["area"], [ValueRatingIn(texts["value"], 9, 5)])
+        repo.save_value_ratings(session, user, texts["area"], [ValueRatingIn(texts["value"], 9, 7)])
+        repo.add_committed_action(session, user, texts["action"], texts["value"])
+        repo.add_wise_mind_entry(session, user, "stone flake", 7, 4, texts["note"])
+        repo.save_boundary_script(
+            session,
+            user,
+            title=texts["title"],
+            describe=texts["describe"],
+            express=texts["express"],
+            assertion=texts["assertion"],
+            reinforce=texts["reinforce"],
+            priority="relationship",
+        )
+        repo.save_reflection(session, user, {texts["dimension"]: 3})
+        repo.save_roleplay_session(
+            session,
+            user,
+            texts["scenario"],
+            "gentle",
+            "held_boundary",
+            [(texts["reply"], "assertive", {"hedges": 0, "echo": texts["reply"]})],
+        )
+    return list(texts.values())
+
+
+USER_TABLES = (ValueRating, CommittedAction, WiseMindEntry, BoundaryScript, ReflectionResult)
+
+
+def test_export_holds_everything_stored_about_the_sender(
+    journal_url: str, save_tracker, conversation
+) -> None:
+    alice_texts = fill(journal_url, ALICE)
+    bob_texts = fill(journal_url, BOB)
+    save_tracker(ALICE, conversation("I keep saying yes to everyone [alice-says]"))
+    save_tracker(BOB, conversation("Bob's own words [bob-says]"))
+
+    with session_scope(journal_url) as session:
+        export = repo.export_user(session, CHANNEL, ALICE)
+        user = repo.find_user(session, CHANNEL, ALICE)
+        stored_ids = {
+            model.__tablename__: set(
+                session.execute(sa.select(model.id).where(model.user_id == user.id)).scalars()
+            )
+            for model in (*USER_TABLES, RoleplaySession)
+        }
+        reply_ids = set(
+            session.execute(
+                sa.select(RoleplayReply.id)
+                .join(RoleplaySession)
+                .where(RoleplaySession.user_id == user.id)
+            ).scalars()
+        )
+
+    dumped = json.dumps(export, ensure_ascii=False)  # JSON-serialisable as it is
+    for text in alice_texts:
+        assert text in dumped
+    for text in bob_texts:
+        assert text not in dumped
+    assert "bob-says" not in dumped and BOB not in dumped
+
+    assert export["user"]["pseudonym"] == pseudonym(CHANNEL, ALICE)
+    assert (export["user"]["region"], export["user"]["journal_consent"]) == ("UK", True)
+    sections = {
+        "value_ratings": "value_ratings",
+        "committed_actions": "committed_actions",
+        "wise_mind_entries": "wise_mind_entries",
+        "boundary_scripts": "boundary_scripts",
+        "reflections": "reflection_results",
+        "roleplay_sessions": "roleplay_sessions",
+    }
+    for section, table in sections.items():
+        assert {item["id"] for item in export[section]} == stored_ids[table], section
+    assert len(export["value_ratings"]) == 2
+    exported_replies = [r for s in export["roleplay_sessions"] for r in s["replies"]]
+    assert {reply["id"] for reply in exported_replies} == reply_ids
+    assert exported_replies[0]["features"]["hedges"] == 0
+
+    events = export["conversation_events"]
+    assert len(events) == len(conversation("x"))
+    assert all(event["sender_id"] == ALICE for event in events)
+    [uttered] = [event for event in events if event["type_name"] == "user"]
+    assert uttered["data"]["text"] == "I keep saying yes to everyone [alice-says]"
+    assert uttered["intent_name"] == "share_reflection"
+
+
+def test_export_of_an_unknown_sender_is_empty_but_valid(journal_url: str) -> None:
+    with session_scope(journal_url) as session:
+        export = repo.export_user(session, CHANNEL, "never-seen")
+    assert export["user"] is None and export["conversation_events"] == []
+    assert export["value_ratings"] == [] and export["roleplay_sessions"] == []
+    json.dumps(export)
+
+
+def test_delete_leaves_nothing_of_the_sender_anywhere(
+    journal_url: str, save_tracker, conversation, all_rows_text
+) -> None:
+    alice_texts = fill(journal_url, ALICE)
+    bob_texts = fill(journal_url, BOB)
+    save_tracker(ALICE, conversation("Alice's private words [alice-says]"))
+    save_tracker(BOB, conversation("Bob's own words [bob-says]"))
+    with session_scope(journal_url) as session:
+        alice_id = repo.find_user(session, CHANNEL, ALICE).id
+
+    with session_scope(journal_url) as session:
+        counts = repo.delete_user(session, CHANNEL, ALICE)
+
+    assert counts == {
+        "roleplay_replies": 1,
+        "value_ratings": 2,
+        "committed_actions": 1,
+        "wise_mind_entries": 1,
+        "boundary_scripts": 1,
+        "reflection_results": 1,
+        "roleplay_sessions": 1,
+        "users": 1,
+        "events": len(conversation("x")),
+    }
+    # SQL over every table in the database, whoever created it.
+    with engine_for(journal_url).connect() as connection:
+        metadata = sa.MetaData()
+        metadata.reflect(connection)
+        for table in metadata.sorted_tables:
+            for column, value in (("user_id", alice_id), ("sender_id", ALICE), ("id", alice_id)):
+                if column in table.c and (column != "id" or table.name == "users"):
+                    query = sa.select(sa.func.count()).where(table.c[column] == value)
+                    assert connection.execute(query).scalar_one() == 0, table.name
+    everything = all_rows_text(journal_url)
+    for text in [*alice_texts, ALICE, pseudonym(CHANNEL, ALICE), "alice-says"]:
+        assert text not in everything
+    for text in [*bob_texts, BOB, pseudonym(CHANNEL, BOB), "bob-says"]:
+        assert text in everything
+
+    with session_scope(journal_url) as session:
+        again = repo.delete_user(session, CHANNEL, ALICE)
+    assert set(again.values()) == {0}
+
+
+def test_delete_removes_the_conversation_of_a_sender_without_journal(
+    journal_url: str, save_tracker, conversation
+) -> None:
+    save_tracker("talked-only", conversation("just chatting"))
+    with session_scope(journal_url) as session:
+        counts = repo.delete_user(session, "rest", "talked-only")
+        assert repo.export_user(session, "rest", "talked-only")["conversation_events"] == []
+    assert counts["events"] == len(conversation("x")) and counts["users"] == 0
+
+
+def test_deleting_a_user_row_cascades_to_every_entry(journal_url: str) -> None:
+    """The foreign keys are the safety net under ``delete_user`` (SQLite needs its pragma)."""
+    fill(journal_url, ALICE)
+    with session_scope(journal_url) as session:
+        session.execute(sa.delete(User.__table__))
+    with session_scope(journal_url) as session:
+        counts = repo.table_counts(session)
+    assert set(counts.values()) == {0}
+
+
+def _age(row: object, days: int) -> None:
+    old = utcnow() - timedelta(days=days)
+    for column in ("created_at", "updated_at"):
+        if hasattr(row, column):
+            setattr(row, column, old)
+
+
+def test_purge_removes_only_what_is_older_than_the_cutoff(
+    journal_url: str, save_tracker, conversation
+) -> None:
+    save_tracker("old-talker", conversation("long ago", start=time.time() - 100 * 86400))
+    save_tracker("new-talker", conversation("just now"))
+    with session_scope(journal_url) as session:
+        gone = repo.get_or_create_user(session, CHANNEL, "gone")  # only old entries
+        mixed = repo.get_or_create_user(session, CHANNEL, "mixed")  # old and new entries
+        idle = repo.get_or_create_user(session, CHANNEL, "idle")  # old user, nothing stored
+        old_rows = [
+            repo.add_committed_action(session, gone, "old step"),
+            repo.add_wise_mind_entry(session, gone, "lake", 5),
+            *repo.save_value_ratings(session, gone, "work", [ValueRatingIn("care", 5, 5)]),
+            repo.save_reflection(session, gone, {"identity": 1}),
+            repo.save_roleplay_session(session, gone, "s", "gentle", "held", [("no", "a")]),
+            repo.add_committed_action(session, mixed, "old step of mixed"),
+        ]
+        script = repo.save_boundary_script(
+            session,
+            mixed,
+            title="t",
+            describe="d",
+            express="e",
+            assertion="a",
+            reinforce="r",
+            priority="self_respect",
+        )
+        repo.add_committed_action(session, mixed, "new step of mixed")
+        for row in [*old_rows, gone, mixed, idle]:
+            _age(row, days=100)
+        for reply in old_rows[4].replies:
+            _age(reply, days=100)
+        script.created_at = utcnow() - timedelta(days=100)  # old, but edited recently
+    with session_scope(journal_url) as session:
+        assert session.get(BoundaryScript, script.id).updated_at > utcnow() - timedelta(days=1)
+
+    with session_scope(journal_url) as session:
+        counts = repo.purge(session, timedelta(days=90))
+
+    assert counts == {
+        "roleplay_replies": 1,
+        "value_ratings": 1,
+        "committed_actions": 2,
+        "wise_mind_entries": 1,
+        "boundary_scripts": 0,
+        "reflection_results": 1,
+        "roleplay_sessions": 1,
+        "users": 2,
+        "events": len(conversation("x")),
+    }
+    with session_scope(journal_url) as session:
+        assert repo.find_user(session, CHANNEL, "gone") is None
+        assert repo.find_user(session, CHANNEL, "idle") is None
+        mixed = repo.find_user(session, CHANNEL, "mixed")
+        assert [a.text for a in repo.list_committed_actions(session, mixed)] == [
+            "new step of mixed"
+        ]
+        assert [s.id for s in repo.list_boundary_scripts(session, mixed)] == [script.id]
+        assert repo.export_user(session, "rest", "old-talker")["conversation_events"] == []
+        assert len(repo.export_user(session, "rest", "new-talker")["conversation_events"]) == 7
+
+
+def test_purge_keeps_recent_users_and_refuses_a_non_positive_age(journal_url: str) -> None:
+    with session_scope(journal_url) as session:
+        repo.get_or_create_user(session, CHANNEL, "fresh")
+    with session_scope(journal_url) as session:
+        counts = repo.purge(session, timedelta(hours=12))
+        with pytest.raises(ValueError):
+            repo.purge(session, timedelta(0))
+    assert set(counts.values()) == {0}
+    with session_scope(journal_url) as session:
+        assert repo.find_user(session, CHANNEL, "fresh") is not None
