@@ -133,9 +133,7 @@ def load_phrasing(path: Path | str = PHRASING_FILE) -> Phrasing:
     """Read and check phrasing.yml (errors name the file and the key)."""
     path = Path(path)
     tree = require_mapping(load_yaml(path), path, "")
-    require_keys(
-        tree, ("limits", "express", "assert", "answers", "priority", "edit_words"), path
-    )
+    require_keys(tree, ("limits", "express", "assert", "answers", "priority", "edit_words"), path)
     limits = require_mapping(tree["limits"], path, "limits")
     express = require_mapping(tree["express"], path, "express")
     asserting = require_mapping(tree["assert"], path, "assert")
@@ -167,9 +165,7 @@ def load_phrasing(path: Path | str = PHRASING_FILE) -> Phrasing:
         },
         intensifiers=frozenset(sub(express, "express", "intensifiers")),
         feeling_words=frozenset(sub(express, "express", "feeling_words")),
-        request_prefix=require_text(
-            asserting.get("request_prefix"), path, "assert.request_prefix"
-        ),
+        request_prefix=require_text(asserting.get("request_prefix"), path, "assert.request_prefix"),
         request_verbs=frozenset(sub(asserting, "assert", "request_verbs")),
         question_starts=frozenset(sub(asserting, "assert", "question_starts")),
         question_subjects=frozenset(sub(asserting, "assert", "question_subjects")),
@@ -285,17 +281,22 @@ def tidy_sentence(text: str, *, question: bool = False) -> str:
         return text
     if body[-1] in _END_PUNCTUATION or _is_symbol(body[-1]):
         return text
+    if closers:
+        # he said "no" -> He said "no". (the sentence ends after the quote or bracket)
+        return text + ("?" if question else ".")
     body = body.rstrip(_DANGLING).rstrip()
     if not body:
         return text
-    return body + ("?" if question else ".") + closers
+    return body + ("?" if question else ".")
 
 
 def is_question(text: str, rules: Phrasing) -> bool:
-    """"could you call first" reads as a question; "do not call" does not."""
+    """ "could you call first" reads as a question; "do not call" does not."""
     words = _words(text)
     return (
-        len(words) >= 2 and words[0] in rules.question_starts and words[1] in rules.question_subjects
+        len(words) >= 2
+        and words[0] in rules.question_starts
+        and words[1] in rules.question_subjects
     )
 
 
@@ -439,7 +440,7 @@ def _best(text: str, options: Mapping[str, tuple[str, ...]]) -> str | None:
 
 
 def parse_priority(text: str | None, rules: Phrasing, payloads: Mapping[str, str]) -> str | None:
-    """"relationship" or "self_respect" from a button or typed words; None if unclear."""
+    """ "relationship" or "self_respect" from a button or typed words; None if unclear."""
     text = (text or "").strip()
     for priority, payload in payloads.items():
         if _normalise(text) == _normalise(payload):
@@ -469,6 +470,6 @@ def clean_title(text: str | None, rules: Phrasing) -> str | None:
 
 
 def wants_suggestion(text: str | None, rules: Phrasing) -> bool:
-    """"you choose", "idk", "skip": the user is happy with the suggested title."""
+    """ "you choose", "idk", "skip": the user is happy with the suggested title."""
     bare = _bare(text or "")
     return bare in rules.unsure or bare in rules.skip or bare in {"you choose", "you pick"}

@@ -33,7 +33,13 @@ STEP_MAX = 400  # one step must fit a phone screen
 TEXT_SPEC: dict[str, frozenset[str]] = {
     **{
         f"ask.{slot}": frozenset()
-        for slot in ("wm_distress_before", "wm_intro", "wm_practice", "wm_note", "wm_distress_after")
+        for slot in (
+            "wm_distress_before",
+            "wm_intro",
+            "wm_practice",
+            "wm_note",
+            "wm_distress_after",
+        )
     },
     "ask.wm_practice_after_last": frozenset({"last"}),
     **{
@@ -57,12 +63,19 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
     "hints.intro_unclear": frozenset(),
     "hints.practice_unclear": frozenset(),
     "hints.note_too_long": frozenset({"limit"}),
+    "hints.take_your_time": frozenset(),
     "hints.finish_this_first": frozenset(),
     "picked.chosen": frozenset({"title", "intro"}),
     "picked.surprise": frozenset({"title", "intro"}),
     **{
         f"why.{slot}": frozenset()
-        for slot in ("wm_distress_before", "wm_intro", "wm_practice", "wm_note", "wm_distress_after")
+        for slot in (
+            "wm_distress_before",
+            "wm_intro",
+            "wm_practice",
+            "wm_note",
+            "wm_distress_after",
+        )
     },
     "summary.lower": frozenset({"before", "after"}),
     "summary.same": frozenset({"after"}),
@@ -292,7 +305,7 @@ _NO = {"no", "nope", "nah", "skip", "straight", "practice", "practise", "begin",
 
 
 def intro_choice(text: str | None, intent: str | None) -> str | None:
-    """"more" (explain wise mind first), "skip" (go to the practice), or None if unclear."""
+    """ "more" (explain wise mind first), "skip" (go to the practice), or None if unclear."""
     if intent == "affirm":
         return "more"
     if intent == "deny":
