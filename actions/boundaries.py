@@ -33,9 +33,7 @@ REQUESTED_SLOT = "requested_slot"
 READY_SLOT = "bs_ready"
 # The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
 ANSWER_INTENTS = frozenset({"affirm", "deny"})
-# The journal needs every part; a skipped Reinforce is stored as this marker (never shown,
-# the assembled text leaves the part out).
-SKIPPED_PART = "(skipped)"
+SKIPPED_PART = sc.SKIPPED_PART
 LIST_LIMIT = 5
 
 

@@ -473,3 +473,29 @@ def wants_suggestion(text: str | None, rules: Phrasing) -> bool:
     """ "you choose", "idk", "skip": the user is happy with the suggested title."""
     bare = _bare(text or "")
     return bare in rules.unsure or bare in rules.skip or bare in {"you choose", "you pick"}
+
+
+# --- the role-play hook ---------------------------------------------------------------------
+
+# The journal needs every part of a script; a skipped Reinforce is stored as this marker and
+# never shown (the assembled text leaves it out).
+SKIPPED_PART = "(skipped)"
+
+
+def roleplay_script(
+    *, title: str, describe: str, express: str, assertion: str, reinforce: str | None
+) -> dict[str, str]:
+    """A saved script (journal columns) as the mapping ``bot.roleplay.start_script`` takes.
+
+    Parts come tidied as in the script the user saw; a skipped Reinforce is "" (the role-play
+    needs no Reinforce to push back on the ask).
+    """
+    rules = phrasing()
+    kept = "" if reinforce in (None, SKIPPED_PART) else reinforce
+    return {
+        "title": title,
+        "describe": part_sentence("describe", describe, rules),
+        "express": part_sentence("express", express, rules),
+        "assert_": part_sentence("assert", assertion, rules),
+        "reinforce": part_sentence("reinforce", kept, rules) if kept.strip() else "",
+    }

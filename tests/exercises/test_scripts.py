@@ -283,3 +283,24 @@ def test_a_too_long_button_title_is_refused(tmp_path: Path) -> None:
     path.write_text('buttons:\n  go: "' + "x" * 31 + '"\n', encoding="utf-8")
     with pytest.raises(ContentError, match="buttons.go"):
         TextBook.load(path, {"buttons.go": frozenset()})
+
+
+def test_a_saved_script_in_the_role_plays_shape() -> None:
+    script = sc.roleplay_script(
+        title="Mum and Christmas",
+        describe="mum expects me home every christmas",
+        express="stretched thin",
+        assertion="I'm not coming this year",
+        reinforce=sc.SKIPPED_PART,
+    )
+    assert script == {
+        "title": "Mum and Christmas",
+        "describe": "Mum expects me home every christmas.",
+        "express": "I feel stretched thin.",
+        "assert_": "I'm not coming this year.",
+        "reinforce": "",
+    }
+    with_reinforce = sc.roleplay_script(
+        title="t", describe="a b", express="c", assertion="d e", reinforce="we both win"
+    )
+    assert with_reinforce["reinforce"] == "We both win."
