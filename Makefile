@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test lint format pytest validate train model conversations clean
+.PHONY: help setup db run test lint format pytest validate train model conversations clean
 
 help: ## List every verb
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,7 +47,10 @@ model: setup ## Train the model if the data changed; replace a broken one
 
 train: model ## Same as model
 
-run: model ## Set everything up and start the bot (web page, REST, action server)
+db: setup ## Create or upgrade the journal database (DATABASE_URL, default var/secure_base.db)
+	$(PY) -m bot.journal upgrade
+
+run: model db ## Set everything up and start the bot (web page, REST, action server)
 	@scripts/run.sh
 
 lint: setup ## ruff lint and format check
