@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.exercises import scripts as sc
 from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, shorten
-from bot.exercises.form_turns import asked_again_after_answer, is_other_payload
+from bot.exercises.form_turns import hint_already_given, is_other_payload
 from bot.journal import JournalError, JournalNotFound, JournalUnavailable, session_scope
 from bot.journal import repository as journal
 
@@ -33,6 +33,8 @@ REQUESTED_SLOT = "requested_slot"
 READY_SLOT = "bs_ready"
 # The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
 ANSWER_INTENTS = frozenset({"affirm", "deny"})
+# "let's continue" while the form is running is not an answer: the question is asked again.
+NOT_ANSWERS = frozenset({"resume_exercise"})
 SKIPPED_PART = sc.SKIPPED_PART
 LIST_LIMIT = 5
 
@@ -114,7 +116,7 @@ class _AskBoundary(Action, ABC):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if not asked_again_after_answer(tracker.events, self.slot):
+        if not hint_already_given(tracker.events, self.slot):
             dispatcher.utter_message(
                 text=sc.texts().text(f"ask.{self.slot}"), buttons=self.buttons(tracker)
             )
@@ -201,7 +203,7 @@ class ActionAskBsTitle(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if not asked_again_after_answer(tracker.events, "bs_title"):
+        if not hint_already_given(tracker.events, "bs_title"):
             _title_prompt(dispatcher, _title_suggestion(tracker))
         return []
 
@@ -216,6 +218,8 @@ def _already_valid(tracker: Tracker, slot: str) -> bool:
 
 
 def _other_payload(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    if _intent(tracker) in NOT_ANSWERS:
+        return True  # said nothing: the ask action repeats the question in full
     if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
         dispatcher.utter_message(text=sc.texts().text("hints.finish_this_first"))
         return True

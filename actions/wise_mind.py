@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.exercises import wise_mind as wm
-from bot.exercises.form_turns import asked_again_after_answer, is_other_payload
+from bot.exercises.form_turns import hint_already_given, is_other_payload
 from bot.journal import JournalError, JournalUnavailable, session_scope
 from bot.journal import repository as journal
 from bot.journal.inputs import NOTE_LIMIT
@@ -38,6 +38,8 @@ REQUESTED_SLOT = "requested_slot"
 STEP_DONE = "done"
 # Buttons answer with these intents; any other "/payload" typed into the form is not an answer.
 ANSWER_INTENTS = frozenset({"affirm", "deny"})
+# "let's continue" while the form is running is not an answer: the question is asked again.
+NOT_ANSWERS = frozenset({"resume_exercise"})
 # At this level or above after the practice, the summary also points to crisis lines.
 VERY_HIGH = 8
 
@@ -105,7 +107,7 @@ class _AskWiseMind(Action, ABC):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if not asked_again_after_answer(tracker.events, self.slot):
+        if not hint_already_given(tracker.events, self.slot):
             dispatcher.utter_message(
                 text=wm.texts().text(f"ask.{self.slot}"), buttons=self.buttons(tracker)
             )
@@ -156,7 +158,7 @@ class ActionAskWmPractice(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if asked_again_after_answer(tracker.events, "wm_practice"):
+        if hint_already_given(tracker.events, "wm_practice"):
             return []
         last_id = self._last_practice(tracker)
         last = wm.practices().get(last_id)
@@ -221,6 +223,8 @@ class ValidateWiseMindForm(FormValidationAction):
 
     @staticmethod
     def _other_payload(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        if _intent(tracker) in NOT_ANSWERS:
+            return True  # said nothing: the ask action repeats the question in full
         if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
             dispatcher.utter_message(text=wm.texts().text("hints.finish_this_first"))
             return True
@@ -309,8 +313,10 @@ class ValidateWiseMindForm(FormValidationAction):
         if practice is None:
             return {"wm_step": STEP_DONE}
         index = _step_index(tracker)
-        if self._other_payload(dispatcher, tracker):
-            return {"wm_step": None}  # a menu button tapped mid-practice: same step again
+        if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
+            # A menu button tapped mid-practice: same step again ("continue" moves on).
+            dispatcher.utter_message(text=wm.texts().text("hints.finish_this_first"))
+            return {"wm_step": None}
         if wm.wants_repeat(_text(tracker), wm.practices()):
             # "wait", "again": the same step again, without hurrying them on.
             dispatcher.utter_message(text=wm.texts().text("hints.take_your_time"))

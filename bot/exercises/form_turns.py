@@ -36,6 +36,19 @@ def asked_again_after_answer(events: Sequence[Mapping[str, Any]], slot: str) -> 
     return asked == slot
 
 
+def hint_already_given(events: Sequence[Mapping[str, Any]], slot: str) -> bool:
+    """True when the form re-asks ``slot`` and its validation has just said what to do.
+
+    The validator's messages are part of the form run's events, after ``ActionExecuted(<form>)``.
+    An answer that was not really one ("let's continue") is refused without a word, so the
+    question is asked again in full.
+    """
+    if not asked_again_after_answer(events, slot):
+        return False
+    actions = [index for index, event in enumerate(events) if event.get("event") == "action"]
+    return any(event.get("event") == "bot" for event in events[actions[-1] + 1 :])
+
+
 def is_other_payload(text: str | None, intent: str | None, allowed: frozenset[str]) -> bool:
     """True for a button payload of another intent ("/start_roleplay") typed into a form.
 

@@ -155,6 +155,12 @@ def test_on_resume_or_edit_earlier_parts_are_kept_silently() -> None:
     assert dispatcher.messages == []
 
 
+def test_lets_continue_mid_form_is_not_stored() -> None:
+    result, dispatcher = validate("bs_assert", "let's continue", intent="resume_exercise")
+    assert result == {"bs_assert": None}
+    assert dispatcher.messages == []
+
+
 def test_a_menu_button_mid_form_is_not_stored() -> None:
     result, dispatcher = validate("bs_express", "/start_wise_mind", intent="start_wise_mind")
     assert result == {"bs_express": None}

@@ -214,6 +214,7 @@ def test_a_re_ask_after_a_hint_stays_quiet() -> None:
         {"event": "user", "text": "eleven"},
         {"event": "slot", "name": "requested_slot", "value": "wm_distress_before"},
         {"event": "action", "name": actions.FORM},
+        {"event": "bot", "text": wm.texts().text("hints.rating_out_of_range")},
     ]
     dispatcher = CollectingDispatcher()
     actions.ActionAskWmDistressBefore().run(dispatcher, tracker(events=events), {})
@@ -221,6 +222,28 @@ def test_a_re_ask_after_a_hint_stays_quiet() -> None:
     dispatcher = CollectingDispatcher()
     actions.ActionAskWmDistressBefore().run(dispatcher, tracker(), {})
     assert texts_of(dispatcher) == [wm.texts().text("ask.wm_distress_before")]
+
+
+def test_lets_continue_mid_form_is_not_an_answer_and_the_question_comes_again() -> None:
+    result, dispatcher = validate("wm_note", "let's continue", intent="resume_exercise")
+    assert result == {"wm_note": None}
+    assert dispatcher.messages == []
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "let's continue"},
+        {"event": "slot", "name": "requested_slot", "value": "wm_note"},
+        {"event": "action", "name": actions.FORM},
+        {"event": "slot", "name": "wm_note", "value": None},
+    ]
+    asker = CollectingDispatcher()
+    actions.ActionAskWmNote().run(asker, tracker(events=events), {})
+    assert texts_of(asker) == [wm.texts().text("ask.wm_note")]
+
+
+def test_continue_during_a_practice_moves_on() -> None:
+    slots = {"wm_practice": "stone", "wm_step_index": 1}
+    result, _ = validate("wm_step", "continue", slots=slots, intent="resume_exercise")
+    assert result == {"wm_step": None, "wm_step_index": 2}
 
 
 # --- the journal ----------------------------------------------------------------------------

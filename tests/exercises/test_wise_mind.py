@@ -7,7 +7,7 @@ import pytest
 
 from bot.content import ContentError
 from bot.exercises import wise_mind as wm
-from bot.exercises.form_turns import asked_again_after_answer, is_other_payload
+from bot.exercises.form_turns import asked_again_after_answer, hint_already_given, is_other_payload
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +224,21 @@ def test_other_payloads_are_not_answers() -> None:
     assert is_other_payload("/start_roleplay", "start_roleplay", allowed)
     assert not is_other_payload("/deny", "deny", allowed)
     assert not is_other_payload("next", "nlu_fallback", allowed)
+
+
+def test_a_hint_counts_only_when_this_run_said_something() -> None:
+    turn = [
+        _action("action_listen"),
+        {"event": "user", "text": "let's continue"},
+        _slot("requested_slot", "bs_describe"),
+        _action("boundary_form"),
+        _slot("bs_describe", None),
+    ]
+    assert asked_again_after_answer(turn, "bs_describe")
+    assert not hint_already_given(turn, "bs_describe")
+    assert hint_already_given(
+        [*turn, {"event": "bot", "text": "Could you say more?"}], "bs_describe"
+    )
+    # A message in the run before the next question (the explanation) does not silence it.
+    explained = [*turn[:3], _action("wise_mind_form"), {"event": "bot", "text": "DBT..."}]
+    assert not hint_already_given(explained, "wm_practice")
