@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 : "${SECURE_BASE_WEB_ORIGINS:=http://localhost:${WEB_PORT} http://127.0.0.1:${WEB_PORT}}"
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 [ -f .env ] && { set -a; . ./.env; set +a; }
+# One database for the journal and Rasa's conversation log (endpoints.yml reads DATABASE_URL).
+export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/secure_base.db}"
+mkdir -p var
 
 VENV_BIN=.venv/bin
 MODEL=${SECURE_BASE_MODEL:-models/secure-base.tar.gz}

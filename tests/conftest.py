@@ -80,3 +80,57 @@ def postgres_url() -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest) -> str:
     """The URL of an empty database, once per backend (SQLite file, PostgreSQL)."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def journal_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A migrated journal in a temporary SQLite file, set as DATABASE_URL for code under test.
+
+    For action tests: actions open ``session_scope()`` without a URL, so they find this one.
+    """
+    from bot.journal import db
+
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
+    monkeypatch.setenv("SECURE_BASE_ID_SECRET", "action-tests-secret")
+    db.upgrade(url)
+    yield url
+    db.dispose_engines(url)
+
+
+def make_tracker(
+    slots: dict | None = None,
+    *,
+    sender_id: str = "test-user",
+    channel: str = "rest",
+    intent: str = "greet",
+    text: str = "hi",
+    entities: list | None = None,
+    active_loop: str | None = None,
+    requested_slot: str | None = None,
+    events: list | None = None,
+):
+    """A rasa-sdk Tracker as an action receives it, for action tests."""
+    from rasa_sdk import Tracker
+
+    all_slots = {"requested_slot": requested_slot, **(slots or {})}
+    latest = {
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": entities or [],
+        "text": text,
+    }
+    history = (
+        events
+        if events is not None
+        else [{"event": "user", "text": text, "parse_data": latest, "input_channel": channel}]
+    )
+    return Tracker(
+        sender_id=sender_id,
+        slots=all_slots,
+        latest_message=latest,
+        events=history,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )

@@ -171,24 +171,29 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
-def rasa_tracker_store_config(url: str | None = None) -> dict[str, Any]:
+ERASING_TRACKER_STORE = "bot.journal.tracker_store.ErasingSQLTrackerStore"
+
+
+def rasa_tracker_store_config(url: str | None = None, *, erasing: bool = False) -> dict[str, Any]:
     """The ``tracker_store`` section of endpoints.yml that points Rasa at our database.
 
     Keys are those ``SQLTrackerStore.__init__`` takes (``url`` becomes its ``host``). A SQLite
     path is made absolute: Rasa resolves a relative one against its own working directory.
+    ``erasing`` selects our subclass that honours an in-conversation erasure.
     """
+    store_type = ERASING_TRACKER_STORE if erasing else "SQL"
     parsed = make_url(database_url(url))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         path = _sqlite_path(parsed)
         if path is None:
             raise ValueError("an in-memory SQLite database cannot be shared with Rasa")
-        return {"type": "SQL", "dialect": "sqlite", "db": str(path.resolve())}
+        return {"type": store_type, "dialect": "sqlite", "db": str(path.resolve())}
     if backend != "postgresql":
         raise ValueError(f"unsupported database backend for the tracker store: {backend}")
     # Rasa applies its PostgreSQL pool settings only when the dialect is exactly "postgresql".
     dialect = "postgresql" if parsed.get_driver_name() == "psycopg2" else parsed.drivername
-    config: dict[str, Any] = {"type": "SQL", "dialect": dialect, "db": parsed.database}
+    config: dict[str, Any] = {"type": store_type, "dialect": dialect, "db": parsed.database}
     optional = {
         "url": parsed.host,
         "port": parsed.port,

@@ -34,9 +34,7 @@ def is_unreadable(text: str | None, max_chars: int) -> bool:
     return not any(ch.isalnum() for ch in text)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class InputGuard(GraphComponent):
     """Replaces the predicted intent with ``nlu_fallback`` for unreadable input."""
 

@@ -1,0 +1,106 @@
+"""Time the crisis detector and the role-play assessor alone, per message.
+
+Run in its own process by bench/run.py (``python -m bench.micro SCRIPTS``) so a module that is
+half-built, or heavy to import (spaCy pulls in TensorFlow), can neither crash nor slow the load
+generator. Writes one JSON object to ``--json-out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.conversations import load_scripts
+from bench.stats import summarize
+
+# Crisis messages are rare in real traffic but the detector's worst case; a few are mixed in on
+# top of the ones the conversation scripts already hold.
+EXTRA_MIX = (
+    "I want to die",
+    "i keep thinking everyone would be better off without me",
+    "I've got pills saved up",
+    "this meeting is killing me lol",
+    "I'm dying to see that film",
+    "my ex said I'm nothing without him and I kind of believe it",
+    "so much to say " * 200,  # a long paragraph, still under the channels' limit
+)
+
+
+def time_calls(
+    function: Callable[[str], Any], inputs: Sequence[str], *, passes: int, time_limit_s: float
+) -> dict[str, Any]:
+    """Call ``function`` on every input ``passes`` times (bounded by time); per-call timings."""
+    first_started = time.perf_counter()
+    function(inputs[0])  # loads patterns / the pipeline: reported apart from the steady state
+    first_ms = (time.perf_counter() - first_started) * 1000
+    timings = []
+    deadline = time.monotonic() + time_limit_s
+    for _ in range(passes):
+        for text in inputs:
+            started = time.perf_counter()
+            function(text)
+            timings.append(time.perf_counter() - started)
+        if time.monotonic() > deadline:
+            break
+    summary = summarize(timings)
+    return {
+        "status": "ok",
+        "calls": summary.count,
+        "distinct_inputs": len(inputs),
+        "first_call_ms": first_ms,
+        "p50_ms": summary.p50,
+        "p99_ms": summary.p99,
+        "mean_ms": summary.mean,
+        "max_ms": summary.max,
+    }
+
+
+def _resolve(module_name: str, attribute: str) -> Callable[[str], Any] | str:
+    """The function, or a short reason why it is not available yet."""
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # a half-built module can fail in any way
+        return f"import {module_name} failed: {type(exc).__name__}: {exc}"
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        return f"{module_name}.{attribute} does not exist"
+    return function
+
+
+def measure(module_name: str, attribute: str, inputs: Sequence[str], passes: int) -> dict:
+    """Timing figures for ``module.attribute(text)``, or why there are none."""
+    function = _resolve(module_name, attribute)
+    if isinstance(function, str):
+        return {"status": "not available yet", "reason": function}
+    if not inputs:
+        return {"status": "not available yet", "reason": "no inputs"}
+    try:
+        return time_calls(function, list(inputs), passes=passes, time_limit_s=60)
+    except Exception as exc:
+        return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("scripts", type=Path, help="Secure Base conversation script (YAML)")
+    parser.add_argument("--passes", type=int, default=20)
+    # A file, not stdout: a module may print while it imports.
+    parser.add_argument("--json-out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    scripts = load_scripts(args.scripts)
+    mix = [*scripts.turns, *EXTRA_MIX]
+    report = {
+        "detect": measure("bot.safety", "detect", mix, args.passes),
+        "assess": measure("bot.roleplay", "assess", scripts.assessor_replies, args.passes),
+    }
+    args.json_out.write_text(json.dumps(report), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

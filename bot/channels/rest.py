@@ -1,0 +1,167 @@
+"""The REST channel (``POST /webhooks/rest/webhook``) with the fail-safe around every message.
+
+Rasa's stock ``RestInput`` logs the raw user text when the dialogue fails and answers ``200 []``
+(silence); it also lets a malformed body through as ``sender=None``. This subclass keeps the URL
+and the answer format, validates the body (400 with a JSON error), and hands each message to
+:func:`bot.channels.failsafe.handle_message`.
+
+credentials.yml::
+
+    bot.channels.rest.SafeRestInput:
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
+
+import rasa.utils.endpoints
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.rest import QueueOutputChannel, RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
+
+from bot.channels import failsafe
+
+logger = logging.getLogger(__name__)
+
+_DONE = object()
+
+
+class BadRequest(ValueError):
+    """The request body is not a usable message; the text goes back to the client as JSON."""
+
+
+def _bad_request(error: str) -> HTTPResponse:
+    return response.json({"error": error}, status=400)
+
+
+def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None, str | None]:
+    """Validate a webhook body and return (sender, message, metadata, input_channel).
+
+    Separate from the handler so the rules can be read (and tested) in one place.
+    """
+    try:
+        data = json.loads(body or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("The request body must be JSON.") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    sender = data.get("sender")
+    if isinstance(sender, bool) or not isinstance(sender, str | int) or str(sender).strip() == "":
+        raise BadRequest("'sender' is required: a non-empty string.")
+    message = data.get("message")
+    if not isinstance(message, str):
+        raise BadRequest("'message' is required: a string.")
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest("'metadata' must be a JSON object when given.")
+    input_channel = data.get("input_channel")
+    if input_channel is not None and not isinstance(input_channel, str):
+        raise BadRequest("'input_channel' must be a string when given.")
+    return str(sender), message, metadata, input_channel or None
+
+
+class SafeRestInput(RestInput):
+    """Rasa's REST channel, same URL and answer, with validation and the fail-safe."""
+
+    def __init__(
+        self, known_intents: Collection[str] | None = None, region: str | None = None
+    ) -> None:
+        self._known_intents = frozenset(known_intents) if known_intents is not None else None
+        self.region = region
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(region=credentials.get("region"))
+
+    @property
+    def known_intents(self) -> frozenset[str]:
+        """Intent names a button payload may carry, read from the domain once per channel."""
+        if self._known_intents is None:
+            self._known_intents = failsafe.known_intents_from_domain()
+        return self._known_intents
+
+    async def _handle(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
+    ) -> None:
+        await failsafe.handle_message(
+            on_new_message,
+            message,
+            channel=self.name(),
+            known_intents=self.known_intents,
+            region=self.region,
+        )
+
+    def _stream(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
+    ) -> Callable[[Any], Awaitable[None]]:
+        # `rasa shell` uses ?stream=true: one JSON message per line as the bot answers.
+        async def stream(resp: Any) -> None:
+            queue: asyncio.Queue = asyncio.Queue()
+            message.output_channel = QueueOutputChannel(queue)
+
+            async def run() -> None:
+                try:
+                    await self._handle(on_new_message, message)
+                finally:
+                    await queue.put(_DONE)
+
+            task = asyncio.ensure_future(run())
+            while (item := await queue.get()) is not _DONE:
+                await resp.write(json.dumps(item) + "\n")
+            await task
+
+        return stream
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The stock routes (``GET /`` health, ``POST /webhook``) with validation and fail-safe."""
+        self.known_intents  # noqa: B018 - load the domain at start-up, not on the first message
+        module = inspect.getmodule(self)
+        webhook = Blueprint(
+            f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
+        )
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse | ResponseStream:
+            try:
+                sender, text, metadata, input_channel = parse_body(request.body)
+            except BadRequest as exc:
+                return _bad_request(str(exc))
+            if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
+                message = UserMessage(
+                    text,
+                    None,
+                    sender,
+                    input_channel=input_channel or self.name(),
+                    metadata=metadata,
+                )
+                return response.stream(
+                    self._stream(on_new_message, message), content_type="text/event-stream"
+                )
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=input_channel or self.name(),
+                metadata=metadata,
+            )
+            await self._handle(on_new_message, message)
+            return response.json(collector.messages)
+
+        return webhook

@@ -1,0 +1,53 @@
+"""The command-line tools, run as a user would run them (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+
+
+def _run(args: list[str], stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=ENV,
+        timeout=300,
+    )
+
+
+def test_assess_cli_writes_one_json_object_per_line() -> None:
+    replies = ["no i cant do it", "", "ugh fine", "oh sure, because I have nothing better to do"]
+    result = _run(["-m", "bot.roleplay.assess"], "\n".join(replies) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == len(replies)
+    assert [r["label"] for r in rows] == ["assertive", "passive", "passive", "aggressive"]
+    assert all(set(r) == {"label", "features"} for r in rows)
+    assert rows[0]["features"]["clear_no"] is True
+
+
+def test_evaluate_cli_prints_the_scores() -> None:
+    result = _run(["-m", "bot.roleplay.evaluate"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for word in ("assertive", "passive", "aggressive", "partial", "macro-F1", "hedge"):
+        assert word in out
+    macro = float(out.split("macro-F1:")[1].split()[0])
+    assert macro >= 0.85
+
+
+def test_bench_script_prints_percentiles() -> None:
+    result = _run(["scripts/bench_assessor.py", "--repeat", "1"])
+    assert result.returncode == 0, result.stderr
+    for word in ("p50", "p95", "p99"):
+        assert word in result.stdout
