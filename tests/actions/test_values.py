@@ -334,7 +334,7 @@ RATED = {
 
 def test_the_committed_action_is_asked_for_the_biggest_gap() -> None:
     _, dispatcher = _run(ActionAskCommittedAction(), RATED)
-    assert texts(dispatcher)[0].startswith("Of your three, honesty has the biggest gap.")
+    assert texts(dispatcher)[0].startswith("Of the values you rated, honesty has the biggest gap.")
 
 
 async def test_one_word_gets_one_friendly_re_ask_with_an_example() -> None:
