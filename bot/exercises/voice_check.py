@@ -33,6 +33,7 @@ BUTTON_TITLE_LIMIT = 30
 # What the user named is quoted back in questions: keep the quote short enough for a phone.
 TOPIC_QUOTE_LIMIT = 80
 TOPIC_MAX_CHARS = 300
+_NEGATIONS = frozenset({"not", "never", "no"})
 
 _NONE: frozenset[str] = frozenset()
 _TOPIC = frozenset({"topic"})
@@ -143,9 +144,11 @@ class ChoiceReader:
         """The choice ``text`` points to, or None when it points nowhere or several ways."""
         if text.strip() in self._keys:  # a button's payload
             return text.strip()
-        found = self._strong.find(text)
-        if not found:
-            found = self._weak.find(text)
+        seq = self._strong.lemmas(text)
+        found = self._strong.find_in(seq)
+        # "his voice, not mine" must not read as "myself": weak words only count unnegated.
+        if not found and not _NEGATIONS.intersection(seq):
+            found = self._weak.find_in(seq)
         counts: dict[str, int] = {}
         for item in found:
             counts[item.key] = counts.get(item.key, 0) + 1

@@ -171,7 +171,9 @@ def test_typed_sources(typed: str, source: str) -> None:
     assert source_reader().read(typed) == source
 
 
-@pytest.mark.parametrize("typed", ["banana", "my friend's podcast"])
+@pytest.mark.parametrize(
+    "typed", ["banana", "my friend's podcast", "honestly it's mostly his voice, not mine"]
+)
 def test_no_source_or_an_even_split_is_asked_again(typed: str) -> None:
     assert source_reader().read(typed) is None
 
