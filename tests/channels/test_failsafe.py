@@ -117,6 +117,33 @@ async def test_crisis_resources_already_sent_are_not_repeated() -> None:
     assert collector.messages == await _expected_resources(("suicide",))
 
 
+ABUSE_TEXT = "my husband hits me and I'm scared to go home"
+
+
+async def _send_first_resources_only(message: UserMessage) -> None:
+    # What the dialogue does: one static response for every crisis, without the abuse lines.
+    first = resources.crisis_messages(None)[0]
+    await message.output_channel.send_response(message.sender_id, copy.deepcopy(first))
+
+
+async def test_abuse_lines_are_added_to_the_dialogues_resources() -> None:
+    detected = failsafe.safety.detect(ABUSE_TEXT)
+    assert resources.ABUSE_CATEGORY in detected.categories
+    collector = await _run(ABUSE_TEXT, Dialogue(_send_first_resources_only))
+    expected = await _expected_resources(tuple(detected.categories))
+    assert "1-800-799-7233" in " ".join(_texts(collector))
+    assert collector.messages == expected
+
+
+async def test_abuse_lines_already_sent_are_not_repeated() -> None:
+    async def send_everything(message: UserMessage) -> None:
+        for item in resources.crisis_messages(None, (resources.ABUSE_CATEGORY,)):
+            await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+
+    collector = await _run(ABUSE_TEXT, Dialogue(send_everything))
+    assert collector.messages == await _expected_resources((resources.ABUSE_CATEGORY,))
+
+
 async def test_silent_dialogue_gets_an_apology() -> None:
     collector = await _run("tell me about boundaries", Dialogue())
     assert _texts(collector) == [failsafe.APOLOGY_TEXT]
