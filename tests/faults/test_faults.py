@@ -10,6 +10,7 @@ Each test leaves the deployment whole again for the next.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ from deploy.cluster import Cluster, Settings
 from tests.faults.services import PrivatePostgres, PrivateRedis
 from tests.scale.traffic import (
     APOLOGY_PREFIX,
+    PIN_HEADER,
     audit,
     message_text,
     report,
@@ -92,7 +94,7 @@ def say(cluster: Cluster, sender: str, text: str) -> tuple[int, list[str]]:
     try:
         answer = requests.post(
             cluster.webhook_url,
-            params={"sender": sender},
+            headers={PIN_HEADER: sender},
             json={"sender": sender, "message": text},
             timeout=180,
         )
@@ -200,6 +202,8 @@ class Outage:
     answered_during: dict[str, list[int]]
     answered_after: dict[str, list[int]]
     stored: dict[str, list[int]]
+    run: str
+    logs: dict[str, str]
 
     def missing(self, answered: dict[str, list[int]]) -> dict[str, list[int]]:
         gaps = {s: sorted(set(n) - set(self.stored[s])) for s, n in answered.items()}
@@ -247,6 +251,8 @@ def postgres_outage(cluster: Cluster, services: Services) -> Outage:
         answered_during=phases["during"],
         answered_after=phases["after"],
         stored=stored_user_messages(cluster.settings.database_url, senders),
+        run=run,
+        logs={name: path.read_text(errors="replace") for name, path in cluster.logs().items()},
     )
     kinds = Counter(
         "apology" if is_apology(t) else "answer" if t else f"empty {st}" for _, st, t in during
@@ -276,6 +282,17 @@ def test_postgres_down_what_was_answered_before_and_after_is_stored(
     assert all(outage.answered_before.values()) and all(outage.answered_after.values())
     assert outage.missing(outage.answered_before) == {}
     assert outage.missing(outage.answered_after) == {}
+
+
+def test_postgres_down_logs_hold_no_user_text_or_sender_id(postgres_outage: Outage) -> None:
+    """Database errors are logged while it is down; they must not carry what users wrote."""
+    leaks = {
+        name: sorted(
+            {m.group(0) for m in re.finditer(rf"pg-{postgres_outage.run}|seq \d+: ", text)}
+        )
+        for name, text in postgres_outage.logs.items()
+    }
+    assert {name: found for name, found in leaks.items() if found} == {}
 
 
 @pytest.mark.xfail(

@@ -35,6 +35,8 @@ QUESTIONS = (
 SEQ_RE = re.compile(r"^seq (\d+): ")
 # The fail-safe's answer when the dialogue produced nothing (bot/channels/failsafe.py).
 APOLOGY_PREFIX = "Sorry, I couldn't answer that just now."
+# nginx hashes on this header to keep a conversation on one process (deploy/nginx.conf.template).
+PIN_HEADER = "X-Secure-Base-Sender"
 
 
 def message_text(seq: int) -> str:
@@ -72,13 +74,17 @@ async def send(
     pin: bool,
     timeout: float = 180,
 ) -> tuple[int, list[str], float]:
-    """POST one message; ``pin`` names the sender in the URL so nginx keeps it on one process."""
+    """POST one message; ``pin`` names the sender in a header so nginx keeps it on one process.
+
+    A header rather than ``?sender=``: nginx's error log quotes the request line when a process
+    is down, and sender ids must not reach logs.
+    """
     started = time.monotonic()
-    params = {"sender": sender} if pin else None
+    headers = {PIN_HEADER: sender} if pin else None
     try:
         async with session.post(
             url,
-            params=params,
+            headers=headers,
             json={"sender": sender, "message": text},
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as response:
