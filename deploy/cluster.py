@@ -158,6 +158,10 @@ class Cluster:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONDONTWRITEBYTECODE": "1",
+            # This checkout's code, even where the venv's editable install points at another.
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+            ),
             "DATABASE_URL": settings.database_url,
             # Rasa listens with a backlog of 100. A burst of new connections from nginx beyond
             # that overflows the accept queue, and the kernel resets them some seconds later:
