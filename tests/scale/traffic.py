@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from bench.load import require_loopback
 from bench.stats import summarize
+from bot.safety import resources
 
 QUESTIONS = (
     "what is codependency?",
@@ -57,8 +58,15 @@ class Reply:
 
     @property
     def answered(self) -> bool:
-        """A 200 with a real answer: the user was told their message was heard."""
-        return self.status == 200 and any(not t.startswith(APOLOGY_PREFIX) for t in self.texts)
+        """A 200 with a real answer: the user was told their message was heard.
+
+        Neither the fail-safe's apology nor crisis resources alone count: the fail-safe sends
+        resources on its own when the dialogue cannot run, and these messages are no crisis.
+        """
+        return self.status == 200 and any(
+            not t.startswith(APOLOGY_PREFIX) and not resources.is_resource_text(t)
+            for t in self.texts
+        )
 
     @property
     def apology(self) -> bool:
