@@ -365,6 +365,9 @@ class ValidateRoleplaySetupForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if slot_value is None:
+            # Not an answer: at activation the slots cleared just before count as candidates.
+            return {SCENARIO: None}
         choice = read_scenario_choice(slot_value, _page_of(tracker))
         if choice.kind == "scenario":
             return {SCENARIO: choice.ids[0], MATCHES: None}
@@ -391,7 +394,9 @@ class ValidateRoleplaySetupForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = str(slot_value or "")
+        if slot_value is None:
+            return {DIFFICULTY: None}  # not an answer (see validate_roleplay_scenario)
+        text = str(slot_value)
         level = read_difficulty_choice(text)
         if level == SURPRISE:
             _, level = _surprise()

@@ -480,6 +480,26 @@ async def test_an_unclear_scenario_is_asked_again_with_a_hint() -> None:
     assert _responses(dispatcher) == ["utter_roleplay_scenario_unclear"]
 
 
+async def test_slots_cleared_before_the_form_starts_are_no_answer() -> None:
+    # At activation Rasa hands over the slots set just before (None here) as candidates.
+    events = [
+        _user_event("/start_roleplay", "start_roleplay"),
+        _slot_event("roleplay_scenario", None),
+        _slot_event("roleplay_difficulty", None),
+    ]
+    tracker = make_tracker(
+        {"roleplay_scenario": None, "roleplay_difficulty": None},
+        intent="start_roleplay",
+        text="/start_roleplay",
+        active_loop="roleplay_setup_form",
+        events=events,
+    )
+    dispatcher = CollectingDispatcher()
+    result = await actions.ValidateRoleplaySetupForm().run(dispatcher, tracker, DOMAIN)
+    assert dispatcher.messages == []
+    assert _slots(result) == {"roleplay_scenario": None, "roleplay_difficulty": None}
+
+
 @pytest.mark.parametrize(
     ("typed", "level"),
     [("Relentless", "relentless"), ("1", "gentle"), ("firm please", "firm"), ("hmm", None)],
