@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup db run test lint format pytest validate train model conversations clean
+.PHONY: help setup web-deps browser bench db run test lint format pytest validate train model conversations clean
 
 help: ## List every verb
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,23 @@ $(SPACY_PIPELINE): bot/spacy_pipeline.py $(STAMP)
 
 setup: $(STAMP) $(SPACY_PIPELINE) ## Create/update the venv and build the spaCy pipeline
 
+WEB_STAMP := web/node_modules/.package-lock.json
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm is needed to install the chat widget (install Node.js 18+)"; exit 1; }
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web-deps: $(WEB_STAMP) ## Install the chat widget for the web page (npm ci, from the lock file)
+
+browser: ## Make sure Debian's Chromium is there for the browser tests (apt, as root)
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "error: the browser tests need Chromium at /usr/bin/chromium (Debian: sudo apt-get install chromium)"; exit 1; \
+		fi; \
+	fi
+
 $(MODEL): $(TRAIN_INPUTS) $(STAMP) $(SPACY_PIPELINE)
 	$(RASA) train --config config.yml --domain domain --data $(TRAINING_DATA) \
 		--out models --fixed-model-name secure-base
@@ -50,7 +67,7 @@ train: model ## Same as model
 db: setup ## Create or upgrade the journal database (DATABASE_URL, default var/secure_base.db)
 	$(PY) -m bot.journal upgrade
 
-run: model db ## Set everything up and start the bot (web page, REST, action server)
+run: model db web-deps ## Set everything up and start the bot (web page, REST, action server)
 	@scripts/run.sh
 
 lint: setup ## ruff lint and format check
@@ -61,7 +78,7 @@ format: setup ## Format the code with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-pytest: model ## Run the pytest suites (the end-to-end ones need the trained model)
+pytest: model web-deps browser ## Run the pytest suites (the end-to-end ones need the trained model)
 	$(PY) -m pytest -q
 
 validate: setup ## rasa data validate on the domain and training data
@@ -72,6 +89,9 @@ conversations: model ## Run the conversation tests in tests/conversations
 		--fail-on-prediction-errors --out results/conversations
 
 test: lint validate pytest conversations ## Set up and run every test
+
+bench: model ## Benchmark Secure Base against Rasa's moodbot; writes docs/performance.md
+	$(PY) bench/run.py --out docs/performance.md
 
 clean: ## Remove trained models, results and caches (keeps the venv and the database)
 	rm -rf models results .rasa .pytest_cache .ruff_cache

@@ -38,7 +38,7 @@ pids+=($!)
   --credentials credentials.yml --endpoints endpoints.yml --cors $SECURE_BASE_WEB_ORIGINS &
 pids+=($!)
 if [ -f bot/web/__main__.py ]; then
-  "$VENV_BIN/python" -m bot.web --port "$WEB_PORT" &
+  "$VENV_BIN/python" -m bot.web --port "$WEB_PORT" --socket-url "http://localhost:${RASA_PORT}" &
   pids+=($!)
 fi
 

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -297,8 +297,31 @@ async def handle_message(
 
     if is_crisis and not any(_is_resource_text(t) for t in recorder.texts):
         await _send_resources(output, recipient, region, categories)
+    elif is_crisis:
+        # The dialogue's answer is one static response for every crisis; the detector knows
+        # the kind, so the domestic-violence and sexual-assault lines are added here.
+        await _send_extra_lines(output, recipient, region, categories, recorder.texts)
     elif recorder.sent_count == 0:
         await _send_all(output, recipient, [{"text": APOLOGY_TEXT}], "apology")
+
+
+async def _send_extra_lines(
+    output: OutputChannel,
+    recipient: str,
+    region: str | None,
+    categories: Sequence[str],
+    already_sent: Sequence[str],
+) -> None:
+    """Send the resource messages after the first (the abuse lines) that were not sent yet."""
+    sent = {" ".join(text.split()) for text in already_sent}
+    try:
+        extra = resources.crisis_messages(region, categories)[1:]
+    except Exception as exc:
+        logger.error("extra crisis lines unavailable (%s)", type(exc).__name__)
+        return
+    missing = [m for m in extra if " ".join(m.get("text", "").split()) not in sent]
+    if missing:
+        await _send_all(output, recipient, missing, "extra crisis lines")
 
 
 def _is_resource_text(text: str) -> bool:

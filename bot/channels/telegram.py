@@ -783,7 +783,7 @@ class SecureTelegramInput(InputChannel):
                 logger.warning(
                     "telegram setWebhook attempt %d failed (%s); retrying in %.0fs",
                     attempt,
-                    exc,
+                    str(exc)[:200],  # a proxy's error page can be long
                     delay,
                 )
             else:

@@ -1,7 +1,8 @@
 """Start the real action server and Rasa server on free ports for end-to-end tests.
 
 ``RasaStack(credentials, workdir)`` writes a credentials.yml from the dict, an endpoints.yml with
-the action server and a SQLite tracker store in ``workdir``, starts both servers from the repo
+the action server and the project's tracker store on one SQLite database (``database_url``,
+also the journal's ``DATABASE_URL``) in ``workdir``, starts both servers from the repo
 root with the trained model, waits until they answer, and stops them on ``stop()`` (or at the end
 of a ``with`` block). ``restart_rasa()`` restarts the Rasa server on the same port and tracker
 store, which is how a test proves conversations survive a restart.
@@ -136,7 +137,9 @@ class RasaStack:
         self.model = model or find_model()
         self.rasa_port = free_port()
         self.action_port = free_port()
-        self.tracker_db = self.workdir / "tracker.db"
+        # As deployed (endpoints.yml): one database for the journal and the conversation log,
+        # kept by the erasing tracker store.
+        self.database_url = f"sqlite:///{self.workdir / 'secure_base.db'}"
         self.credentials_file = self.workdir / "credentials.yml"
         self.endpoints_file = self.workdir / "endpoints.yml"
         self.credentials_file.write_text(yaml.safe_dump(dict(credentials), sort_keys=False))
@@ -145,9 +148,8 @@ class RasaStack:
                 {
                     "action_endpoint": {"url": f"http://127.0.0.1:{self.action_port}/webhook"},
                     "tracker_store": {
-                        "type": "SQL",
-                        "dialect": "sqlite",
-                        "db": str(self.tracker_db),
+                        "type": "bot.journal.tracker_store.ErasingSQLTrackerStore",
+                        "url": self.database_url,
                     },
                 },
                 sort_keys=False,
@@ -163,7 +165,7 @@ class RasaStack:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONDONTWRITEBYTECODE": "1",
             # Nothing under the repo's var/ is touched by a test run.
-            "DATABASE_URL": f"sqlite:///{self.workdir / 'journal.db'}",
+            "DATABASE_URL": self.database_url,
             "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
             "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
             **(env or {}),
@@ -201,6 +203,11 @@ class RasaStack:
 
     def start(self) -> RasaStack:
         """Start both servers and wait until they answer; returns self."""
+        # As `make run` does: the journal's schema first (Rasa adds its own `events` table).
+        from bot.journal.db import dispose_engines, upgrade
+
+        upgrade(self.database_url)
+        dispose_engines(self.database_url)
         args = [self._rasa, "run", "actions", "--actions", "actions", "--port"]
         self._actions = _Process(
             "action server",
@@ -221,6 +228,18 @@ class RasaStack:
         if self._rasa_proc is not None:
             self._rasa_proc.stop()
         self._start_rasa()
+
+    def kill_rasa(self) -> None:
+        """``kill -9`` the Rasa server (no clean shutdown), as a crash would."""
+        if self._rasa_proc is not None:
+            os.killpg(self._rasa_proc.popen.pid, signal.SIGKILL)
+            self._rasa_proc.popen.wait(STOP_TIMEOUT_S)
+            self._rasa_proc.stop()
+
+    def stop_actions(self) -> None:
+        """Stop only the action server (the Rasa server keeps running)."""
+        if self._actions is not None:
+            self._actions.stop()
 
     def stop(self) -> None:
         """Stop both servers (safe to call twice)."""

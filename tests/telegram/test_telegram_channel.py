@@ -2,7 +2,7 @@
 
 The dialogue is stood in for by a small handler that answers through the output channel the
 way Rasa's agent does; the fail-safe and the crisis detector around it are the real ones.
-``test_telegram_e2e.py`` runs the same paths through the real Rasa server.
+``test_e2e.py`` runs the same paths through the real Rasa server.
 """
 
 from __future__ import annotations

@@ -294,3 +294,30 @@ def test_stop_inside_an_exercise_leaves_it(telegram: TelegramStack) -> None:
     after = telegram.sent(chat, "sendMessage")[before:]
     assert after
     assert telegram.user_intents(chat) == ["greet", "start_wise_mind", "stop_exercise"]
+
+
+def test_a_journal_export_arrives_as_a_json_document(telegram: TelegramStack) -> None:
+    chat = new_chat()
+    assert telegram.post(text_update("export my data", chat_id=chat)).status_code == 200
+    (document,) = telegram.sent(chat, "sendDocument")
+    filename, content = document.files["document"]
+    assert filename.endswith(".json")
+    assert isinstance(json.loads(content), dict)
+    assert telegram.user_intents(chat) == ["export_my_data"]
+
+
+def test_delete_asks_first_and_a_button_confirms(telegram: TelegramStack) -> None:
+    chat = new_chat()
+    assert telegram.post(text_update("/delete", chat_id=chat)).status_code == 200
+    question = telegram.sent(chat, "sendMessage")[-1]
+    keyboard = question.params["reply_markup"]["inline_keyboard"]
+    payloads = [button["callback_data"] for row in keyboard for button in row]
+    assert "/confirm_delete" in payloads
+    before = len(telegram.sent(chat, "sendMessage"))
+    press = callback_update(
+        "/confirm_delete", question.result["message_id"], keyboard, chat_id=chat
+    )
+    assert telegram.post(press).status_code == 200
+    after = [c.params["text"] for c in telegram.sent(chat, "sendMessage")[before:]]
+    assert after
+    assert failsafe.APOLOGY_TEXT not in after

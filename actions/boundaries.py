@@ -1,0 +1,511 @@
+"""Boundary scripts with DEAR MAN: the form's questions and checks, the script, edits, the journal.
+
+Orchestration only: reading answers and assembling the script is in bot/exercises/scripts.py,
+every word the bot says is in data/boundaries/, storage is bot/journal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.exercises import scripts as sc
+from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, shorten
+from bot.exercises.form_turns import hint_already_given, is_other_payload
+from bot.journal import JournalError, JournalNotFound, JournalUnavailable, session_scope
+from bot.journal import repository as journal
+
+logger = logging.getLogger(__name__)
+
+FORM = "boundary_form"
+TITLE_FORM = "boundary_title_form"
+PART_SLOTS = tuple(sc.SLOT_OF_PART[part] for part in sc.EDITABLE)
+RESET_SLOTS = (*PART_SLOTS, "bs_title", "bs_script_id")
+PAUSED_SLOT = "paused_exercise"
+REQUESTED_SLOT = "requested_slot"
+READY_SLOT = "bs_ready"
+# The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
+ANSWER_INTENTS = frozenset({"affirm", "deny"})
+# "let's continue" while the form is running is not an answer: the question is asked again.
+NOT_ANSWERS = frozenset({"resume_exercise"})
+SKIPPED_PART = sc.SKIPPED_PART
+LIST_LIMIT = 5
+
+
+def _channel(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def _date(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def _parts(tracker: Tracker) -> dict[str, str | None]:
+    return {part: tracker.get_slot(sc.SLOT_OF_PART[part]) for part in sc.PARTS}
+
+
+def _fits(title: str, template_key: str) -> str:
+    """Shortens ``title`` so that the button built from ``template_key`` fits on a phone."""
+    room = BUTTON_TITLE_MAX - len(sc.texts().text(template_key, **{_field(template_key): ""}))
+    return shorten(title, max(room, 4))
+
+
+def _field(template_key: str) -> str:
+    return "title" if template_key == "buttons.practise_titled" else "suggestion"
+
+
+def practise_payload(script_id: int) -> str:
+    """The payload of a "Practise" button: the role-play skill takes over from this intent."""
+    return "/practise_script" + json.dumps({"script_id": str(script_id)}, separators=(",", ":"))
+
+
+def _priority_buttons() -> list[dict[str, str]]:
+    texts = sc.texts()
+    return [texts.button(p, texts.text(f"priority_payloads.{p}")) for p in sc.PRIORITIES]
+
+
+def _skip_button() -> list[dict[str, str]]:
+    return [sc.texts().button("skip_reinforce", "/deny")]
+
+
+class ActionStartBoundaryScript(Action):
+    """Starts a fresh script: clears the parts of any earlier or paused one."""
+
+    def name(self) -> str:
+        return "action_start_boundary_script"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [SlotSet(slot, None) for slot in RESET_SLOTS]
+        events.append(SlotSet(READY_SLOT, False))
+        if tracker.get_slot(PAUSED_SLOT) in (FORM, TITLE_FORM):
+            events.append(SlotSet(PAUSED_SLOT, None))
+        return events
+
+
+# --- the form's questions -------------------------------------------------------------------
+
+
+class _AskBoundary(Action, ABC):
+    """Asks one question of the script, unless the validator has just given a hint for it."""
+
+    slot: str
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return []
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if not hint_already_given(tracker.events, self.slot):
+            dispatcher.utter_message(
+                text=sc.texts().text(f"ask.{self.slot}"), buttons=self.buttons(tracker)
+            )
+        return []
+
+
+class ActionAskBsDescribe(_AskBoundary):
+    slot = "bs_describe"
+
+    def name(self) -> str:
+        return "action_ask_bs_describe"
+
+
+class ActionAskBsExpress(_AskBoundary):
+    slot = "bs_express"
+
+    def name(self) -> str:
+        return "action_ask_bs_express"
+
+
+class ActionAskBsAssert(_AskBoundary):
+    slot = "bs_assert"
+
+    def name(self) -> str:
+        return "action_ask_bs_assert"
+
+
+class ActionAskBsReinforce(_AskBoundary):
+    slot = "bs_reinforce"
+
+    def name(self) -> str:
+        return "action_ask_bs_reinforce"
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return _skip_button()
+
+
+class ActionAskBsPriority(_AskBoundary):
+    slot = "bs_priority"
+
+    def name(self) -> str:
+        return "action_ask_bs_priority"
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return _priority_buttons()
+
+
+def _title_suggestion(tracker: Tracker) -> str:
+    """The saved title when updating a script, else a few words of the situation."""
+    script_id = tracker.get_slot("bs_script_id")
+    if script_id:
+        try:
+            with session_scope() as session:
+                user = journal.find_user(session, _channel(tracker), tracker.sender_id)
+                script = (
+                    journal.get_boundary_script(session, user, int(script_id)) if user else None
+                )
+                if script is not None:
+                    return script.title
+        except (JournalError, ValueError) as error:
+            logger.warning("boundaries: saved title unknown (%s)", type(error).__name__)
+    texts = sc.texts()
+    return sc.suggest_title(
+        tracker.get_slot("bs_describe"), sc.phrasing(), texts.text("save.title_fallback")
+    )
+
+
+def _title_prompt(
+    dispatcher: CollectingDispatcher, suggestion: str, key: str = "ask.bs_title"
+) -> None:
+    texts = sc.texts()
+    button = texts.button(
+        "use_suggestion", suggestion, suggestion=_fits(suggestion, "buttons.use_suggestion")
+    )
+    dispatcher.utter_message(text=texts.text(key, suggestion=suggestion), buttons=[button])
+
+
+class ActionAskBsTitle(Action):
+    """Asks for a title, offering one taken from the situation (or the saved title)."""
+
+    def name(self) -> str:
+        return "action_ask_bs_title"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if not hint_already_given(tracker.events, "bs_title"):
+            _title_prompt(dispatcher, _title_suggestion(tracker))
+        return []
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _already_valid(tracker: Tracker, slot: str) -> bool:
+    # On resume or after an edit, Rasa re-validates the slots filled before. They were
+    # checked when they were answered: take them as they are, and say nothing.
+    return tracker.get_slot(REQUESTED_SLOT) != slot
+
+
+def _other_payload(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    if _intent(tracker) in NOT_ANSWERS:
+        return True  # said nothing: the ask action repeats the question in full
+    if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
+        dispatcher.utter_message(text=sc.texts().text("hints.finish_this_first"))
+        return True
+    return False
+
+
+class ValidateBoundaryForm(FormValidationAction):
+    """Checks each part; a bad answer gets a hint with an example and is asked again."""
+
+    def name(self) -> str:
+        return "validate_boundary_form"
+
+    @staticmethod
+    def _part(
+        part: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        slot = sc.SLOT_OF_PART[part]
+        if _already_valid(tracker, slot):
+            return {slot: value}
+        if _other_payload(dispatcher, tracker):
+            return {slot: None}
+        if part == "reinforce" and _intent(tracker) == "deny":
+            return {slot: ""}  # the Skip button (or a plain "no"): Reinforce is optional
+        answer = _text(tracker)
+        problem = sc.answer_problem(part, answer, sc.phrasing())
+        if problem == "skip":
+            return {slot: ""}
+        if problem is None:
+            return {slot: " ".join(answer.split())}
+        # Empty, one word, "idk", "what do you mean?" or too long: never a dead end, always a
+        # hint with another example, and the same question stays open.
+        texts = sc.texts()
+        if problem == "too_long":
+            text = texts.text("hints.too_long", limit=sc.phrasing().part_max_chars)
+        else:
+            text = texts.text(f"hints.{problem}", example=texts.text(f"more_examples.{slot}"))
+        buttons = _skip_button() if part == "reinforce" else []
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return {slot: None}
+
+    def validate_bs_describe(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        return self._part("describe", value, dispatcher, tracker)
+
+    def validate_bs_express(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        return self._part("express", value, dispatcher, tracker)
+
+    def validate_bs_assert(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        return self._part("assert", value, dispatcher, tracker)
+
+    def validate_bs_reinforce(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        return self._part("reinforce", value, dispatcher, tracker)
+
+    def validate_bs_priority(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        if _already_valid(tracker, "bs_priority"):
+            return {"bs_priority": value}
+        if _other_payload(dispatcher, tracker):
+            return {"bs_priority": None}
+        texts = sc.texts()
+        payloads = {p: texts.text(f"priority_payloads.{p}") for p in sc.PRIORITIES}
+        priority = sc.parse_priority(_text(tracker), sc.phrasing(), payloads)
+        if priority is None:
+            # "both", "not sure": ask for the one that matters a little more, with the buttons.
+            dispatcher.utter_message(
+                text=texts.text("hints.priority_unclear"), buttons=_priority_buttons()
+            )
+            return {"bs_priority": None}
+        return {"bs_priority": priority}
+
+
+class ValidateBoundaryTitleForm(FormValidationAction):
+    """Takes the title as typed (shortened if very long), or the suggestion for "you choose"."""
+
+    def name(self) -> str:
+        return "validate_boundary_title_form"
+
+    def validate_bs_title(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        if _already_valid(tracker, "bs_title"):
+            return {"bs_title": value}
+        if _other_payload(dispatcher, tracker):
+            return {"bs_title": None}
+        rules = sc.phrasing()
+        answer = _text(tracker)
+        if sc.wants_suggestion(answer, rules):
+            return {"bs_title": _title_suggestion(tracker)}
+        title = sc.clean_title(answer, rules)
+        bare = " ".join(answer.lower().split()).rstrip("?")
+        if title is None or any(bare == phrase for phrase in rules.question_back):
+            # No usable words, or "what do you mean?": offer the suggestion again.
+            _title_prompt(dispatcher, _title_suggestion(tracker), key="hints.title_unclear")
+            return {"bs_title": None}
+        return {"bs_title": title}
+
+
+# --- "why are you asking this?" ------------------------------------------------------------
+
+
+class ActionExplainBoundaryStep(Action):
+    """Explains why the current question of the script is asked."""
+
+    def name(self) -> str:
+        return "action_explain_boundary_step"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        slot = tracker.get_slot(REQUESTED_SLOT)
+        if slot in (*PART_SLOTS, "bs_title"):
+            dispatcher.utter_message(text=sc.texts().text(f"why.{slot}"))
+        else:
+            dispatcher.utter_message(response="utter_why_general")
+        return []
+
+
+# --- the script, edits, saving, listing ---------------------------------------------------
+
+
+class ActionShowBoundaryScript(Action):
+    """Assembles the script from the parts and shows it with GIVE or FAST and the tips."""
+
+    def name(self) -> str:
+        return "action_show_boundary_script"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        texts = sc.texts()
+        script = sc.assemble(_parts(tracker), sc.phrasing())
+        lines = [texts.text("script.intro"), "", script.display]
+        if script.shortened:
+            lines += ["", texts.text("script.shortened_note")]
+        dispatcher.utter_message(text="\n".join(lines))
+        priority = tracker.get_slot("bs_priority")
+        dispatcher.utter_message(
+            text=texts.text("script.give" if priority == "relationship" else "script.fast")
+        )
+        dispatcher.utter_message(text=texts.text("script.tips"))
+        buttons = [texts.button(f"edit_{part}", _edit_payload(part)) for part in sc.EDITABLE]
+        buttons.append(texts.button("save", "/save_script"))
+        dispatcher.utter_message(text=texts.text("script.next"), buttons=buttons)
+        # The title is asked again at each save (offering the saved one), so an edit can rename.
+        return [SlotSet(READY_SLOT, True), SlotSet("bs_title", None)]
+
+
+def _edit_payload(part: str) -> str:
+    return "/edit_script_part" + json.dumps({"script_part": part}, separators=(",", ":"))
+
+
+class ActionEditScriptPart(Action):
+    """Clears the part the user wants to change, so the form asks only that one again."""
+
+    def name(self) -> str:
+        return "action_edit_script_part"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        texts = sc.texts()
+        if not any(tracker.get_slot(slot) is not None for slot in PART_SLOTS):
+            # Nothing written yet: the form that follows simply starts from the first question.
+            dispatcher.utter_message(text=texts.text("edit.no_script"))
+            return [SlotSet(READY_SLOT, False)]
+        part = self._entity(tracker)
+        if part not in sc.EDITABLE:
+            part = sc.which_part(_text(tracker), sc.phrasing())
+        if part is None:
+            # "edit my script": which part? The form re-shows the script with one button each.
+            dispatcher.utter_message(text=texts.text("edit.which_part"))
+            return []
+        dispatcher.utter_message(
+            text=texts.text("edit.redo", part=texts.text(f"part_names.{part}"))
+        )
+        return [SlotSet(sc.SLOT_OF_PART[part], None), SlotSet(READY_SLOT, False)]
+
+    @staticmethod
+    def _entity(tracker: Tracker) -> str | None:
+        return next(tracker.get_latest_entity_values("script_part"), None)
+
+
+class ActionSaveBoundaryScript(Action):
+    """Saves the script (or updates it after an edit) and offers practice and the list."""
+
+    def name(self) -> str:
+        return "action_save_boundary_script"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        texts = sc.texts()
+        parts = _parts(tracker)
+        script = sc.assemble(parts, sc.phrasing())
+        title = tracker.get_slot("bs_title") or texts.text("save.title_fallback")
+        fields = {
+            "title": title,
+            "describe": parts["describe"] or "",
+            "express": parts["express"] or "",
+            "assertion": parts["assert"] or "",
+            "reinforce": parts["reinforce"] or SKIPPED_PART,
+            "priority": tracker.get_slot("bs_priority"),
+            "text": script.text,
+        }
+        known_id = tracker.get_slot("bs_script_id")
+        try:
+            with session_scope() as session:
+                user = journal.get_or_create_user(session, _channel(tracker), tracker.sender_id)
+                saved = None
+                if known_id:
+                    try:
+                        saved = journal.update_boundary_script(
+                            session, user, int(known_id), **fields
+                        )
+                    except (JournalNotFound, ValueError):
+                        saved = None  # erased meanwhile: save it as a new script
+                updated = saved is not None
+                if saved is None:
+                    saved = journal.save_boundary_script(session, user, **fields)
+                script_id = saved.id
+        except JournalUnavailable as error:
+            logger.warning("boundaries: script not saved, journal unavailable (%s)", error)
+            dispatcher.utter_message(response="utter_journal_unavailable")
+            return []
+        except JournalError as error:
+            logger.warning("boundaries: script not saved (%s)", error)
+            dispatcher.utter_message(response="utter_journal_unavailable")
+            return []
+        dispatcher.utter_message(
+            text=texts.text("save.updated" if updated else "save.saved", title=title),
+            buttons=[
+                texts.button("practise", practise_payload(script_id)),
+                texts.button("list", "/list_scripts"),
+                texts.button("menu", "/ask_help"),
+            ],
+        )
+        return [SlotSet("bs_script_id", str(script_id))]
+
+
+class ActionListBoundaryScripts(Action):
+    """Shows the user's saved scripts, newest first, each with a button to practise it."""
+
+    def name(self) -> str:
+        return "action_list_boundary_scripts"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        texts = sc.texts()
+        try:
+            with session_scope() as session:
+                user = journal.find_user(session, _channel(tracker), tracker.sender_id)
+                scripts = journal.list_boundary_scripts(session, user) if user else []
+                rows = [(s.id, s.title, s.updated_at, s.text) for s in scripts]
+        except JournalError as error:
+            logger.warning("boundaries: scripts not listed (%s)", error)
+            dispatcher.utter_message(response="utter_journal_unavailable")
+            return []
+        if not rows:
+            dispatcher.utter_message(
+                text=texts.text("list.none"),
+                buttons=[texts.button("start", "/start_boundary_script")],
+            )
+            return []
+        dispatcher.utter_message(text=texts.text("list.header"))
+        display_chars = sc.phrasing().part_display_chars
+        for script_id, title, updated_at, text in rows[:LIST_LIMIT]:
+            shown = "\n".join(shorten(line, display_chars) for line in text.splitlines())
+            dispatcher.utter_message(
+                text=texts.text("list.item", title=title, date=_date(updated_at), text=shown),
+                buttons=[
+                    texts.button(
+                        "practise_titled",
+                        practise_payload(script_id),
+                        title=_fits(title, "buttons.practise_titled"),
+                    )
+                ],
+            )
+        if len(rows) > LIST_LIMIT:
+            dispatcher.utter_message(text=texts.text("list.more", count=len(rows) - LIST_LIMIT))
+        return []

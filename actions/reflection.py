@@ -1,0 +1,186 @@
+"""Codependency or healthy dependency? A reflection, not a test.
+
+Ten statements answered rarely / sometimes / often; the result is where each of the five
+dimensions leans right now, in plain words, compared with the last time when there was one,
+saved to the journal, and followed by an offer of the exercises that match.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.values import answer_button, answer_text, answers_only, channel_of, fresh_start_events
+from bot.exercises.reflection import (
+    answer_reader,
+    change_lines,
+    leans,
+    offers,
+    reflection_content,
+    result_lines,
+)
+from bot.journal import JournalError, JournalUnavailable, session_scope
+from bot.journal import repository as journal
+
+logger = logging.getLogger(__name__)
+
+FORM = "dependency_reflection_form"
+REFLECTION_SLOTS = ("reflection_done", "reflection_answers")
+
+
+def _answers(tracker: Tracker) -> list[int]:
+    raw = tracker.get_slot("reflection_answers")
+    if not isinstance(raw, list):
+        return []
+    return [a for a in raw if isinstance(a, int) and not isinstance(a, bool)]
+
+
+class ActionStartDependencyReflection(Action):
+    """Starts fresh and says clearly that this is a reflection, not a test."""
+
+    def name(self) -> str:
+        return "action_start_dependency_reflection"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=reflection_content().texts.get("intro"))
+        return fresh_start_events(tracker, FORM, REFLECTION_SLOTS)
+
+
+class ActionAskReflectionDone(Action):
+    """Shows the next statement with the three answer buttons."""
+
+    def name(self) -> str:
+        return "action_ask_reflection_done"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = reflection_content()
+        total = len(content.statements)
+        index = min(len(_answers(tracker)), total - 1)
+        dispatcher.utter_message(
+            text=content.texts.get(
+                "ask_statement",
+                index=index + 1,
+                total=total,
+                statement=content.statements[index].text,
+            ),
+            buttons=[answer_button(point.label, point.key) for point in content.scale],
+        )
+        return []
+
+
+class ValidateDependencyReflectionForm(FormValidationAction):
+    """Keeps each answer's score; the form is done after the last statement."""
+
+    def name(self) -> str:
+        return "validate_dependency_reflection_form"
+
+    @answers_only
+    def validate_reflection_done(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is True:  # re-validated when a paused reflection is resumed
+            return {"reflection_done": True}
+        content = reflection_content()
+        text = answer_text(slot_value)
+        score = answer_reader().read(text) if text else None
+        if score is None:
+            dispatcher.utter_message(text=content.texts.get("hint_answer"))
+            # Not rarely / sometimes / often: the same statement is asked again.
+            return {"reflection_done": None}
+        answers = _answers(tracker) + [score]
+        done = len(answers) >= len(content.statements)
+        # Until the last statement, None makes the form ask again, now with the next statement.
+        return {"reflection_answers": answers, "reflection_done": True if done else None}
+
+
+class ActionReflectDependency(Action):
+    """Reflects the leans back, compares them with last time, saves them and offers exercises."""
+
+    def name(self) -> str:
+        return "action_reflect_dependency"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = reflection_content()
+        texts = content.texts
+        answers = _answers(tracker)
+        if len(answers) != len(content.statements):
+            # A broken or stale conversation: start the reflection again rather than guess.
+            dispatcher.utter_message(
+                text=texts.get("intro"),
+                buttons=[
+                    {
+                        "title": texts.get("button_restart"),
+                        "payload": "/start_dependency_reflection",
+                    }
+                ],
+            )
+            return []
+        scores = leans(content, answers)
+        dispatcher.utter_message(
+            text="\n\n".join(
+                [
+                    texts.get("result_opening"),
+                    *result_lines(content, scores),
+                    texts.get("disclaimer"),
+                ]
+            )
+        )
+
+        previous, saved = self._save(tracker, scores)
+        if previous is not None:
+            moved = change_lines(content, previous, scores)
+            dispatcher.utter_message(
+                text="\n".join([texts.get("change_opening"), *moved])
+                if moved
+                else texts.get("no_change")
+            )
+        if saved:
+            dispatcher.utter_message(text=texts.get("saved"))
+        else:
+            dispatcher.utter_message(response="utter_journal_unavailable")
+
+        buttons = offers(content, scores)
+        offer = "offer"
+        if not buttons:
+            # Nothing leans away from healthy: offer to keep tending what matters (identity).
+            identity = content.dimension("identity")
+            buttons, offer = (
+                [(identity.exercise_title, identity.exercise_payload)],
+                "offer_all_healthy",
+            )
+        dispatcher.utter_message(
+            text=texts.get(offer),
+            buttons=[{"title": title, "payload": payload} for title, payload in buttons],
+        )
+        return []
+
+    @staticmethod
+    def _save(tracker: Tracker, scores: dict[str, float]) -> tuple[dict[str, Any] | None, bool]:
+        """(the previous scores, if any; whether this run was saved)."""
+        try:
+            with session_scope() as session:
+                user = journal.get_or_create_user(session, channel_of(tracker), tracker.sender_id)
+                earlier = journal.latest_reflections(session, user, limit=1)
+                previous = dict(earlier[0].scores) if earlier else None
+                journal.save_reflection(session, user, scores)
+            return previous, True
+        except JournalUnavailable:
+            return None, False
+        except JournalError as error:
+            logger.warning("reflection not saved: %s", error)
+            return None, False

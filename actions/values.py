@@ -1,0 +1,701 @@
+"""The ACT values exercise and "what are my values?".
+
+One form (``values_form``) walks through the steps; the logic lives in ``bot.exercises.values``
+and the words in ``data/values``. This module only asks, validates and saves. The small helpers
+at the top (buttons, the journal user) are shared with the voice check and the reflection.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.exercises.ratings import RatingProblem, read_rating
+from bot.exercises.values import (
+    TOP_COUNT,
+    Rating,
+    TypedValues,
+    ValuesContent,
+    check_committed_action,
+    focus_rating,
+    gap_band,
+    ratings_from_slot,
+    value_matcher,
+    values_content,
+)
+from bot.journal import JournalError, JournalUnavailable, ValueRatingIn, session_scope
+from bot.journal import repository as journal
+
+logger = logging.getLogger(__name__)
+
+FORM = "values_form"
+PAUSED_SLOT = "paused_exercise"
+ANSWER_INTENT = "give_answer"
+# Everything the exercise keeps; cleared when it starts again, so starting again starts fresh.
+VALUES_SLOTS = (
+    "value_area",
+    "values_done",
+    "top_values_done",
+    "importance",
+    "consistency",
+    "committed_action",
+    "value_picks",
+    "values_page",
+    "values_last_added",
+    "top_values",
+    "value_ratings",
+    "committed_action_reasked",
+)
+# After these the picking question shows its page in full again, not the short reminder.
+_FULL_PAGE_AFTER = frozenset({"resume_exercise", "ask_why", "start_values_exercise"})
+
+
+# --- helpers shared by the three exercises ---------------------------------------------------
+
+
+def answer_button(title: str, answer: str) -> dict[str, str]:
+    """A button that sends ``answer`` as the ``answer`` entity of ``give_answer``."""
+    return {"title": title, "payload": f"/{ANSWER_INTENT}{json.dumps({'answer': answer})}"}
+
+
+def answer_text(value: Any) -> str | None:
+    """The answer a slot candidate holds, or None for a stray payload or a non-text value."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    # A menu button pressed mid-form arrives as "/start_...": it is not an answer to the question.
+    if not text or text.startswith("/"):
+        return None
+    return text
+
+
+def already_validated(slot_value: Any) -> bool:
+    """True for a value this skill's validators produced (a flag or a rating), not user text.
+
+    When a paused form is resumed, Rasa validates the slots it already has once more. Typed and
+    button answers always arrive as text, so a bool or an int can only be our own earlier
+    result: it must pass through unchanged (re-adding a rating would count it twice).
+    """
+    return isinstance(slot_value, bool | int) and not isinstance(slot_value, str)
+
+
+Validator = Callable[..., dict[str, Any]]
+
+
+def answers_only(validate: Validator) -> Validator:
+    """Skips candidates that are None: a slot an action cleared is not an answer.
+
+    rasa-sdk hands a validator every SlotSet at the end of the tracker. When an exercise starts
+    afresh its start action clears the slots, so the form's first run would otherwise "validate"
+    a dozen empty answers and send a hint for each.
+    """
+    slot = validate.__name__.removeprefix("validate_")
+
+    @functools.wraps(validate)
+    def wrapper(
+        self: Any,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {slot: None}
+        return validate(self, slot_value, dispatcher, tracker, domain)
+
+    return wrapper
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The channel the user is talking on, as the journal names users."""
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def fresh_start_events(tracker: Tracker, form: str, slots: Iterable[str]) -> list[EventType]:
+    """Clear an exercise's slots, and forget it was paused: starting again starts fresh."""
+    events: list[EventType] = [SlotSet(slot, None) for slot in slots]
+    if tracker.get_slot(PAUSED_SLOT) == form:
+        events.append(SlotSet(PAUSED_SLOT, None))
+    return events
+
+
+def saved_values(tracker: Tracker) -> list[journal.ValueView] | None:
+    """The user's latest value ratings from the journal ([] for none, None if unreachable)."""
+    try:
+        with session_scope() as session:
+            user = journal.find_user(session, channel_of(tracker), tracker.sender_id)
+            return journal.latest_values(session, user) if user else []
+    except JournalUnavailable:
+        return None
+
+
+def _joined(names: Iterable[str]) -> str:
+    return ", ".join(names)
+
+
+# --- the values form ---------------------------------------------------------------------
+
+
+def _picks(tracker: Tracker) -> list[str]:
+    picks = tracker.get_slot("value_picks")
+    return [item for item in picks if isinstance(item, str)] if isinstance(picks, list) else []
+
+
+def _top(tracker: Tracker) -> list[str]:
+    top = tracker.get_slot("top_values")
+    return [item for item in top if isinstance(item, str)] if isinstance(top, list) else []
+
+
+def _page(tracker: Tracker) -> int:
+    page = tracker.get_slot("values_page")
+    return int(page) if isinstance(page, int | float) and not isinstance(page, bool) else 0
+
+
+def _current_value(tracker: Tracker) -> str | None:
+    """The value being rated: the first of the top three without a rating yet."""
+    top, rated = _top(tracker), ratings_from_slot(tracker.get_slot("value_ratings"))
+    return top[len(rated)] if len(rated) < len(top) else None
+
+
+class ActionStartValuesExercise(Action):
+    """Starts the exercise fresh: clears earlier answers and explains what values are."""
+
+    def name(self) -> str:
+        return "action_start_values_exercise"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=values_content().texts.get("intro"))
+        return fresh_start_events(tracker, FORM, VALUES_SLOTS)
+
+
+class ActionAskValueArea(Action):
+    def name(self) -> str:
+        return "action_ask_value_area"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = values_content()
+        dispatcher.utter_message(
+            text=content.texts.get("ask_area"),
+            buttons=[answer_button(area.label, area.key) for area in content.areas],
+        )
+        return []
+
+
+class ActionAskValuesDone(Action):
+    """Shows a page of value words as buttons (with their meanings), plus More and Done."""
+
+    def name(self) -> str:
+        return "action_ask_values_done"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = values_content()
+        texts = content.texts
+        picks = _picks(tracker)
+        page_index = _page(tracker)
+        on_page = [value for value in content.page(page_index) if value.key not in picks]
+        picked_names = _joined(content.name(item) for item in picks)
+        # Right after a pick the meanings were just shown: a short reminder is kinder on a phone.
+        just_picked = bool(tracker.get_slot("values_last_added"))
+        if just_picked and latest_intent(tracker) not in _FULL_PAGE_AFTER:
+            lines = [texts.get("page_short", picked=picked_names)]
+        else:
+            lines = [
+                texts.get(
+                    "page_intro",
+                    page=page_index % content.page_count() + 1,
+                    pages=content.page_count(),
+                )
+            ]
+            lines += [texts.get("page_line", label=v.label, meaning=v.meaning) for v in on_page]
+            if picks:
+                lines.append(texts.get("page_picked", picked=picked_names))
+        if not on_page:
+            lines.append(texts.get("page_all_picked"))
+        buttons = [answer_button(value.label, value.key) for value in on_page]
+        buttons.append(answer_button(texts.get("button_more"), "more"))
+        buttons.append(answer_button(texts.get("button_done"), "done"))
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return []
+
+
+class ActionAskTopValuesDone(Action):
+    """Asks for the three values that matter most, as buttons of the ones picked."""
+
+    def name(self) -> str:
+        return "action_ask_top_values_done"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = values_content()
+        picks, top = _picks(tracker), _top(tracker)
+        if top:
+            text = content.texts.get(
+                "ask_top_progress",
+                chosen=_joined(content.name(item) for item in top),
+                left=TOP_COUNT - len(top),
+            )
+        else:
+            text = content.texts.get(
+                "ask_top", count=len(picks), picked=_joined(content.name(i) for i in picks)
+            )
+        buttons = [answer_button(content.label(item), item) for item in picks if item not in top]
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+class ActionAskImportance(Action):
+    def name(self) -> str:
+        return "action_ask_importance"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = values_content()
+        item = _current_value(tracker) or ""
+        known = content.value(item)
+        index = len(ratings_from_slot(tracker.get_slot("value_ratings"))) + 1
+        fields = {"value": content.name(item), "index": index, "total": len(_top(tracker))}
+        if known:
+            text = content.texts.get("ask_importance_known", meaning=known.meaning, **fields)
+        else:
+            text = content.texts.get("ask_importance_own", **fields)
+        dispatcher.utter_message(text=text)
+        return []
+
+
+class ActionAskConsistency(Action):
+    def name(self) -> str:
+        return "action_ask_consistency"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = values_content()
+        item = _current_value(tracker) or ""
+        dispatcher.utter_message(
+            text=content.texts.get("ask_consistency", value=content.name(item))
+        )
+        return []
+
+
+def _example_action(content: ValuesContent, item: str) -> str:
+    known = content.value(item)
+    return known.example if known and known.example else content.texts.get("example_action_generic")
+
+
+class ActionAskCommittedAction(Action):
+    """Asks for one small step towards the value with the biggest gap."""
+
+    def name(self) -> str:
+        return "action_ask_committed_action"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = values_content()
+        ratings = ratings_from_slot(tracker.get_slot("value_ratings"))
+        if not ratings:
+            dispatcher.utter_message(text=content.texts.get("ask_action_single", value="it"))
+            return []
+        focus = focus_rating(ratings)
+        name = content.name(focus.value)
+        if len(ratings) == 1:
+            key = "ask_action_single"
+        elif focus.gap <= 0:
+            key = "ask_action_no_gap"
+        else:
+            key = "ask_action"
+        dispatcher.utter_message(text=content.texts.get(key, value=name))
+        return []
+
+
+class ValidateValuesForm(FormValidationAction):
+    """Reads each answer of the values form; returning a slot as None asks its question again."""
+
+    def name(self) -> str:
+        return "validate_values_form"
+
+    @answers_only
+    def validate_value_area(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        content = values_content()
+        text = answer_text(slot_value)
+        if text is not None and content.area(text):  # a button
+            return {"value_area": text}
+        found = value_matcher().areas(text) if text else []
+        if len(found) == 1:
+            return {"value_area": found[0]}
+        if len(found) > 1:
+            names = _joined(content.area(key).label for key in found)
+            dispatcher.utter_message(
+                text=content.texts.get("hint_area_ambiguous", areas=names),
+                buttons=[answer_button(content.area(key).label, key) for key in found],
+            )
+        else:
+            dispatcher.utter_message(text=content.texts.get("hint_area"))
+        # Not an area (or more than one): ask again.
+        return {"value_area": None}
+
+    @answers_only
+    def validate_values_done(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if already_validated(slot_value):
+            return {"values_done": slot_value}
+        content = values_content()
+        texts = content.texts
+        text = answer_text(slot_value)
+        picks = _picks(tracker)
+        page = _page(tracker)
+        if text is None:
+            reading = TypedValues()
+        elif content.is_known(text):  # a value button sends the catalogue key
+            reading = TypedValues(known=(text,))
+        else:
+            reading = value_matcher().read(text)
+
+        added = [item for item in reading.picks if item not in picks]
+        repeated = [item for item in reading.picks if item in picks]
+        picks = picks + added
+        if added:
+            dispatcher.utter_message(
+                text=texts.get("added", values=_joined(content.name(i) for i in added))
+            )
+            for word in reading.own:
+                if word in added:
+                    dispatcher.utter_message(text=texts.get("added_own", word=word))
+        elif repeated and reading.command is None:
+            dispatcher.utter_message(
+                text=texts.get("already_picked", values=_joined(content.name(i) for i in repeated))
+            )
+        if reading.too_long:
+            dispatcher.utter_message(text=texts.get("hint_own_too_long"))
+
+        if reading.command == "done":
+            if picks:
+                return self._finish_picking(picks, dispatcher)
+            dispatcher.utter_message(text=texts.get("hint_pick_first"))
+        elif reading.command == "more":
+            page += 1
+        elif not (added or repeated or reading.too_long):
+            dispatcher.utter_message(text=texts.get("hint_values"))
+        # Still picking: the same question comes back (next page after "more").
+        return {
+            "value_picks": picks,
+            "values_last_added": added,
+            "values_page": page,
+            "values_done": None,
+        }
+
+    @staticmethod
+    def _finish_picking(picks: list[str], dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        slots: dict[str, Any] = {"value_picks": picks, "values_last_added": [], "values_done": True}
+        if len(picks) <= TOP_COUNT:
+            # Three or fewer: they are the top values already, so that question is skipped.
+            content = values_content()
+            if len(picks) > 1:
+                dispatcher.utter_message(
+                    text=content.texts.get(
+                        "top_from_picks", values=_joined(content.name(i) for i in picks)
+                    )
+                )
+            slots.update({"top_values": picks, "top_values_done": True, "value_ratings": []})
+        return slots
+
+    @answers_only
+    def validate_top_values_done(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if already_validated(slot_value):
+            return {"top_values_done": slot_value}
+        content = values_content()
+        picks, top = _picks(tracker), _top(tracker)
+        text = answer_text(slot_value)
+        if text is None:
+            chosen: tuple[str, ...] = ()
+        elif text in picks:  # a button sends the pick itself
+            chosen = (text,)
+        else:
+            chosen = value_matcher().read_among(text, picks)
+        top = top + [item for item in chosen if item not in top]
+        said_done = text is not None and value_matcher().command(text) == "done"
+        if len(top) >= TOP_COUNT or (said_done and top):
+            return {"top_values": top[:TOP_COUNT], "top_values_done": True, "value_ratings": []}
+        if not chosen:
+            dispatcher.utter_message(
+                text=content.texts.get("hint_top", picked=_joined(content.name(i) for i in picks))
+            )
+        # Fewer than three chosen so far: ask for the next one.
+        return {"top_values": top, "top_values_done": None}
+
+    @staticmethod
+    def _rating(slot_value: Any, dispatcher: CollectingDispatcher) -> int | None:
+        reading = read_rating(answer_text(slot_value) or "")
+        if reading.value is not None:
+            return reading.value
+        texts = values_content().texts
+        hints = {
+            RatingProblem.OUT_OF_RANGE: texts.get("hint_rating_range", number=reading.number),
+            RatingProblem.SEVERAL: texts.get("hint_rating_several"),
+            RatingProblem.FRACTION: texts.get("hint_rating_fraction"),
+        }
+        dispatcher.utter_message(
+            text=hints.get(reading.problem) or texts.get("hint_rating_missing")
+        )
+        return None
+
+    @answers_only
+    def validate_importance(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if already_validated(slot_value):
+            return {"importance": slot_value}
+        # None (not a whole number from 0 to 10) asks again, after the hint.
+        return {"importance": self._rating(slot_value, dispatcher)}
+
+    @answers_only
+    def validate_consistency(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if already_validated(slot_value):
+            return {"consistency": slot_value}
+        consistency = self._rating(slot_value, dispatcher)
+        importance = tracker.get_slot("importance")
+        item = _current_value(tracker)
+        if consistency is None or not isinstance(importance, int) or item is None:
+            return {"consistency": None}
+        content = values_content()
+        rating = Rating(item, importance, consistency)
+        name = content.name(item)
+        dispatcher.utter_message(
+            text=content.texts.get(
+                f"gap_{gap_band(rating.gap)}", value=name, value_cap=name[:1].upper() + name[1:]
+            )
+        )
+        ratings = ratings_from_slot(tracker.get_slot("value_ratings")) + [rating]
+        slots: dict[str, Any] = {"value_ratings": [r.as_slot() for r in ratings]}
+        if len(ratings) < len(_top(tracker)):
+            # The next value: clearing both ratings makes the form ask them again.
+            slots.update({"importance": None, "consistency": None})
+        else:
+            slots["consistency"] = consistency
+        return slots
+
+    @answers_only
+    def validate_committed_action(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        content = values_content()
+        text = answer_text(slot_value)
+        verdict = check_committed_action(text) if text else "short"
+        if verdict == "long":
+            dispatcher.utter_message(text=content.texts.get("hint_action_long"))
+            return {"committed_action": None}
+        if verdict == "short" and not tracker.get_slot("committed_action_reasked"):
+            ratings = ratings_from_slot(tracker.get_slot("value_ratings"))
+            focus = focus_rating(ratings).value if ratings else ""
+            dispatcher.utter_message(
+                text=content.texts.get("hint_action_short", example=_example_action(content, focus))
+            )
+            # One friendly re-ask with an example; the next answer is taken as it is.
+            return {"committed_action": None, "committed_action_reasked": True}
+        if not text:
+            return {"committed_action": None}
+        return {"committed_action": " ".join(text.split())}
+
+
+class ActionSaveValuesExercise(Action):
+    """Sums up the exercise, saves the ratings and the committed action to the journal."""
+
+    def name(self) -> str:
+        return "action_save_values_exercise"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = values_content()
+        texts = content.texts
+        ratings = ratings_from_slot(tracker.get_slot("value_ratings"))
+        area_key = tracker.get_slot("value_area") or "all"
+        area = content.area(area_key)
+        step = tracker.get_slot("committed_action")
+        if not ratings:
+            # Nothing to sum up (a stale or broken conversation): offer a fresh start.
+            dispatcher.utter_message(
+                text=texts.get("show_none"),
+                buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
+            )
+            return []
+        focus = focus_rating(ratings)
+        lines = [texts.get("summary_header", area=area.label if area else area_key)]
+        lines += [
+            texts.get(
+                "summary_line",
+                value=content.name(r.value),
+                importance=r.importance,
+                consistency=r.consistency,
+            )
+            for r in ratings
+        ]
+        if step:
+            lines.append(texts.get("summary_action", value=content.name(focus.value), action=step))
+        dispatcher.utter_message(text="\n".join(lines))
+
+        if self._save(tracker, area_key, ratings, step, focus):
+            dispatcher.utter_message(text=texts.get("summary_saved"))
+        else:
+            dispatcher.utter_message(response="utter_journal_unavailable")
+        dispatcher.utter_message(text=texts.get("summary_closing"))
+        return []
+
+    @staticmethod
+    def _save(
+        tracker: Tracker, area_key: str, ratings: list[Rating], step: str | None, focus: Rating
+    ) -> bool:
+        content = values_content()
+        try:
+            with session_scope() as session:
+                user = journal.get_or_create_user(session, channel_of(tracker), tracker.sender_id)
+                journal.save_value_ratings(
+                    session,
+                    user,
+                    area_key,
+                    [
+                        ValueRatingIn(
+                            value=content.label(r.value),
+                            importance=r.importance,
+                            consistency=r.consistency,
+                            own_word=not content.is_known(r.value),
+                        )
+                        for r in ratings
+                    ],
+                )
+                if step:
+                    journal.add_committed_action(
+                        session, user, step, value=content.label(focus.value)
+                    )
+            return True
+        except JournalUnavailable:
+            return False
+        except JournalError as error:
+            # Our own checks should make this impossible; the message names a field, not text.
+            logger.warning("values exercise not saved: %s", error)
+            return False
+
+
+class ActionShowValues(Action):
+    """ "What are my values?": the saved values with how their ratings changed, and open steps."""
+
+    def name(self) -> str:
+        return "action_show_values"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        content = values_content()
+        texts = content.texts
+        try:
+            with session_scope() as session:
+                user = journal.find_user(session, channel_of(tracker), tracker.sender_id)
+                views = journal.latest_values(session, user) if user else []
+                steps = (
+                    journal.list_committed_actions(session, user, include_done=False)
+                    if user
+                    else []
+                )
+        except JournalUnavailable:
+            dispatcher.utter_message(response="utter_journal_unavailable")
+            return []
+        if not views:
+            dispatcher.utter_message(
+                text=texts.get("show_none"),
+                buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
+            )
+            return []
+        lines = [texts.get("show_header")]
+        current_area = None
+        for view in views:
+            if view.life_area != current_area:
+                current_area = view.life_area
+                area = content.area(view.life_area)
+                lines.append(texts.get("show_area", area=area.label if area else view.life_area))
+            if view.previous_importance is None:
+                lines.append(
+                    texts.get(
+                        "show_line_first",
+                        value=view.value,
+                        importance=view.importance,
+                        consistency=view.consistency,
+                    )
+                )
+            else:
+                lines.append(
+                    texts.get(
+                        "show_line_change",
+                        value=view.value,
+                        importance=view.importance,
+                        consistency=view.consistency,
+                        previous_importance=view.previous_importance,
+                        previous_consistency=view.previous_consistency,
+                    )
+                )
+        dispatcher.utter_message(text="\n".join(lines))
+        if steps:
+            step_lines = [texts.get("show_actions")]
+            for step in steps[:5]:
+                if step.value:
+                    step_lines.append(
+                        texts.get("show_action_line_value", text=step.text, value=step.value)
+                    )
+                else:
+                    step_lines.append(texts.get("show_action_line", text=step.text))
+            dispatcher.utter_message(text="\n".join(step_lines))
+        dispatcher.utter_message(
+            text=texts.get("show_closing"),
+            buttons=[{"title": texts.get("button_again"), "payload": "/start_values_exercise"}],
+        )
+        return []

@@ -1,0 +1,431 @@
+"""The wise-mind pause: the form's questions, its validation, and the journal entry at the end.
+
+Orchestration only: reading answers and choosing practices is in bot/exercises/wise_mind.py,
+every word the bot says is in data/wise_mind/, storage is bot/journal.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.exercises import wise_mind as wm
+from bot.exercises.form_turns import hint_already_given, is_other_payload
+from bot.journal import JournalError, JournalUnavailable, session_scope
+from bot.journal import repository as journal
+from bot.journal.inputs import NOTE_LIMIT
+
+logger = logging.getLogger(__name__)
+
+FORM = "wise_mind_form"
+FORM_SLOTS = (
+    "wm_distress_before",
+    "wm_intro",
+    "wm_practice",
+    "wm_step",
+    "wm_note",
+    "wm_distress_after",
+)
+RESET_SLOTS = (*FORM_SLOTS, "wm_step_index")
+PAUSED_SLOT = "paused_exercise"
+REQUESTED_SLOT = "requested_slot"
+STEP_DONE = "done"
+# Buttons answer with these intents; any other "/payload" typed into the form is not an answer.
+ANSWER_INTENTS = frozenset({"affirm", "deny"})
+# "let's continue" while the form is running is not an answer: the question is asked again.
+NOT_ANSWERS = frozenset({"resume_exercise"})
+# At this level or above after the practice, the summary also points to crisis lines.
+VERY_HIGH = 8
+
+
+def _channel(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def _step_index(tracker: Tracker) -> int:
+    value = tracker.get_slot("wm_step_index")
+    return int(value) if isinstance(value, int | float) and value >= 0 else 0
+
+
+def _date(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def _practice_buttons(last_id: str | None) -> list[dict[str, str]]:
+    texts = wm.texts()
+    buttons = [
+        {"title": practice.title, "payload": practice.title}
+        for practice in wm.offered_practices(wm.practices(), last_id)
+    ]
+    buttons.append(texts.button("surprise", "surprise me"))
+    return buttons
+
+
+class ActionStartWiseMind(Action):
+    """Starts a fresh pause: clears the answers of any earlier or paused one."""
+
+    def name(self) -> str:
+        return "action_start_wise_mind"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [SlotSet(slot, None) for slot in RESET_SLOTS]
+        if tracker.get_slot(PAUSED_SLOT) == FORM:
+            events.append(SlotSet(PAUSED_SLOT, None))
+        return events
+
+
+# --- the form's questions -------------------------------------------------------------------
+
+
+class _AskWiseMind(Action, ABC):
+    """Asks one of the form's questions, unless the validator has just given a hint for it."""
+
+    slot: str
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return []
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if not hint_already_given(tracker.events, self.slot):
+            dispatcher.utter_message(
+                text=wm.texts().text(f"ask.{self.slot}"), buttons=self.buttons(tracker)
+            )
+        return []
+
+
+class ActionAskWmDistressBefore(_AskWiseMind):
+    slot = "wm_distress_before"
+
+    def name(self) -> str:
+        return "action_ask_wm_distress_before"
+
+
+class ActionAskWmIntro(_AskWiseMind):
+    slot = "wm_intro"
+
+    def name(self) -> str:
+        return "action_ask_wm_intro"
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        texts = wm.texts()
+        return [texts.button("more", "/affirm"), texts.button("skip_intro", "/deny")]
+
+
+class ActionAskWmNote(_AskWiseMind):
+    slot = "wm_note"
+
+    def name(self) -> str:
+        return "action_ask_wm_note"
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return [wm.texts().button("skip_note", "/deny")]
+
+
+class ActionAskWmDistressAfter(_AskWiseMind):
+    slot = "wm_distress_after"
+
+    def name(self) -> str:
+        return "action_ask_wm_distress_after"
+
+
+class ActionAskWmPractice(Action):
+    """Offers the practices, leaving out the one this user did last time."""
+
+    def name(self) -> str:
+        return "action_ask_wm_practice"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if hint_already_given(tracker.events, "wm_practice"):
+            return []
+        last_id = self._last_practice(tracker)
+        last = wm.practices().get(last_id)
+        texts = wm.texts()
+        text = (
+            texts.text("ask.wm_practice_after_last", last=last.title)
+            if last
+            else texts.text("ask.wm_practice")
+        )
+        dispatcher.utter_message(text=text, buttons=_practice_buttons(last_id))
+        return [SlotSet("wm_last_practice", last_id)]
+
+    @staticmethod
+    def _last_practice(tracker: Tracker) -> str | None:
+        # The journal knows across conversations; the slot covers a journal that is down.
+        try:
+            with session_scope() as session:
+                user = journal.find_user(session, _channel(tracker), tracker.sender_id)
+                entries = journal.list_wise_mind_entries(session, user, limit=1) if user else []
+                if entries:
+                    return entries[0].practice
+        except JournalError as error:
+            # Only a nicer choice depends on it: no need to tell the user the notebook is down.
+            logger.warning("wise mind: last practice unknown (%s)", error)
+        return tracker.get_slot("wm_last_practice")
+
+
+class ActionAskWmStep(Action):
+    """Says the current step of the chosen practice, with a Next (or Finish) button."""
+
+    def name(self) -> str:
+        return "action_ask_wm_step"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        practice = wm.practices().get(tracker.get_slot("wm_practice"))
+        if practice is None:
+            # The content changed under a paused practice; the validator moves on.
+            return []
+        index = min(_step_index(tracker), len(practice.steps) - 1)
+        last = index == len(practice.steps) - 1
+        button = wm.texts().button("finish" if last else "next", "next")
+        dispatcher.utter_message(text=practice.steps[index], buttons=[button])
+        return []
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+class ValidateWiseMindForm(FormValidationAction):
+    """Reads each answer; a bad one gets a hint and is asked again (``{slot: None}``)."""
+
+    def name(self) -> str:
+        return "validate_wise_mind_form"
+
+    @staticmethod
+    def _already_valid(tracker: Tracker, slot: str) -> bool:
+        # On resume Rasa re-validates the slots filled before the pause. They were checked
+        # when they were answered: take them as they are, and say nothing.
+        return tracker.get_slot(REQUESTED_SLOT) != slot
+
+    @staticmethod
+    def _other_payload(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        if _intent(tracker) in NOT_ANSWERS:
+            return True  # said nothing: the ask action repeats the question in full
+        if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
+            dispatcher.utter_message(text=wm.texts().text("hints.finish_this_first"))
+            return True
+        return False
+
+    def _rating(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        if self._already_valid(tracker, slot):
+            return {slot: value}
+        if self._other_payload(dispatcher, tracker):
+            return {slot: None}
+        rating = wm.parse_rating(str(value))
+        if rating.value is None:
+            # "eleven", "-3", "a lot": ask again with the scale spelled out.
+            key = (
+                "hints.rating_out_of_range"
+                if rating.problem == "out_of_range"
+                else "hints.rating_unclear"
+            )
+            dispatcher.utter_message(text=wm.texts().text(key))
+            return {slot: None}
+        return {slot: rating.value}
+
+    def validate_wm_distress_before(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        return self._rating("wm_distress_before", value, dispatcher, tracker)
+
+    def validate_wm_distress_after(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        return self._rating("wm_distress_after", value, dispatcher, tracker)
+
+    def validate_wm_intro(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        if self._already_valid(tracker, "wm_intro"):
+            return {"wm_intro": value}
+        if self._other_payload(dispatcher, tracker):
+            return {"wm_intro": None}
+        texts = wm.texts()
+        choice = wm.intro_choice(_text(tracker), _intent(tracker))
+        if choice is None:
+            # Neither "more" nor "skip" could be read: offer the two buttons again.
+            dispatcher.utter_message(
+                text=texts.text("hints.intro_unclear"),
+                buttons=[texts.button("more", "/affirm"), texts.button("skip_intro", "/deny")],
+            )
+            return {"wm_intro": None}
+        if choice == "more":
+            dispatcher.utter_message(text=texts.text("explanation"))
+        return {"wm_intro": choice}
+
+    def validate_wm_practice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        if self._already_valid(tracker, "wm_practice"):
+            return {"wm_practice": value}
+        if self._other_payload(dispatcher, tracker):
+            return {"wm_practice": None}
+        book, texts = wm.practices(), wm.texts()
+        last_id = tracker.get_slot("wm_last_practice")
+        choice = wm.choose_practice(_text(tracker), book)
+        if choice is None:
+            # Not a practice we know: show the choices again rather than guess.
+            dispatcher.utter_message(
+                text=texts.text("hints.practice_unclear"), buttons=_practice_buttons(last_id)
+            )
+            return {"wm_practice": None}
+        if choice == wm.SURPRISE:
+            practice = wm.pick_surprise(book, last_id)
+            key = "picked.surprise"
+        else:
+            practice = book.get(choice)
+            key = "picked.chosen"
+        dispatcher.utter_message(text=texts.text(key, title=practice.title, intro=practice.intro))
+        return {"wm_practice": practice.id, "wm_step_index": 0, "wm_step": None}
+
+    def validate_wm_step(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        if self._already_valid(tracker, "wm_step"):
+            return {"wm_step": value}
+        practice = wm.practices().get(tracker.get_slot("wm_practice"))
+        if practice is None:
+            return {"wm_step": STEP_DONE}
+        index = _step_index(tracker)
+        if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
+            # A menu button tapped mid-practice: same step again ("continue" moves on).
+            dispatcher.utter_message(text=wm.texts().text("hints.finish_this_first"))
+            return {"wm_step": None}
+        if wm.wants_repeat(_text(tracker), wm.practices()):
+            # "wait", "again": the same step again, without hurrying them on.
+            dispatcher.utter_message(text=wm.texts().text("hints.take_your_time"))
+            return {"wm_step": None}
+        if index + 1 >= len(practice.steps):
+            return {"wm_step": STEP_DONE, "wm_step_index": len(practice.steps)}
+        # Asked again on purpose: each answer moves the practice on by one step.
+        return {"wm_step": None, "wm_step_index": index + 1}
+
+    def validate_wm_note(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        if self._already_valid(tracker, "wm_note"):
+            return {"wm_note": value}
+        if self._other_payload(dispatcher, tracker):
+            return {"wm_note": None}
+        if wm.is_note_skip(_text(tracker), _intent(tracker)):
+            return {"wm_note": ""}
+        note = " ".join(str(value).split())
+        if len(note) > NOTE_LIMIT:
+            # The journal refuses longer notes; cutting them silently would lose their words.
+            dispatcher.utter_message(text=wm.texts().text("hints.note_too_long", limit=NOTE_LIMIT))
+            return {"wm_note": None}
+        return {"wm_note": note}
+
+
+# --- "why are you asking this?" and the end ---------------------------------------------------
+
+
+class ActionExplainWiseMindStep(Action):
+    """Explains why the current question (or practice step) is there."""
+
+    def name(self) -> str:
+        return "action_explain_wise_mind_step"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        slot = tracker.get_slot(REQUESTED_SLOT)
+        if slot == "wm_step":
+            practice = wm.practices().get(tracker.get_slot("wm_practice"))
+            if practice is not None:
+                dispatcher.utter_message(text=practice.why)
+                return []
+        if slot in FORM_SLOTS and slot != "wm_step":
+            dispatcher.utter_message(text=wm.texts().text(f"why.{slot}"))
+        else:
+            dispatcher.utter_message(response="utter_why_general")
+        return []
+
+
+class ActionSaveWiseMind(Action):
+    """Saves the practice to the journal, sums up before/after, and clears the answers."""
+
+    def name(self) -> str:
+        return "action_save_wise_mind"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        texts = wm.texts()
+        practice = tracker.get_slot("wm_practice")
+        before = tracker.get_slot("wm_distress_before")
+        after = tracker.get_slot("wm_distress_after")
+        note = tracker.get_slot("wm_note") or None
+        saved_at = self._save(tracker, practice, before, after, note)
+
+        key = wm.distress_summary_key(before, after)
+        dispatcher.utter_message(text=texts.text(key, before=before, after=after))
+        if after >= VERY_HIGH:
+            dispatcher.utter_message(
+                text=texts.text("summary.very_high"),
+                buttons=[texts.button("crisis_lines", "/crisis")],
+            )
+        if saved_at is None:
+            dispatcher.utter_message(response="utter_journal_unavailable")
+        else:
+            dispatcher.utter_message(text=texts.text("summary.saved", date=_date(saved_at)))
+        dispatcher.utter_message(
+            text=texts.text("summary.next"),
+            buttons=[
+                texts.button("again", "/start_wise_mind"),
+                texts.button("boundary", "/start_boundary_script"),
+                texts.button("menu", "/ask_help"),
+            ],
+        )
+        return [SlotSet(slot, None) for slot in RESET_SLOTS] + [
+            SlotSet("wm_last_practice", practice)
+        ]
+
+    @staticmethod
+    def _save(
+        tracker: Tracker, practice: str, before: int, after: int, note: str | None
+    ) -> datetime | None:
+        try:
+            with session_scope() as session:
+                user = journal.get_or_create_user(session, _channel(tracker), tracker.sender_id)
+                entry = journal.add_wise_mind_entry(
+                    session,
+                    user,
+                    practice=practice,
+                    distress_before=before,
+                    distress_after=after,
+                    note=note,
+                )
+                return entry.created_at
+        except JournalUnavailable as error:
+            logger.warning("wise mind: not saved, journal unavailable (%s)", error)
+        except JournalError as error:
+            # Input the journal refused (its messages never contain the user's words).
+            logger.warning("wise mind: not saved (%s)", error)
+        return None

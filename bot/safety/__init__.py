@@ -1,0 +1,19 @@
+"""Crisis safety floor: detection of crisis messages and the static crisis resources.
+
+A leaf package: it imports nothing of the project except ``bot.spacy_pipeline``. Channels call
+``detect`` on the raw text before anything else and ``crisis_messages`` to show resources; the
+NLU component ``bot.nlu.crisis_detector.CrisisIntentOverride`` uses the same detector.
+``bot.safety.counter`` counts crisis events (no text) and is imported on its own (SQLAlchemy).
+"""
+
+from bot.safety.detector import CrisisDetector, CrisisResult, detect
+from bot.safety.resources import crisis_messages, is_resource_text, regions
+
+__all__ = [
+    "CrisisDetector",
+    "CrisisResult",
+    "crisis_messages",
+    "detect",
+    "is_resource_text",
+    "regions",
+]

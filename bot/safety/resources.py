@@ -1,0 +1,245 @@
+"""Static crisis resources per region, as Rasa-style messages.
+
+The text is reviewed data (``data/safety/resources.yml``): numbers and wording are checked by
+people, never generated. Channels call ``crisis_messages`` when ``detect`` fires and
+``is_resource_text`` to see whether Rasa has already answered with resources; the Rasa domain
+responses are generated from the same file (``bot.safety.domain_gen``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.safety.yaml_data import (
+    DATA_DIR,
+    SafetyDataError,
+    load_yaml,
+    reject_unknown_keys,
+    require_list,
+    require_mapping,
+    require_text,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RESOURCES_PATH = DATA_DIR / "resources.yml"
+REGION_ENV = "SECURE_BASE_REGION"
+ABUSE_CATEGORY = "abuse_and_danger"
+TEXT_KINDS = ("resources", "abuse", "not_safe", "safe")
+REQUIRED_PAYLOADS = ("/confirm_safe", "/deny_safe")
+MAX_TEXT_CHARS = 700
+_REGION_RE = re.compile(r"^[A-Z]{2,5}$")
+
+# Shown only if resources.yml cannot be read at all: the safety floor must still say something.
+# Kept to facts that hold everywhere; the reviewed texts live in resources.yml.
+_LAST_RESORT_TEXT = (
+    "You matter, and you deserve support right now. If you're in immediate danger, call your "
+    "local emergency number. findahelpline.com lists crisis lines in your country.\n\n"
+    "Are you safe right now?"
+)
+
+
+@dataclass(frozen=True)
+class RegionTexts:
+    """The four texts of one region (or of the generic, region-less variant)."""
+
+    resources: str
+    abuse: str
+    not_safe: str
+    safe: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ResourceCatalogue:
+    """The validated content of ``resources.yml``."""
+
+    default_region: str
+    fallback_region: str
+    aliases: dict[str, str]
+    buttons: tuple[dict[str, str], ...]
+    regions: dict[str, RegionTexts]
+    generic: RegionTexts
+
+    def resolve(self, region: str | None) -> str:
+        """A known region code for ``region`` (None: ``SECURE_BASE_REGION``, then the default)."""
+        if region is None:
+            region = os.environ.get(REGION_ENV) or self.default_region
+        code = str(region).strip().upper()
+        code = self.aliases.get(code, code)
+        return code if code in self.regions else self.fallback_region
+
+    def all_texts(self) -> list[RegionTexts]:
+        return [*self.regions.values(), self.generic]
+
+
+def _load_texts(raw: Any, path: Path, key: str, *, named: bool) -> RegionTexts:
+    data = require_mapping(raw, path, key)
+    allowed = set(TEXT_KINDS) | ({"name"} if named else set())
+    reject_unknown_keys(data, allowed, path, key)
+    texts = {}
+    for kind in TEXT_KINDS:
+        text = require_text(data.get(kind), path, f"{key}.{kind}").strip()
+        where = f"{key}.{kind}"
+        if "{" in text or "}" in text:
+            raise SafetyDataError(path, where, "curly braces would be read as Rasa slot templates")
+        if len(text) > MAX_TEXT_CHARS:
+            raise SafetyDataError(
+                path,
+                where,
+                f"{len(text)} characters; keep it under {MAX_TEXT_CHARS} (phone screen)",
+            )
+        if any(line != line.rstrip() for line in text.splitlines()):
+            raise SafetyDataError(path, where, "a line ends with spaces")
+        texts[kind] = text
+    name = require_text(data.get("name"), path, f"{key}.name") if named else ""
+    return RegionTexts(name=name, **texts)
+
+
+def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
+    """Load and validate ``resources.yml``; errors name the file and the key."""
+    path = Path(path)
+    data = require_mapping(load_yaml(path), path, "")
+    allowed = {
+        "default_region",
+        "fallback_region",
+        "aliases",
+        "safety_buttons",
+        "regions",
+        "generic",
+    }
+    reject_unknown_keys(data, allowed, path, "")
+
+    regions: dict[str, RegionTexts] = {}
+    for code, raw in require_mapping(data.get("regions"), path, "regions").items():
+        if not _REGION_RE.match(code):
+            raise SafetyDataError(path, f"regions.{code}", "region codes are 2-5 capital letters")
+        regions[code] = _load_texts(raw, path, f"regions.{code}", named=True)
+    if not regions:
+        raise SafetyDataError(path, "regions", "no regions")
+    generic = _load_texts(data.get("generic"), path, "generic", named=False)
+
+    default_region = require_text(data.get("default_region"), path, "default_region").strip()
+    fallback_region = require_text(data.get("fallback_region"), path, "fallback_region").strip()
+    for key, code in (("default_region", default_region), ("fallback_region", fallback_region)):
+        if code not in regions:
+            raise SafetyDataError(path, key, f"{code!r} is not one of the regions")
+
+    aliases: dict[str, str] = {}
+    for alias, code in require_mapping(data.get("aliases") or {}, path, "aliases").items():
+        if not isinstance(code, str) or code not in regions:
+            raise SafetyDataError(path, f"aliases.{alias}", f"{code!r} is not one of the regions")
+        aliases[alias.upper()] = code
+
+    buttons = []
+    for index, raw in enumerate(require_list(data.get("safety_buttons"), path, "safety_buttons")):
+        key = f"safety_buttons[{index}]"
+        button = require_mapping(raw, path, key)
+        reject_unknown_keys(button, {"title", "payload"}, path, key)
+        title = require_text(button.get("title"), path, f"{key}.title").strip()
+        payload = require_text(button.get("payload"), path, f"{key}.payload").strip()
+        if not payload.startswith("/"):
+            raise SafetyDataError(path, f"{key}.payload", "payloads are intents: '/intent_name'")
+        buttons.append({"title": title, "payload": payload})
+    payloads = [b["payload"] for b in buttons]
+    for required in REQUIRED_PAYLOADS:
+        if required not in payloads:
+            raise SafetyDataError(path, "safety_buttons", f"missing the {required} button")
+
+    return ResourceCatalogue(
+        default_region=default_region,
+        fallback_region=fallback_region,
+        aliases=aliases,
+        buttons=tuple(buttons),
+        regions=regions,
+        generic=generic,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def catalogue() -> ResourceCatalogue:
+    """The reviewed catalogue, loaded once per process."""
+    return load_catalogue()
+
+
+def regions() -> list[str]:
+    """The region codes, in the order of the file (US first)."""
+    return list(catalogue().regions)
+
+
+def resolve_region(region: str | None) -> str:
+    """The region code used for ``region`` (aliases such as GB -> UK; unknown -> OTHER)."""
+    return catalogue().resolve(region)
+
+
+def crisis_messages(region: str | None, categories: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Rasa-style messages with the crisis resources for ``region``.
+
+    The first message holds the resources, asks whether the user is safe and carries the two
+    buttons; the abuse lines follow when ``abuse_and_danger`` (or ``unknown``) is among the
+    categories. Never raises: if the data cannot be read, a minimal built-in text is returned.
+    """
+    try:
+        data = catalogue()
+        texts = data.regions[data.resolve(region)]
+        messages: list[dict[str, Any]] = [
+            {"text": texts.resources, "buttons": [dict(b) for b in data.buttons]}
+        ]
+        if ABUSE_CATEGORY in categories or "unknown" in categories:
+            messages.append({"text": texts.abuse})
+        return messages
+    except Exception as exc:  # the safety floor must always answer
+        logger.error(
+            "crisis resources unavailable (%s); using the built-in text", type(exc).__name__
+        )
+        buttons = [
+            {"title": "Yes, I'm safe right now", "payload": "/confirm_safe"},
+            {"title": "No, I'm not safe", "payload": "/deny_safe"},
+        ]
+        return [{"text": _LAST_RESORT_TEXT, "buttons": buttons}]
+
+
+def not_safe_messages(region: str | None) -> list[dict[str, Any]]:
+    """The answer to "No, I'm not safe" for ``region``."""
+    data = catalogue()
+    return [{"text": data.regions[data.resolve(region)].not_safe}]
+
+
+def safe_messages(region: str | None) -> list[dict[str, Any]]:
+    """The answer to "Yes, I'm safe right now" for ``region``."""
+    data = catalogue()
+    return [{"text": data.regions[data.resolve(region)].safe}]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@functools.lru_cache(maxsize=1)
+def _resource_texts() -> frozenset[str]:
+    texts = {_squash(_LAST_RESORT_TEXT)}
+    for region in catalogue().all_texts():
+        texts.update(_squash(t) for t in (region.resources, region.abuse, region.not_safe))
+    return frozenset(texts)
+
+
+def is_resource_text(text: str) -> bool:
+    """Whether ``text`` is one of the resource messages (any region, generic or built-in).
+
+    Channels use it to see whether Rasa's answer already carries the resources. Whitespace
+    differences are ignored; the "I'm safe" follow-up is not a resource message.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return False
+    try:
+        return _squash(text) in _resource_texts()
+    except Exception as exc:
+        logger.error("crisis resources unavailable (%s)", type(exc).__name__)
+        return False

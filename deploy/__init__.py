@@ -1,0 +1,1 @@
+"""Running Secure Base as several processes behind nginx (see deploy/README.md)."""

@@ -1,0 +1,205 @@
+""" "Whose voice is this?": questions, validation of each answer, the reflection, and the values
+offered from the journal, on real trackers and a temporary SQLite journal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa.shared.core.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.values import ActionSaveValuesExercise
+from actions.voice_check import (
+    ActionAskVoiceSource,
+    ActionAskVoiceValue,
+    ActionAskVoiceWithout,
+    ActionReflectVoiceCheck,
+    ActionStartVoiceCheck,
+    ValidateVoiceCheckForm,
+)
+from bot.exercises.voice_check import voice_check_content
+from bot.journal import repository as journal
+from bot.journal import session_scope
+from tests.exercises.dialogue import (
+    buttons,
+    domain_dict,
+    form_answer,
+    journal_without_tables,
+    migrated_journal,
+    sdk_tracker,
+    slot_values,
+    texts,
+    user,
+)
+
+FORM = "voice_check_form"
+TEXTS = voice_check_content().texts
+
+
+@pytest.fixture
+def journal_db(tmp_path, monkeypatch):
+    yield from migrated_journal(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def unreachable_journal(tmp_path, monkeypatch):
+    yield from journal_without_tables(tmp_path, monkeypatch)
+
+
+async def _validate(
+    requested: str, text: str, slots: dict[str, Any] | None = None, candidate: Any = None
+) -> tuple[dict[str, Any], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    tracker = form_answer(FORM, requested, text, slots, candidate)
+    events = await ValidateVoiceCheckForm().run(dispatcher, tracker, domain_dict())
+    return slot_values(events), dispatcher
+
+
+def _run(action: Any, slots: dict[str, Any]) -> tuple[list, CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    tracker = sdk_tracker([*(SlotSet(k, v) for k, v in slots.items()), user("ok")])
+    return action.run(dispatcher, tracker, domain_dict()), dispatcher
+
+
+def test_starting_again_clears_the_last_check() -> None:
+    events, dispatcher = _run(
+        ActionStartVoiceCheck(), {"voice_topic": "a keyboard", "paused_exercise": FORM}
+    )
+    slots = slot_values(events)
+    assert slots["voice_topic"] is None and slots["paused_exercise"] is None
+    assert texts(dispatcher) == [TEXTS.get("intro")]
+
+
+def test_the_source_question_quotes_the_topic_and_offers_five_buttons() -> None:
+    _, dispatcher = _run(ActionAskVoiceSource(), {"voice_topic": "a new keyboard."})
+    assert texts(dispatcher) == [
+        'Where did "a new keyboard" first come from, as far as you can tell?'
+    ]
+    assert [b["title"] for b in buttons(dispatcher)] == [
+        "Myself",
+        "Someone close to me",
+        "Someone I follow online",
+        "An ad",
+        "Not sure",
+    ]
+    assert buttons(dispatcher)[2]["payload"] == '/give_answer{"answer": "creator"}'
+
+
+@pytest.mark.parametrize("source", ["myself", "close", "creator", "ad", "unsure"])
+def test_the_without_question_fits_the_source(source: str) -> None:
+    _, dispatcher = _run(
+        ActionAskVoiceWithout(), {"voice_topic": "quit my job", "voice_source": source}
+    )
+    assert texts(dispatcher) == [TEXTS.get(f"ask_without.{source}", topic="quit my job")]
+
+
+async def test_a_topic_is_kept_in_the_users_words() -> None:
+    slots, _ = await _validate("voice_topic", "  buying the   protein powder ")
+    assert slots == {"voice_topic": "buying the protein powder"}
+
+
+@pytest.mark.parametrize("typed", ["/start_values_exercise", "???"])
+async def test_no_topic_is_asked_again(typed: str) -> None:
+    slots, dispatcher = await _validate("voice_topic", typed)
+    assert slots == {"voice_topic": None}
+    assert texts(dispatcher) == [TEXTS.get("hint_topic")]
+
+
+async def test_a_source_button_and_a_typed_source() -> None:
+    slots, _ = await _validate("voice_source", "/give_answer", candidate="ad")
+    assert slots == {"voice_source": "ad"}
+    slots, _ = await _validate("voice_source", "a streamer I watch every night")
+    assert slots == {"voice_source": "creator"}
+
+
+async def test_an_unclear_source_is_asked_again() -> None:
+    slots, dispatcher = await _validate("voice_source", "banana")
+    assert slots == {"voice_source": None}
+    assert texts(dispatcher) == [TEXTS.get("hint_source")]
+
+
+async def test_the_feeling_without_the_voice_is_taken_as_said() -> None:
+    slots, _ = await _validate("voice_without", "I'd probably not care about it")
+    assert slots == {"voice_without": "I'd probably not care about it"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("Honesty", "honesty"), ("being free", "freedom"), ("saving money", "saving money")],
+)
+async def test_a_value_button_or_typed_value(typed: str, value: str) -> None:
+    slots, _ = await _validate("voice_value", typed)
+    assert slots == {"voice_value": value}
+
+
+async def test_a_sentence_is_not_a_value() -> None:
+    slots, dispatcher = await _validate(
+        "voice_value", "whatever lets me stop worrying about what everyone thinks of me"
+    )
+    assert slots == {"voice_value": None}
+    assert texts(dispatcher) == [TEXTS.get("hint_value")]
+
+
+async def test_the_effect() -> None:
+    slots, _ = await _validate("voice_effect", "it goes against it")
+    assert slots == {"voice_effect": "crowds"}
+    slots, dispatcher = await _validate("voice_effect", "banana")
+    assert slots == {"voice_effect": None}
+    assert texts(dispatcher) == [TEXTS.get("hint_effect")]
+
+
+def test_without_saved_values_the_value_is_typed(journal_db: str) -> None:
+    _, dispatcher = _run(ActionAskVoiceValue(), {})
+    assert texts(dispatcher) == [TEXTS.get("ask_value_typed")]
+    assert buttons(dispatcher) == []
+
+
+def test_saved_values_are_offered_as_buttons(journal_db: str) -> None:
+    _run(
+        ActionSaveValuesExercise(),
+        {
+            "value_area": "all",
+            "top_values": ["honesty", "time outdoors"],
+            "value_ratings": [
+                {"value": "honesty", "importance": 9, "consistency": 3},
+                {"value": "time outdoors", "importance": 6, "consistency": 2},
+            ],
+            "committed_action": "walk in the park on Saturday",
+        },
+    )
+    _, dispatcher = _run(ActionAskVoiceValue(), {})
+    assert texts(dispatcher) == [TEXTS.get("ask_value_saved")]
+    assert [b["title"] for b in buttons(dispatcher)] == ["Honesty", "time outdoors"]
+
+
+def test_an_unreachable_journal_falls_back_to_typing(unreachable_journal: str) -> None:
+    _, dispatcher = _run(ActionAskVoiceValue(), {})
+    assert texts(dispatcher) == [TEXTS.get("ask_value_typed")]
+
+
+ANSWERS = {
+    "voice_topic": "a new mechanical keyboard",
+    "voice_source": "creator",
+    "voice_without": "I'd probably not care about it",
+    "voice_value": "saving money",
+    "voice_effect": "crowds",
+}
+
+
+def test_the_reflection_is_built_from_the_answers_and_offers_two_next_steps(
+    journal_db: str,
+) -> None:
+    _, dispatcher = _run(ActionReflectVoiceCheck(), ANSWERS)
+    reflection, offer = texts(dispatcher)
+    assert TEXTS.get("reflection_source.creator") in reflection
+    assert '"I\'d probably not care about it"' in reflection
+    assert "crowd out saving money" in reflection
+    assert offer == TEXTS.get("offer")
+    assert [b["payload"] for b in buttons(dispatcher)] == [
+        "/start_values_exercise",
+        "/start_wise_mind",
+    ]
+    # The journal has no place for voice checks: nothing is written, not even a user row.
+    with session_scope(journal_db) as session:
+        assert journal.table_counts(session)["users"] == 0

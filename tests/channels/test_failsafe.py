@@ -1,0 +1,325 @@
+"""The fail-safe under every channel: crisis resources whatever fails, and never silence.
+
+The dialogue is replaced by small coroutines (raising, silent, answering, answering with the
+resources); the crisis detector and the resource texts are the real ``bot.safety`` ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.channels import failsafe
+from bot.safety import counter, resources
+from tests.e2e.crisis_check import shows_crisis_resources
+
+KNOWN = frozenset({"greet", "crisis", "start_values_exercise", "affirm"})
+CRISIS_TEXT = "I want to die"
+SENDER = "sender-7f3a"
+
+
+@pytest.fixture(autouse=True)
+def counts_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Crisis counts go to a temporary database, never the repository's var/."""
+    url = f"sqlite:///{tmp_path / 'counts.db'}"
+    monkeypatch.setenv(counter.DATABASE_URL_ENV, url)
+    return url
+
+
+class Dialogue:
+    """A stand-in for Rasa's agent: records what it was given and answers as told."""
+
+    def __init__(self, answer: Callable[[UserMessage], Awaitable[None]] | None = None) -> None:
+        self.received: list[str] = []
+        self._answer = answer
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.received.append(message.text)
+        if self._answer is not None:
+            await self._answer(message)
+
+
+async def _raise(message: UserMessage) -> None:
+    raise RuntimeError(f"model exploded while reading {message.text!r} from {message.sender_id}")
+
+
+async def _say_hello(message: UserMessage) -> None:
+    await message.output_channel.send_response(
+        message.sender_id, {"text": "Hello, good to see you."}
+    )
+
+
+async def _send_resources(message: UserMessage) -> None:
+    for item in resources.crisis_messages(None, ("suicide",)):
+        await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+
+
+def _texts(collector: CollectingOutputChannel) -> list[str]:
+    return [m.get("text", "") for m in collector.messages]
+
+
+async def _expected_resources(categories: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    collector = CollectingOutputChannel()
+    for item in resources.crisis_messages(None, categories):
+        await collector.send_response(SENDER, copy.deepcopy(item))
+    return collector.messages
+
+
+async def _run(text: str, dialogue: Dialogue) -> CollectingOutputChannel:
+    collector = CollectingOutputChannel()
+    message = UserMessage(text, collector, SENDER, input_channel="test")
+    await failsafe.handle_message(dialogue, message, channel="test", known_intents=KNOWN)
+    return collector
+
+
+def _has_resources(collector: CollectingOutputChannel) -> bool:
+    return shows_crisis_resources(_texts(collector))
+
+
+async def test_crisis_gets_resources_when_the_dialogue_raises() -> None:
+    dialogue = Dialogue(_raise)
+    collector = await _run(CRISIS_TEXT, dialogue)
+    assert dialogue.received == [CRISIS_TEXT]
+    detected = failsafe.safety.detect(CRISIS_TEXT)
+    assert collector.messages == await _expected_resources(tuple(detected.categories))
+
+
+async def test_a_crisis_is_counted_by_region_and_channel(
+    counts_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(failsafe.REGION_ENV, raising=False)
+    await _run(CRISIS_TEXT, Dialogue(_say_hello))
+    await _run("hello", Dialogue(_say_hello))
+    collector = CollectingOutputChannel()
+    message = UserMessage(CRISIS_TEXT, collector, SENDER)
+    await failsafe.handle_message(
+        Dialogue(_say_hello), message, channel="socketio", known_intents=KNOWN, region="UK"
+    )
+    counts = {(region, channel): n for _, region, channel, n in counter.read_counts(counts_url)}
+    assert counts == {("US", "test"): 1, ("UK", "socketio"): 1}
+
+
+async def test_crisis_resources_are_appended_to_an_answer_without_them() -> None:
+    collector = await _run(CRISIS_TEXT, Dialogue(_say_hello))
+    assert _texts(collector)[0] == "Hello, good to see you."
+    detected = failsafe.safety.detect(CRISIS_TEXT)
+    assert collector.messages[1:] == await _expected_resources(tuple(detected.categories))
+
+
+async def test_crisis_resources_already_sent_are_not_repeated() -> None:
+    collector = await _run(CRISIS_TEXT, Dialogue(_send_resources))
+    assert collector.messages == await _expected_resources(("suicide",))
+
+
+ABUSE_TEXT = "my husband hits me and I'm scared to go home"
+
+
+async def _send_first_resources_only(message: UserMessage) -> None:
+    # What the dialogue does: one static response for every crisis, without the abuse lines.
+    first = resources.crisis_messages(None)[0]
+    await message.output_channel.send_response(message.sender_id, copy.deepcopy(first))
+
+
+async def test_abuse_lines_are_added_to_the_dialogues_resources() -> None:
+    detected = failsafe.safety.detect(ABUSE_TEXT)
+    assert resources.ABUSE_CATEGORY in detected.categories
+    collector = await _run(ABUSE_TEXT, Dialogue(_send_first_resources_only))
+    expected = await _expected_resources(tuple(detected.categories))
+    assert "1-800-799-7233" in " ".join(_texts(collector))
+    assert collector.messages == expected
+
+
+async def test_abuse_lines_already_sent_are_not_repeated() -> None:
+    async def send_everything(message: UserMessage) -> None:
+        for item in resources.crisis_messages(None, (resources.ABUSE_CATEGORY,)):
+            await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+
+    collector = await _run(ABUSE_TEXT, Dialogue(send_everything))
+    assert collector.messages == await _expected_resources((resources.ABUSE_CATEGORY,))
+
+
+async def test_silent_dialogue_gets_an_apology() -> None:
+    collector = await _run("tell me about boundaries", Dialogue())
+    assert _texts(collector) == [failsafe.APOLOGY_TEXT]
+
+
+async def test_raising_dialogue_gets_an_apology() -> None:
+    collector = await _run("tell me about boundaries", Dialogue(_raise))
+    assert _texts(collector) == [failsafe.APOLOGY_TEXT]
+
+
+async def test_a_normal_answer_goes_through_untouched() -> None:
+    dialogue = Dialogue(_say_hello)
+    collector = await _run("hi there", dialogue)
+    assert dialogue.received == ["hi there"]
+    assert _texts(collector) == ["Hello, good to see you."]
+    assert not _has_resources(collector)
+
+
+async def test_slash_command_cannot_hide_a_crisis() -> None:
+    dialogue = Dialogue(_say_hello)
+    collector = await _run("/greet I want to die", dialogue)
+    assert dialogue.received == ["greet I want to die"]
+    assert _has_resources(collector)
+
+
+async def test_a_button_payload_passes_unchanged() -> None:
+    dialogue = Dialogue(_say_hello)
+    await _run("/greet", dialogue)
+    await _run('/start_values_exercise{"domain": "work"}', dialogue)
+    assert dialogue.received == ["/greet", '/start_values_exercise{"domain": "work"}']
+
+
+async def test_an_unknown_intent_payload_is_read_as_words() -> None:
+    dialogue = Dialogue(_say_hello)
+    await _run("/unknown_intent", dialogue)
+    assert dialogue.received == ["unknown_intent"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "seen"),
+    [
+        ("/greet", "/greet"),
+        ('/greet{"a": 1}', '/greet{"a": 1}'),
+        ("/greet{not json}", "greet{not json}"),
+        ('/greet["a"]', 'greet["a"]'),
+        ('/greet{"a": 1} and more', 'greet{"a": 1} and more'),
+        ("/greet I want to die", "greet I want to die"),
+        ("//greet", "greet"),
+        ("/ /greet", "greet"),
+        ("/unknown_intent", "unknown_intent"),
+        ("/greet@0.9", "greet@0.9"),
+        ("hello /greet", "hello /greet"),
+        ("plain words", "plain words"),
+    ],
+)
+def test_guard_text(typed: str, seen: str) -> None:
+    assert failsafe.guard_text(typed, KNOWN) == seen
+
+
+async def test_too_long_message_is_not_passed_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failsafe, "MAX_MESSAGE_CHARS", 50)
+    dialogue = Dialogue(_say_hello)
+    collector = await _run("word " * 20, dialogue)
+    assert dialogue.received == []
+    assert _texts(collector) == [failsafe.TOO_LONG_TEXT]
+
+
+async def test_too_long_crisis_message_gets_the_resources_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(failsafe, "MAX_MESSAGE_CHARS", 50)
+    dialogue = Dialogue(_say_hello)
+    text = "word " * 20 + CRISIS_TEXT
+    collector = await _run(text, dialogue)
+    assert dialogue.received == []
+    detected = failsafe.safety.detect(text)
+    assert collector.messages == await _expected_resources(tuple(detected.categories))
+
+
+def test_max_message_chars_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(failsafe.MAX_CHARS_ENV, raising=False)
+    assert failsafe._max_chars_from_env() == 4000
+    monkeypatch.setenv(failsafe.MAX_CHARS_ENV, "250")
+    assert failsafe._max_chars_from_env() == 250
+    monkeypatch.setenv(failsafe.MAX_CHARS_ENV, "lots")
+    with pytest.raises(ValueError, match=failsafe.MAX_CHARS_ENV):
+        failsafe._max_chars_from_env()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t "])
+async def test_empty_message_gets_a_gentle_prompt(text: str) -> None:
+    dialogue = Dialogue(_say_hello)
+    collector = await _run(text, dialogue)
+    assert dialogue.received == []
+    assert _texts(collector) == [failsafe.EMPTY_TEXT]
+
+
+async def test_a_lone_slash_is_treated_as_empty() -> None:
+    dialogue = Dialogue(_say_hello)
+    collector = await _run("/", dialogue)
+    assert dialogue.received == []
+    assert _texts(collector) == [failsafe.EMPTY_TEXT]
+
+
+async def test_no_user_text_or_sender_in_logs_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret_words = "my sister Ada and I want to die tonight"
+    await _run(secret_words, Dialogue(_raise))
+    await _run("Ada keeps calling me", Dialogue())
+    loud = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert loud, "the crisis and the failure should be logged"
+    for record in loud:
+        rendered = record.getMessage() + (record.exc_text or "")
+        assert "Ada" not in rendered and SENDER not in rendered
+        assert record.exc_info is None
+
+
+async def test_the_recording_proxy_keeps_the_channel_name() -> None:
+    class NamedChannel(CollectingOutputChannel):
+        @classmethod
+        def name(cls) -> str:
+            return "socketio"
+
+    seen: list[str] = []
+
+    async def answer(message: UserMessage) -> None:
+        seen.append(message.output_channel.name())
+        await _say_hello(message)
+
+    inner = NamedChannel()
+    message = UserMessage("hi", inner, SENDER)
+    await failsafe.handle_message(
+        Dialogue(answer), message, channel="socketio", known_intents=KNOWN
+    )
+    assert seen == ["socketio"]
+    assert [m["text"] for m in inner.messages] == ["Hello, good to see you."]
+
+
+async def test_buttons_reach_the_real_channel_intact() -> None:
+    buttons = [{"title": "Find my values", "payload": "/start_values_exercise"}]
+
+    async def answer(message: UserMessage) -> None:
+        await message.output_channel.send_response(
+            message.sender_id, {"text": "What now?", "buttons": buttons}
+        )
+
+    collector = await _run("hi", Dialogue(answer))
+    assert collector.messages == [{"recipient_id": SENDER, "text": "What now?", "buttons": buttons}]
+
+
+def test_known_intents_from_domain_files(tmp_path: Path) -> None:
+    (tmp_path / "skill").mkdir()
+    (tmp_path / "_shared.yml").write_text('version: "3.1"\nintents:\n  - greet\n  - crisis\n')
+    (tmp_path / "skill" / "values.yml").write_text(
+        "intents:\n  - start_values_exercise:\n      use_entities: []\nresponses: {}\n"
+    )
+    (tmp_path / "empty.yml").write_text("")
+    assert failsafe.known_intents_from_domain(tmp_path) == {
+        "greet",
+        "crisis",
+        "start_values_exercise",
+    }
+
+
+def test_known_intents_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yml"
+    bad.write_text("intents: [greet\n")
+    with pytest.raises(ValueError, match="broken.yml"):
+        failsafe.known_intents_from_domain(tmp_path)
+    bad.write_text("intents: greet\n")
+    with pytest.raises(ValueError, match="broken.yml"):
+        failsafe.known_intents_from_domain(tmp_path)
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        failsafe.known_intents_from_domain(tmp_path / "nowhere")
+
+
+def test_known_intents_of_the_project_domain() -> None:
+    intents = failsafe.known_intents_from_domain()
+    assert {"greet", "crisis"} <= intents

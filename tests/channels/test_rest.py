@@ -1,0 +1,144 @@
+"""The REST channel against a real Rasa server (trained model, real action server).
+
+Checks validation (400 with a JSON error), the fail-safe (crisis resources, slash guard) and
+that raw user text never reaches the server's log.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.channels import failsafe
+from bot.channels.rest import BadRequest, parse_body
+from tests.e2e.crisis_check import shows_crisis_resources
+from tests.e2e.servers import RasaStack
+
+pytestmark = pytest.mark.server
+
+CREDENTIALS = {"bot.channels.rest.SafeRestInput": None}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("rest")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def modelless_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    """Rasa with no model it can load: the dialogue is gone, the floor must hold."""
+    workdir = tmp_path_factory.mktemp("rest-no-model")
+    empty = workdir / "no-models"
+    empty.mkdir()
+    # Only with --enable-api does `rasa run` start when it finds no model (then it has no agent).
+    with RasaStack(CREDENTIALS, workdir, model=empty, rasa_args=["--enable-api"]) as running:
+        yield running
+
+
+def _webhook(stack: RasaStack) -> str:
+    return f"{stack.base_url}/webhooks/rest/webhook"
+
+
+def _send(stack: RasaStack, message: str, sender: str | None = None) -> list[dict]:
+    answer = requests.post(
+        _webhook(stack),
+        json={"sender": sender or uuid.uuid4().hex, "message": message},
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _has_resources(messages: list[dict]) -> bool:
+    return shows_crisis_resources(m.get("text") for m in messages)
+
+
+def test_health(stack: RasaStack) -> None:
+    answer = requests.get(f"{stack.base_url}/webhooks/rest/", timeout=30)
+    assert answer.json() == {"status": "ok"}
+
+
+def test_greeting_is_answered_with_the_menu(stack: RasaStack) -> None:
+    messages = _send(stack, "/greet")
+    assert messages, "the greeting got no answer"
+    assert any(m.get("buttons") for m in messages)
+    assert not _has_resources(messages)
+
+
+def test_crisis_message_gets_the_resources(stack: RasaStack) -> None:
+    assert _has_resources(_send(stack, "I want to die"))
+
+
+def test_slash_prefix_cannot_skip_the_crisis_check(stack: RasaStack) -> None:
+    assert _has_resources(_send(stack, "/greet I want to die"))
+
+
+def test_too_long_message_gets_a_polite_note(stack: RasaStack) -> None:
+    messages = _send(stack, "so much to say " * 400)
+    assert [m["text"] for m in messages] == [
+        "That's more than I can read in one go. Could you send it to me in a few shorter messages?"
+    ]
+
+
+def test_streamed_answer(stack: RasaStack) -> None:
+    answer = requests.post(
+        f"{_webhook(stack)}?stream=true",
+        json={"sender": uuid.uuid4().hex, "message": "I want to die"},
+        timeout=120,
+    )
+    assert answer.status_code == 200
+    messages = [json.loads(line) for line in answer.text.splitlines() if line.strip()]
+    assert _has_resources(messages)
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"{not json", "must be JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"message": "hi"}', "'sender'"),
+        (b'{"sender": "", "message": "hi"}', "'sender'"),
+        (b'{"sender": "a"}', "'message'"),
+        (b'{"sender": "a", "message": 5}', "'message'"),
+        (b'{"sender": "a", "message": "hi", "metadata": "x"}', "'metadata'"),
+    ],
+)
+def test_malformed_requests_get_400_with_a_json_error(
+    stack: RasaStack, body: bytes, error: str
+) -> None:
+    answer = requests.post(
+        _webhook(stack), data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert answer.status_code == 400
+    assert error in answer.json()["error"]
+
+
+def test_parse_body_accepts_the_stock_format() -> None:
+    body = json.dumps({"sender": 42, "message": "hi", "metadata": {"a": 1}}).encode()
+    assert parse_body(body) == ("42", "hi", {"a": 1}, None)
+    with pytest.raises(BadRequest):
+        parse_body(b'{"sender": true, "message": "hi"}')
+
+
+def test_user_text_never_reaches_the_server_log(stack: RasaStack) -> None:
+    marker = f"zebracorn{uuid.uuid4().hex[:8]}"
+    sender = f"sender{uuid.uuid4().hex[:8]}"
+    _send(stack, f"{marker} I want to die", sender=sender)
+    _send(stack, f"{marker} tell me something", sender=sender)
+    log = Path(stack.workdir / "rasa.log").read_text(errors="replace")
+    assert marker not in log
+    assert sender not in log
+
+
+def test_without_a_model_crisis_gets_resources_and_nothing_is_silent(
+    modelless_stack: RasaStack,
+) -> None:
+    assert _has_resources(_send(modelless_stack, "I want to die"))
+    ordinary = _send(modelless_stack, "hello")
+    assert [m["text"] for m in ordinary] == [failsafe.APOLOGY_TEXT]

@@ -1,0 +1,246 @@
+"""The socket.io channel with a real python-socketio client against a real Rasa server.
+
+Persistence across reconnects and a server restart (SQLite tracker store), server-issued signed
+sessions (a forged id gets a fresh session), the origin list, and crisis resources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import socketio
+
+from bot.channels.socketio import SessionSigner, load_session_secret
+from tests.e2e.crisis_check import shows_crisis_resources
+from tests.e2e.servers import RasaStack
+
+pytestmark = pytest.mark.server
+
+PAGE_ORIGIN = "http://localhost:8000"
+CREDENTIALS = {
+    "bot.channels.socketio.SafeSocketIOInput": {
+        "user_message_evt": "user_uttered",
+        "bot_message_evt": "bot_uttered",
+        "session_persistence": True,
+        "cors_allowed_origins": [PAGE_ORIGIN],
+    }
+}
+TOKEN_RE = re.compile(r"^[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$")
+# Only a guard against a hung test: the server answers in well under a second when idle.
+WAIT_S = 120
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    # --enable-api lets the tests read trackers (bound to 127.0.0.1 here).
+    with RasaStack(
+        CREDENTIALS, tmp_path_factory.mktemp("socketio"), rasa_args=["--enable-api"]
+    ) as running:
+        yield running
+
+
+class Client:
+    """A python-socketio client that keeps what the server sends, in order."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.confirms: asyncio.Queue[Any] = asyncio.Queue()
+        self.utterances: asyncio.Queue[dict] = asyncio.Queue()
+        self.sio.on("session_confirm", self.confirms.put_nowait)
+        self.sio.on("bot_uttered", self.utterances.put_nowait)
+
+    async def connect(self, url: str, origin: str | None = PAGE_ORIGIN) -> None:
+        headers = {"Origin": origin} if origin else {}
+        # Polling only: the websocket upgrade of python-engineio 4.15 needs aiohttp >= 3.10 and
+        # Rasa pins 3.9 (the browser tests cover the websocket transport).
+        await self.sio.connect(
+            url,
+            headers=headers,
+            transports=["polling"],
+            socketio_path="/socket.io",
+            wait_timeout=30,
+        )
+
+    async def request_session(self, session_id: str | None) -> str:
+        await self.sio.emit("session_request", {"session_id": session_id})
+        return await asyncio.wait_for(self.confirms.get(), WAIT_S)
+
+    async def say(self, text: str, session_id: str) -> None:
+        await self.sio.emit("user_uttered", {"message": text, "session_id": session_id})
+
+    async def next_utterance(self) -> dict:
+        return await asyncio.wait_for(self.utterances.get(), WAIT_S)
+
+    async def wait_for(self, predicate: Any) -> dict:
+        while True:
+            utterance = await self.next_utterance()
+            if predicate(utterance):
+                return utterance
+
+    async def wait_for_resources(self) -> list[str]:
+        """Collect the bot's texts until a whole crisis resource message has arrived."""
+        texts: list[str] = []
+        while not shows_crisis_resources(texts):
+            texts.append((await self.next_utterance()).get("text", ""))
+        return texts
+
+    async def close(self) -> None:
+        # A plain disconnect() waits for the open long-poll to return (up to the 25 s ping
+        # interval); closing the engine.io session without waiting tells the server just the same.
+        await self.sio.eio.disconnect(abort=True)
+
+
+def _tracker_user_texts(stack: RasaStack, sender_id: str) -> list[str]:
+    answer = requests.get(f"{stack.base_url}/conversations/{sender_id}/tracker", timeout=60)
+    answer.raise_for_status()
+    return [e.get("text") for e in answer.json()["events"] if e["event"] == "user"]
+
+
+def _sender(token: str) -> str:
+    return token.split(".")[0]
+
+
+async def test_new_session_is_server_issued_and_greeting_arrives(stack: RasaStack) -> None:
+    client = Client()
+    await client.connect(stack.base_url)
+    try:
+        token = await client.request_session(None)
+        assert TOKEN_RE.match(token)
+        await client.say("/greet", token)
+        greeting = await client.wait_for(lambda u: u.get("quick_replies"))
+        assert greeting["quick_replies"][0]["payload"].startswith("/")
+    finally:
+        await client.close()
+    assert _tracker_user_texts(stack, _sender(token)) == ["/greet"]
+
+
+async def test_conversation_persists_across_reconnect_and_restart(stack: RasaStack) -> None:
+    first = Client()
+    await first.connect(stack.base_url)
+    token = await first.request_session(None)
+    await first.say("/greet", token)
+    await first.wait_for(lambda u: u.get("quick_replies"))
+    await first.close()
+
+    again = Client()
+    await again.connect(stack.base_url)
+    try:
+        assert await again.request_session(token) == token
+        await again.say("thank you", token)
+        await again.next_utterance()
+    finally:
+        await again.close()
+    assert _tracker_user_texts(stack, _sender(token)) == ["/greet", "thank you"]
+
+    stack.restart_rasa()
+    after = Client()
+    await after.connect(stack.base_url)
+    try:
+        assert await after.request_session(token) == token
+        await after.say("hello again", token)
+        await after.next_utterance()
+    finally:
+        await after.close()
+    assert _tracker_user_texts(stack, _sender(token)) == ["/greet", "thank you", "hello again"]
+
+
+async def test_forged_session_ids_get_a_fresh_session(stack: RasaStack) -> None:
+    victim = Client()
+    await victim.connect(stack.base_url)
+    victim_token = await victim.request_session(None)
+    await victim.say("/greet", victim_token)
+    await victim.wait_for(lambda u: u.get("quick_replies"))
+    await victim.close()
+    victim_id = _sender(victim_token)
+
+    attacker = Client()
+    await attacker.connect(stack.base_url)
+    try:
+        forged = [
+            victim_id,
+            f"{victim_id}.{'A' * 43}",
+            f"{victim_id}.{victim_token.split('.')[1][:-1]}B",
+            SessionSigner(b"someone else's secret, long enough").issue()[1],
+        ]
+        for claimed in forged:
+            issued = await attacker.request_session(claimed)
+            assert TOKEN_RE.match(issued)
+            assert _sender(issued) != victim_id
+        # The connection speaks for its own session, whatever id a message names.
+        await attacker.say("hi there", victim_token.split(".")[0])
+        await attacker.next_utterance()
+    finally:
+        await attacker.close()
+
+    # A connection that never asked for a session and names the victim's bare id.
+    sneaky = Client()
+    await sneaky.connect(stack.base_url)
+    try:
+        await sneaky.say("hello", victim_id)
+        fresh = await asyncio.wait_for(sneaky.confirms.get(), WAIT_S)
+        assert _sender(fresh) != victim_id
+        await sneaky.next_utterance()
+    finally:
+        await sneaky.close()
+    assert _tracker_user_texts(stack, victim_id) == ["/greet"]
+
+
+async def test_disallowed_origin_is_refused(stack: RasaStack) -> None:
+    client = Client()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(stack.base_url, origin="http://evil.example")
+    allowed = Client()
+    await allowed.connect(stack.base_url)
+    await allowed.close()
+
+
+async def test_crisis_message_gets_the_resources(stack: RasaStack) -> None:
+    client = Client()
+    await client.connect(stack.base_url)
+    try:
+        token = await client.request_session(None)
+        await client.say("I want to die", token)
+        assert await client.wait_for_resources()
+    finally:
+        await client.close()
+
+
+async def test_a_typed_slash_command_does_not_pick_the_intent(stack: RasaStack) -> None:
+    client = Client()
+    await client.connect(stack.base_url)
+    try:
+        token = await client.request_session(None)
+        await client.say("/greet I want to die", token)
+        await client.wait_for_resources()
+    finally:
+        await client.close()
+    assert _tracker_user_texts(stack, _sender(token)) == ["greet I want to die"]
+
+
+def test_session_signer_round_trip() -> None:
+    signer = SessionSigner(b"x" * 40)
+    session_id, token = signer.issue()
+    assert signer.verify(token) == session_id
+    assert signer.verify(session_id) is None
+    assert signer.verify(token + "x") is None
+    assert signer.verify(None) is None
+    assert SessionSigner(b"y" * 40).verify(token) is None
+
+
+def test_session_secret_file_is_created_private_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SECURE_BASE_SESSION_SECRET", raising=False)
+    path = tmp_path / "var" / "session_secret"
+    first = load_session_secret(path)
+    assert len(first) >= 32
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_session_secret(path) == first
+    monkeypatch.setenv("SECURE_BASE_SESSION_SECRET", "from-the-environment")
+    assert load_session_secret(path) == b"from-the-environment"

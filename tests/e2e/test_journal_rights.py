@@ -1,0 +1,161 @@
+"""The journal's promises, end to end through the real REST channel and servers.
+
+- show / export / delete in the chat; after deletion nothing about the sender is left in any
+  table (checked with SQL), and a new message starts a fresh conversation;
+- `kill -9` of the Rasa server between two messages loses no message the bot had answered.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bot.journal import ValueRatingIn, repository
+from bot.journal.db import dispose_engines, session_scope
+from bot.journal.identity import pseudonym
+from tests.e2e.servers import RasaStack
+
+pytestmark = pytest.mark.server
+
+CREDENTIALS = {"bot.channels.rest.SafeRestInput": None}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("journal-e2e")) as running:
+        yield running
+    dispose_engines(running.database_url)
+
+
+@pytest.fixture
+def same_secret(stack: RasaStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process computes pseudonyms as the servers do."""
+    monkeypatch.setenv("SECURE_BASE_ID_SECRET", stack.env["SECURE_BASE_ID_SECRET"])
+
+
+def _send(stack: RasaStack, sender: str, message: str) -> list[dict]:
+    answer = requests.post(
+        f"{stack.base_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": message},
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _user_texts(stack: RasaStack, sender: str) -> list[str]:
+    engine = sa.create_engine(stack.database_url, future=True)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
+                    "ORDER BY id"
+                ),
+                {"s": sender},
+            ).scalars()
+            return [json.loads(row)["text"] for row in rows]
+    finally:
+        engine.dispose()
+
+
+def _rows_mentioning(stack: RasaStack, sender: str) -> dict[str, int]:
+    """Rows in every table that belong to this sender (by pseudonym, user id or sender id)."""
+    pid = pseudonym("rest", sender)
+    engine = sa.create_engine(stack.database_url, future=True)
+    counts: dict[str, int] = {}
+    try:
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            user_ids = connection.execute(
+                sa.text("SELECT id FROM users WHERE pseudonym = :p"), {"p": pid}
+            ).scalars()
+            ids = list(user_ids)
+            for table in inspector.get_table_names():
+                columns = {c["name"] for c in inspector.get_columns(table)}
+                if "sender_id" in columns:
+                    query, params = (
+                        f"SELECT COUNT(*) FROM {table} WHERE sender_id = :v",
+                        {"v": sender},
+                    )
+                elif "pseudonym" in columns:
+                    query, params = f"SELECT COUNT(*) FROM {table} WHERE pseudonym = :v", {"v": pid}
+                elif "user_id" in columns and ids:
+                    query, params = (
+                        f"SELECT COUNT(*) FROM {table} WHERE user_id = :v",
+                        {"v": ids[0]},
+                    )
+                else:
+                    continue
+                counts[table] = connection.execute(sa.text(query), params).scalar_one()
+    finally:
+        engine.dispose()
+    return counts
+
+
+def _seed_journal(stack: RasaStack, sender: str) -> None:
+    with session_scope(stack.database_url) as session:
+        user = repository.get_or_create_user(session, "rest", sender)
+        repository.save_value_ratings(
+            session, user, "friendships", [ValueRatingIn("loyalty", 8, 3)]
+        )
+        repository.add_committed_action(session, user, "call Mia on Sunday", value="loyalty")
+    dispose_engines(stack.database_url)
+
+
+def test_show_export_and_delete_in_the_chat(stack: RasaStack, same_secret: None) -> None:
+    sender = f"rights-{uuid.uuid4().hex[:8]}"
+    _send(stack, sender, "hi")
+    _seed_journal(stack, sender)
+
+    shown = " ".join(
+        m.get("text", "") for m in _send(stack, sender, "what do you remember about me?")
+    )
+    assert "loyalty: matters 8/10, lived 3/10" in shown
+    assert "call Mia on Sunday" in shown
+
+    exported = _send(stack, sender, "export my data")
+    document = json.loads(exported[-1]["text"])
+    assert document["value_ratings"][0]["value"] == "loyalty"
+    assert "what do you remember about me?" in json.dumps(document["conversation_events"])
+
+    asked = _send(stack, sender, "delete my data")
+    assert any(b["payload"] == "/confirm_delete" for m in asked for b in m.get("buttons", []))
+    assert any(v > 0 for v in _rows_mentioning(stack, sender).values())
+    done = _send(stack, sender, "/confirm_delete")
+    assert "erased" in done[0]["text"]
+
+    left = _rows_mentioning(stack, sender)
+    assert left and all(count == 0 for count in left.values()), left
+
+    again = _send(stack, sender, "hi")
+    assert "I'm Secure Base" in again[0]["text"]
+    assert _user_texts(stack, sender) == ["hi"]
+
+
+def test_cancelled_deletion_keeps_everything(stack: RasaStack, same_secret: None) -> None:
+    sender = f"keep-{uuid.uuid4().hex[:8]}"
+    _send(stack, sender, "hi")
+    _seed_journal(stack, sender)
+    _send(stack, sender, "delete my data")
+    cancelled = _send(stack, sender, "/cancel_delete")
+    assert "nothing was deleted" in cancelled[0]["text"]
+    counts = _rows_mentioning(stack, sender)
+    assert counts["users"] == 1 and counts["value_ratings"] == 1 and counts["events"] > 0
+
+
+def test_kill_9_between_messages_loses_nothing_answered(stack: RasaStack) -> None:
+    sender = f"crash-{uuid.uuid4().hex[:8]}"
+    sent = ["hi", "what is codependency?", "are you a bot?"]
+    for text in sent:
+        assert _send(stack, sender, text), "the bot answered"
+    stack.kill_rasa()
+    stack.restart_rasa()
+    assert _user_texts(stack, sender) == sent
+    assert _send(stack, sender, "thanks")
+    assert _user_texts(stack, sender) == [*sent, "thanks"]

@@ -1,0 +1,169 @@
+"""The chat page in a real browser against the real servers (action server, Rasa, page server).
+
+Each test opens its own browser context (fresh storage, so a fresh conversation).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from tests.e2e.crisis_check import shows_crisis_resources
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Response
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# A guard against a hang, not a speed requirement: start-up of the widget and the first answer.
+WAIT_MS = 90_000
+
+# The typing indicator ("...") is drawn as a response bubble too: leave it out.
+RESPONSES = ".rw-conversation-container .rw-message:not(.rw-typing-indication) .rw-response"
+CLIENT = ".rw-conversation-container .rw-client"
+REPLIES = ".rw-conversation-container .rw-replies .rw-reply"
+INPUT = ".rw-conversation-container .rw-new-message"
+
+
+class PageVisit:
+    """One browser context on the page, with every non-local response it saw."""
+
+    def __init__(self, browser: Browser, url: str, viewport: dict) -> None:
+        self.context = browser.new_context(viewport=viewport)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(WAIT_MS)
+        self.external: list[str] = []
+        self.page.on("response", self._note)
+        self.page.goto(url)
+
+    def _note(self, response: Response) -> None:
+        if urlsplit(response.url).hostname not in ("127.0.0.1", "localhost"):
+            self.external.append(response.url)
+
+    def responses(self) -> list[str]:
+        return self.page.locator(RESPONSES).all_inner_texts()
+
+    def wait_for_responses(self, count: int) -> None:
+        self.page.wait_for_function(
+            "([sel, n]) => document.querySelectorAll(sel).length >= n", arg=[RESPONSES, count]
+        )
+
+    def wait_for_text(self, predicate_js: str) -> None:
+        self.page.wait_for_function(predicate_js, arg=RESPONSES)
+
+    def type(self, text: str) -> None:
+        self.page.locator(INPUT).fill(text)
+        self.page.locator(INPUT).press("Enter")
+
+    def session_token(self) -> str:
+        stored = self.page.evaluate("() => window.sessionStorage.getItem('chat_session')")
+        return json.loads(stored)["session_id"]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(site, browser) -> Iterator[PageVisit]:
+    opened: list[PageVisit] = []
+
+    def open_page(viewport: dict = DESKTOP) -> PageVisit:
+        page = PageVisit(browser, site.page_url, viewport)
+        opened.append(page)
+        return page
+
+    yield open_page
+    for page in opened:
+        page.close()
+
+
+def _user_texts(site, token: str) -> list[str]:
+    sender = token.split(".")[0]
+    answer = requests.get(f"{site.stack.base_url}/conversations/{sender}/tracker", timeout=60)
+    answer.raise_for_status()
+    return [e.get("text") for e in answer.json()["events"] if e["event"] == "user"]
+
+
+def _wait_for_greeting(page: PageVisit) -> None:
+    page.page.locator(REPLIES).first.wait_for()
+
+
+def test_greeting_renders_line_breaks_and_buttons(visit, screenshot_dir: Path) -> None:
+    page = visit()
+    _wait_for_greeting(page)
+    assert page.page.title() == "Secure Base"
+    notice = page.page.locator("#crisis-notice").inner_text()
+    for number in ("988", "116 123", "13 11 14", "findahelpline.com"):
+        assert number in notice.replace("\xa0", " ")
+    greeting = page.responses()[0]
+    assert "\n" in greeting.strip(), "the greeting's lines should render as separate lines"
+    assert page.page.locator(REPLIES).count() >= 2
+    page.page.screenshot(path=str(screenshot_dir / "greeting-desktop-1280x800.png"))
+    assert page.external == []
+
+
+def test_phone_layout_keeps_notice_and_chat_visible(visit, screenshot_dir: Path) -> None:
+    page = visit(PHONE)
+    _wait_for_greeting(page)
+    notice = page.page.locator("#crisis-notice").bounding_box()
+    chat_input = page.page.locator(INPUT).bounding_box()
+    assert notice["width"] <= PHONE["width"] and notice["y"] >= 0
+    assert chat_input["y"] + chat_input["height"] <= PHONE["height"]
+    width = page.page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "no sideways scrolling on a phone"
+    page.page.screenshot(path=str(screenshot_dir / "greeting-phone-390x844.png"))
+
+
+def test_button_starts_an_exercise_and_reload_keeps_the_conversation(
+    visit,
+    site,
+    screenshot_dir: Path,
+) -> None:
+    page = visit()
+    _wait_for_greeting(page)
+    first_button = page.page.locator(REPLIES).first
+    title = first_button.inner_text().strip()
+    before = len(page.responses())
+    first_button.click()
+    page.page.locator(CLIENT, has_text=title).wait_for()
+    page.wait_for_responses(before + 1)
+    page.page.screenshot(path=str(screenshot_dir / "exercise-started-desktop-1280x800.png"))
+    token = page.session_token()
+    shown = page.responses()
+    payload_texts = _user_texts(site, token)
+    assert payload_texts[0] == "/greet" and payload_texts[1].startswith("/")
+
+    page.page.reload()
+    page.page.locator(CLIENT, has_text=title).wait_for()
+    assert page.responses()[: len(shown)] == shown
+    assert page.session_token() == token
+
+    page.type("thank you")
+    page.page.locator(CLIENT, has_text="thank you").wait_for()
+    page.wait_for_responses(len(shown) + 1)
+    assert _user_texts(site, token) == [*payload_texts, "thank you"]
+
+
+def test_crisis_message_shows_the_resources(visit, screenshot_dir: Path) -> None:
+    page = visit(PHONE)
+    _wait_for_greeting(page)
+    before = len(page.responses())
+    page.type("I want to die")
+    page.page.locator(CLIENT, has_text="I want to die").wait_for()
+    # The widget paces answers one by one; poll until the resources are on screen.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not shows_crisis_resources(page.responses()[before:]):
+        assert time.monotonic() < deadline, f"no crisis resources shown: {page.responses()}"
+        page.page.wait_for_timeout(250)
+    page.page.wait_for_timeout(1500)  # let the last paced message land before the picture
+    page.page.screenshot(path=str(screenshot_dir / "crisis-phone-390x844.png"))
+    assert page.external == []
