@@ -12,8 +12,10 @@ The engine (``bot.roleplay``) does the work; these actions wire it to the dialog
   ends or when the user says "stop";
 - ``action_show_roleplay_progress`` answers "how is my practice going?" from the journal.
 
-A crisis message never reaches any of this: the slot mappings refuse it (``not_intent``) and the
-crisis rule deactivates the form. Nothing here logs what the user wrote.
+A crisis message never reaches the persona: the slot mappings refuse the crisis intent
+(``not_intent``) and the crisis rule deactivates the form; a crisis DIET misses is caught by the
+crisis detector in the form's validator before the engine sees the reply. Nothing here logs what
+the user wrote.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ REPLIES = "roleplay_replies"
 SOURCE = "roleplay_source"
 READY = "roleplay_ready"
 SCRIPT_ID = "script_id"
+REQUESTED = "requested_slot"  # set to None by a validator, it ends the form at once
 
 START_INTENT = "start_roleplay"
 SURPRISE = "surprise"
@@ -117,6 +120,13 @@ def _words(text: str) -> set[str]:
             continue
         words.add(word[:-1] if word.endswith("s") and len(word) > 4 else word)
     return words
+
+
+def _signals_crisis(text: str) -> bool:
+    """The rule-based crisis detector's verdict (the floor under DIET's crisis intent)."""
+    from bot import safety  # loads its patterns on first use, not at import
+
+    return safety.detect(text).is_crisis
 
 
 def _is_payload(text: str) -> bool:
@@ -495,6 +505,13 @@ class ValidateRoleplayForm(FormValidationAction):
             dispatcher.utter_message(response="utter_roleplay_reply_too_long")
             return {REPLY: None}
         _wait_for_warm_up()
+        if _signals_crisis(text):
+            # DIET missed a crisis the detector sees (the slot guard only knows the intent): the
+            # message never reaches the persona, the coaching or the journal, and the role-play
+            # ends at once, without a debrief (action_end_roleplay finds no state).
+            logger.info("crisis detected mid role-play: the practice is dropped")
+            dispatcher.utter_message(response="utter_crisis_resources")
+            return {REPLY: None, STATE: None, REPLIES: None, SOURCE: None, REQUESTED: None}
         try:
             turn = roleplay.respond(tracker.get_slot(STATE), text)
         except ValueError:
@@ -591,7 +608,7 @@ class ActionEndRoleplay(Action):
         ]
         state = _usable_state(tracker.get_slot(STATE))
         if state is None:
-            dispatcher.utter_message(response="utter_roleplay_lost")
+            # Dropped on purpose (a crisis) or already explained by the validator: no debrief.
             return events
         if not state["over"]:
             turn = roleplay.stop(state)

@@ -342,6 +342,23 @@ async def test_a_crisis_message_mid_role_play_is_never_recorded(
     assert cleared["roleplay_state"] is None and cleared["roleplay_replies"] is None
 
 
+async def test_a_crisis_diet_missed_never_reaches_the_persona(journal_db: str) -> None:
+    practice = Practice()
+    practice.start("holiday_guilt", "firm")
+    await practice.reply("No, I'm staying home this year.")
+    # Classified as something harmless, so the form takes it: the detector is the floor.
+    dispatcher = await practice.reply("honestly might just kms tonight", intent="nlu_fallback")
+    assert _responses(dispatcher) == ["utter_crisis_resources"]
+    assert not any(text.startswith(("Mum:", "Coach:")) for text in _texts(dispatcher))
+    assert practice.slots["requested_slot"] is None  # the form ends at once
+    assert practice.slots["roleplay_state"] is None
+    assert practice.slots["roleplay_replies"] is None
+    # The form's end brings no debrief and stores nothing.
+    end = practice.end(intent="nlu_fallback")
+    assert end.messages == []
+    assert _saved() == []
+
+
 def test_every_free_text_mapping_has_the_crisis_guard() -> None:
     for name, slot in DOMAIN["slots"].items():
         for mapping in slot["mappings"]:
