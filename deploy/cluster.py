@@ -158,7 +158,15 @@ class Cluster:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONDONTWRITEBYTECODE": "1",
+            # This checkout's code, even where the venv's editable install points at another.
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+            ),
             "DATABASE_URL": settings.database_url,
+            # Rasa listens with a backlog of 100. A burst of new connections from nginx beyond
+            # that overflows the accept queue, and the kernel resets them some seconds later:
+            # 502s under load (measured: 46 of 2000 messages before this line).
+            "SANIC_BACKLOG": os.environ.get("SANIC_BACKLOG", "1024"),
             "SECURE_BASE_ID_SECRET": os.environ.get("SECURE_BASE_ID_SECRET")
             or secrets.token_urlsafe(32),
             "SECURE_BASE_SESSION_SECRET": os.environ.get("SECURE_BASE_SESSION_SECRET")
@@ -200,6 +208,9 @@ class Cluster:
         }
         if settings.lock_store == "atomic":
             config["key_prefix"] = f"{self.lock_key_prefix}:"
+            # Under overload a message waits for the earlier ones of its conversation; Rasa's
+            # 60 s default turns a long wait into an apology. nginx waits 150 s.
+            config["max_wait_seconds"] = 120
         else:
             config["key_prefix"] = self.lock_key_prefix  # Rasa's must be alphanumeric
         return config

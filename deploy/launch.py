@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster.start()
     print(
         f"\nSecure Base is running behind nginx. Ctrl-C stops it.\n"
-        f"  REST:        POST {cluster.webhook_url}?sender=<id>\n"
+        f"  REST:        POST {cluster.webhook_url} (header X-Secure-Base-Sender: <id>)\n"
         f"  socket.io:   {cluster.base_url}/socket.io/\n"
         f"  health:      {cluster.base_url}/health\n"
         + (f"  web page:    {cluster.base_url}/\n" if args.web_port else "")

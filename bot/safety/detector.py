@@ -15,13 +15,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import spacy_pipeline
 from bot.safety import normalize as normalize_module
 from bot.safety import patterns as patterns_module
+from bot.safety.anchored import AnchoredMatcher
 from bot.safety.patterns import CompiledVariant, PatternCompiler, PatternEntry
-from bot.safety.yaml_data import SafetyDataError
 
 if TYPE_CHECKING:  # importing spaCy is slow (TensorFlow via thinc): only when loading
     from spacy.language import Language
@@ -65,8 +65,8 @@ class Analysis:
 class _Compiled:
     nlp: Language
     normalizer: normalize_module.Normalizer
-    crisis_matcher: Any
-    exclusion_matcher: Any
+    crisis_matcher: AnchoredMatcher
+    exclusion_matcher: AnchoredMatcher
     variants: dict[int, CompiledVariant]
     entries: list[PatternEntry]
     exclusions: list[PatternEntry]
@@ -89,12 +89,16 @@ class CrisisDetector:
         sets_path: Path | None = None,
         normalization_path: Path | None = None,
         pipeline_path: Path | None = None,
+        prefilter: bool = True,
     ) -> None:
         self.pattern_dir = Path(pattern_dir or patterns_module.DEFAULT_PATTERN_DIR)
         self.exclusions_path = Path(exclusions_path or patterns_module.DEFAULT_EXCLUSIONS_PATH)
         self.sets_path = Path(sets_path or patterns_module.DEFAULT_SETS_PATH)
         self.normalization_path = Path(normalization_path or normalize_module.DEFAULT_RULES_PATH)
         self.pipeline_path = pipeline_path
+        # Only the tokens around anchor words go through the Matchers (bot/safety/anchored.py);
+        # False runs one Matcher over the whole text: the same matches, slower (tests compare).
+        self.prefilter = prefilter
         self._compiled: _Compiled | None = None
         self._lock = threading.Lock()
 
@@ -113,8 +117,6 @@ class CrisisDetector:
             return self._compiled
 
     def _build(self) -> _Compiled:
-        from spacy.matcher import Matcher
-
         nlp = spacy_pipeline.load(self.pipeline_path)
         table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         lemma_values = frozenset(table.values())
@@ -152,24 +154,20 @@ class CrisisDetector:
                 raise ValueError(f"{word!r} is more than one token; split it")
 
         compiler = PatternCompiler(word_sets, lemma_of, check_word)
-        # spaCy's own schema check costs ~1.5 s here; tests run it on every compiled pattern
-        # (tests/safety/test_patterns.py), so production start-up skips it.
-        crisis_matcher = Matcher(nlp.vocab, validate=False)
-        exclusion_matcher = Matcher(nlp.vocab, validate=False)
         variants: dict[int, CompiledVariant] = {}
-        for group, matcher in ((entries, crisis_matcher), (exclusions, exclusion_matcher)):
-            for entry in group:
+        groups: dict[str, list[CompiledVariant]] = {"crisis": [], "exclusion": []}
+        for group, members in (("crisis", entries), ("exclusion", exclusions)):
+            for entry in members:
                 for index, _source in enumerate(entry.sources):
                     pattern = parsed[(entry.id, index)]
                     token_patterns = compiler.compile(pattern, (entry.path, entry.key))
                     variant = CompiledVariant(entry, index, token_patterns, pattern.end_anchor)
-                    try:
-                        matcher.add(variant.key, [token_patterns])
-                    except Exception as exc:  # spaCy validates the dicts: name the source
-                        raise SafetyDataError(
-                            entry.path, entry.key, f"spaCy rejected pattern ({exc})"
-                        ) from None
-                    variants[nlp.vocab.strings[variant.key]] = variant
+                    variants[nlp.vocab.strings.add(variant.key)] = variant
+                    groups[group].append(variant)
+        # spaCy's own schema check of the token dicts costs ~1.5 s at start-up; the compiler
+        # only emits known shapes and tests/safety/test_safety_patterns.py validates them all.
+        crisis_matcher = AnchoredMatcher(nlp.vocab, groups["crisis"])
+        exclusion_matcher = AnchoredMatcher(nlp.vocab, groups["exclusion"])
         categories = tuple(sorted({entry.category for entry in entries}))
         return _Compiled(
             nlp=nlp,
@@ -230,8 +228,8 @@ class CrisisDetector:
             silencing_variants=tuple(sorted(silencing)),
         )
 
-    @staticmethod
     def _match_doc(
+        self,
         compiled: _Compiled,
         doc: Doc,
         matched: set[str],
@@ -239,12 +237,15 @@ class CrisisDetector:
         silencing: set[str],
         suppressed: dict[str, set[str]],
     ) -> None:
-        hits = compiled.crisis_matcher(doc)
+        hits = compiled.crisis_matcher(doc, prefilter=self.prefilter)
         if not hits:
             return
+        near = [(start, end) for _, start, end in hits]
         exclusion_spans = [
             (start, end, compiled.variants[match_id])
-            for match_id, start, end in compiled.exclusion_matcher(doc)
+            for match_id, start, end in compiled.exclusion_matcher(
+                doc, prefilter=self.prefilter, near=near
+            )
         ]
         for match_id, start, end in hits:
             variant = compiled.variants[match_id]

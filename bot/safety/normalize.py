@@ -43,8 +43,10 @@ _INVISIBLE_RE = re.compile(
     "]+"
 )
 _WHITESPACE_RE = re.compile(r"\s+")
-# Letters only (no digits or underscore), so "1111" and "___" are left alone.
-_REPEAT_WORD_RE = re.compile(r"[^\W\d_]*([^\W\d_])\1\1[^\W\d_]*")
+# Letters only (no digits or underscore), so "1111" and "___" are left alone. Searching for the
+# triple alone and widening to the word by hand: a regex for "the whole word around a triple"
+# backtracks badly on long texts.
+_TRIPLE_RE = re.compile(r"([^\W\d_])\1\1")
 _RUN_RE = re.compile(r"([^\W\d_])\1+")
 _WORD_RE = re.compile(r"\w+(?:'\w+)*")
 _LONG_WORD_RE = re.compile(r"[^\W\d_]+")
@@ -52,10 +54,15 @@ _LONG_WORD_RE = re.compile(r"[^\W\d_]+")
 
 @dataclass(frozen=True)
 class Rewrite:
-    """One regular-expression rewrite from the rules file."""
+    """One regular-expression rewrite from the rules file.
+
+    ``hint`` is a literal the text must contain for the regex to be tried at all: two dozen
+    regexes over a 5,000-character message cost more than the rest of the detector.
+    """
 
     pattern: re.Pattern[str]
     replace: str
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,11 @@ def _load_rewrites(raw: object, path: Path, key: str) -> tuple[Rewrite, ...]:
     for index, item in enumerate(require_list(raw, path, key)):
         item_key = f"{key}[{index}]"
         entry = require_mapping(item, path, item_key)
-        reject_unknown_keys(entry, {"match", "replace"}, path, item_key)
+        reject_unknown_keys(entry, {"match", "replace", "hint"}, path, item_key)
         match = require_text(entry.get("match"), path, f"{item_key}.match")
+        hint = require_text(entry.get("hint"), path, f"{item_key}.hint")
+        if hint != hint.casefold():
+            raise SafetyDataError(path, f"{item_key}.hint", "hints are lower case")
         replace = entry.get("replace")
         if not isinstance(replace, str):
             raise SafetyDataError(path, f"{item_key}.replace", "expected text")
@@ -87,7 +97,7 @@ def _load_rewrites(raw: object, path: Path, key: str) -> tuple[Rewrite, ...]:
             compiled = re.compile(match)
         except re.error as exc:
             raise SafetyDataError(path, f"{item_key}.match", f"invalid regex ({exc})") from None
-        rewrites.append(Rewrite(compiled, replace))
+        rewrites.append(Rewrite(compiled, replace, hint))
     return tuple(rewrites)
 
 
@@ -186,6 +196,8 @@ class Normalizer:
     _leet_hint_re: re.Pattern[str] = field(init=False, repr=False)
     _vocab: frozenset[str] = field(init=False, repr=False)
     _word_map_re_cache: dict[frozenset[str], re.Pattern[str]] = field(init=False, repr=False)
+    _fuzzy_keys: frozenset[str] = field(init=False, repr=False)
+    _word_keys: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         vocab = set(self.keywords) | set(self.rules.fuzzy_keywords)
@@ -210,6 +222,9 @@ class Normalizer:
         for variant in ambiguous:
             del fuzzy[variant]
         self._fuzzy = fuzzy
+        # set & frozenset walks the smaller side; set.intersection(dict) walks the whole dict
+        self._fuzzy_keys = frozenset(fuzzy)
+        self._word_keys = frozenset(self.rules.words)
 
         self._leet_chars = frozenset(self.rules.leet) | {"*"}
         symbols = re.escape("".join(sorted(self._leet_chars)))
@@ -234,20 +249,37 @@ class Normalizer:
         text = _WHITESPACE_RE.sub(" ", text)
         text = _INVISIBLE_RE.sub("", text)
         text = text.casefold()
-        if _REPEAT_WORD_RE.search(text):
-            text = _REPEAT_WORD_RE.sub(self._collapse_repeats, text)
+        if _TRIPLE_RE.search(text):
+            text = self._collapse_all_repeats(text)
         if self._leet_hint_re.search(text):
             text = self._leet_token_re.sub(self._repair_leet, text)
         for rewrite in rules.phrases:
-            text = rewrite.pattern.sub(rewrite.replace, text)
+            if rewrite.hint in text:
+                text = rewrite.pattern.sub(rewrite.replace, text)
         text = self._apply_word_map(text)
         for rewrite in rules.contractions:
-            text = rewrite.pattern.sub(rewrite.replace, text)
+            if rewrite.hint in text:
+                text = rewrite.pattern.sub(rewrite.replace, text)
         text = self._apply_fuzzy(text)
         return " ".join(text.split())
 
-    def _collapse_repeats(self, match: re.Match[str]) -> str:
-        word = match.group(0)
+    def _collapse_all_repeats(self, text: str) -> str:
+        parts, last = [], 0
+        for match in _TRIPLE_RE.finditer(text):
+            if match.start() < last:
+                continue
+            start, end = match.start(), match.end()
+            while start > 0 and text[start - 1].isalpha():
+                start -= 1
+            while end < len(text) and text[end].isalpha():
+                end += 1
+            parts.append(text[last:start])
+            parts.append(self._collapse_word(text[start:end]))
+            last = end
+        parts.append(text[last:])
+        return "".join(parts)
+
+    def _collapse_word(self, word: str) -> str:
         runs = [(m.start(), m.end()) for m in _RUN_RE.finditer(word) if m.end() - m.start() >= 3]
         if len(runs) > 4:  # keyboard mashing: no word to find, just shorten it
             return _RUN_RE.sub(lambda m: m.group(1), word)
@@ -292,7 +324,7 @@ class Normalizer:
         return token
 
     def _apply_word_map(self, text: str) -> str:
-        present = frozenset(set(_WORD_RE.findall(text)).intersection(self.rules.words))
+        present = frozenset(set(_WORD_RE.findall(text)) & self._word_keys)
         if not present:
             return text
         pattern = self._word_map_re_cache.get(present)
@@ -304,11 +336,7 @@ class Normalizer:
         return pattern.sub(lambda m: self.rules.words[m.group(0)], text)
 
     def _apply_fuzzy(self, text: str) -> str:
-        candidates = {
-            w
-            for w in _LONG_WORD_RE.findall(text)
-            if len(w) >= self.rules.fuzzy_min_length - 1 and w in self._fuzzy
-        }
+        candidates = set(_LONG_WORD_RE.findall(text)) & self._fuzzy_keys
         if not candidates:
             return text
         alternatives = "|".join(re.escape(w) for w in sorted(candidates, key=len, reverse=True))

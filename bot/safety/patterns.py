@@ -38,6 +38,33 @@ DEFAULT_PATTERN_DIR = DATA_DIR / "patterns"
 DEFAULT_EXCLUSIONS_PATH = DATA_DIR / "exclusions.yml"
 DEFAULT_SETS_PATH = DATA_DIR / "sets.yml"
 
+# Frequent words make poor anchors: a phrase is only tried near its anchor token (see
+# ``anchor_of`` and bot/safety/anchored.py), and an anchor on "i" would wake it everywhere.
+# Performance only: which phrases match does not depend on these lists.
+_VERY_COMMON = frozenset(
+    """
+    i me my you your he him his she her they them their we us our it its a an the this that
+    to of in on at for with by from and or but if so not do does did am is are was were be
+    can 's have has
+    """.split()
+)
+_COMMON = frozenset(
+    """
+    myself these those up out off about into over as no been being had will would could
+    should may might must just really very all any some what when where how why who want
+    wanted wants need needs going go get got like feel think know make take say said see one
+    time day now then there here more much again still even anymore people everyone someone
+    life good bad thing things way never ever too also only well around done
+    """.split()
+)
+
+
+def _anchor_weight(word: str) -> float:
+    if word in _VERY_COMMON:
+        return 20.0
+    return 5.0 if word in _COMMON else 1.0
+
+
 SENTENCE_BOUNDARY = (".", "!", "?", ";", "…", "..", "...", "?!", "!!", "??")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _GAP_RE = re.compile(r"^_([1-9])$")
@@ -373,3 +400,45 @@ class PatternCompiler:
                 spec["OP"] = "?"
             result.append(spec)
         return result
+
+
+def anchor_of(token_patterns: list[dict[str, Any]]) -> tuple[frozenset[str], str | None, int]:
+    """The least frequent required token of a compiled pattern: (words, regex, index).
+
+    Every match of the pattern contains a token that satisfies this spec, so the detector can
+    skip the pattern where no such token occurs. Exactly one of words and regex is set.
+    """
+    best: tuple[float, frozenset[str], str | None, int] | None = None
+    for index, spec in enumerate(token_patterns):
+        if "OP" in spec:
+            continue
+        lower = spec["LOWER"]
+        if isinstance(lower, str):
+            words, regex = frozenset({lower}), None
+        elif "IN" in lower:
+            words, regex = frozenset(lower["IN"]), None
+        elif "REGEX" in lower:
+            words, regex = frozenset(), lower["REGEX"]
+        else:
+            continue
+        if regex is not None:
+            score = 2.0
+        else:
+            score = max(_anchor_weight(w) for w in words) + len(words) / 1000
+        if best is None or score < best[0]:
+            best = (score, words, regex, index)
+    if best is None:
+        raise ValueError("pattern has no required token")
+    return best[1], best[2], best[3]
+
+
+def span_length(token_patterns: list[dict[str, Any]]) -> int:
+    """The most tokens one match of the pattern can cover."""
+    total = 0
+    for spec in token_patterns:
+        op = spec.get("OP")
+        if op and op.startswith("{"):
+            total += int(op.strip("{}").split(",")[1])
+        else:
+            total += 1
+    return total

@@ -89,9 +89,14 @@ def test_rules_file_loads() -> None:
             "known_words",
         ),
         (
-            "characters: {}\nphrases: [{match: '(', replace: x}]\nwords: {}\ncontractions: []\n"
+            "characters: {}\nphrases: [{match: '(', replace: x, hint: x}]\nwords: {}\ncontractions: []\n"
             "leet: {}\nfuzzy: {min_length: 6, keywords: [suicide]}\nknown_words: [a]\n",
             "phrases[0].match",
+        ),
+        (
+            "characters: {}\nphrases: [{match: x, replace: y}]\nwords: {}\ncontractions: []\n"
+            "leet: {}\nfuzzy: {min_length: 6, keywords: [suicide]}\nknown_words: [a]\n",
+            "phrases[0].hint",
         ),
         (
             "characters: {}\nphrases: []\nwords: {'Two Words': x}\ncontractions: []\nleet: {}\n"

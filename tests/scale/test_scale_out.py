@@ -5,7 +5,7 @@ SECURE_BASE_SCALE_CONVERSATIONS (default 20), SECURE_BASE_SCALE_TURNS (10),
 SECURE_BASE_SCALE_BURST (4 messages sent at once), SECURE_BASE_SCALE_RASA (2 processes) and
 SECURE_BASE_SCALE_LOCK_STORE (atomic; "stock" measures Rasa's own RedisLockStore instead).
 
-Half the conversations name their sender in the URL, so nginx keeps each on one process; the
+Half the conversations name their sender in a header, so nginx keeps each on one process; the
 other half are spread at random, so a burst lands on several processes at once and only the
 lock store keeps its messages apart. The printed numbers are the measurement; the assertions
 are about correctness only.

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from bench.load import require_loopback
 from bench.stats import summarize
+from bot.safety import resources
 
 QUESTIONS = (
     "what is codependency?",
@@ -35,6 +36,8 @@ QUESTIONS = (
 SEQ_RE = re.compile(r"^seq (\d+): ")
 # The fail-safe's answer when the dialogue produced nothing (bot/channels/failsafe.py).
 APOLOGY_PREFIX = "Sorry, I couldn't answer that just now."
+# nginx hashes on this header to keep a conversation on one process (deploy/nginx.conf.template).
+PIN_HEADER = "X-Secure-Base-Sender"
 
 
 def message_text(seq: int) -> str:
@@ -55,8 +58,15 @@ class Reply:
 
     @property
     def answered(self) -> bool:
-        """A 200 with a real answer: the user was told their message was heard."""
-        return self.status == 200 and any(not t.startswith(APOLOGY_PREFIX) for t in self.texts)
+        """A 200 with a real answer: the user was told their message was heard.
+
+        Neither the fail-safe's apology nor crisis resources alone count: the fail-safe sends
+        resources on its own when the dialogue cannot run, and these messages are no crisis.
+        """
+        return self.status == 200 and any(
+            not t.startswith(APOLOGY_PREFIX) and not resources.is_resource_text(t)
+            for t in self.texts
+        )
 
     @property
     def apology(self) -> bool:
@@ -72,13 +82,17 @@ async def send(
     pin: bool,
     timeout: float = 180,
 ) -> tuple[int, list[str], float]:
-    """POST one message; ``pin`` names the sender in the URL so nginx keeps it on one process."""
+    """POST one message; ``pin`` names the sender in a header so nginx keeps it on one process.
+
+    A header rather than ``?sender=``: nginx's error log quotes the request line when a process
+    is down, and sender ids must not reach logs.
+    """
     started = time.monotonic()
-    params = {"sender": sender} if pin else None
+    headers = {PIN_HEADER: sender} if pin else None
     try:
         async with session.post(
             url,
-            params=params,
+            headers=headers,
             json={"sender": sender, "message": text},
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as response:

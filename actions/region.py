@@ -1,0 +1,40 @@
+"""Keeps the user's region in the journal too, so it travels with their exported data.
+
+The slot itself is filled by Rasa from the button (domain/region.yml); this action only records
+it, quietly: a journal that cannot be reached must not get in the way of a safety setting.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.journal import channel_of
+from bot.journal import JournalError, repository, session_scope
+
+logger = logging.getLogger(__name__)
+
+
+class ActionSaveRegion(Action):
+    def name(self) -> str:
+        return "action_save_region"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        region = tracker.get_slot("region")
+        if not region:
+            return []
+        try:
+            with session_scope() as session:
+                user = repository.get_or_create_user(
+                    session, channel_of(tracker), tracker.sender_id
+                )
+                repository.set_region(session, user, region)
+        except JournalError as error:
+            logger.warning("region not saved to the journal (%s)", type(error).__name__)
+        return []
