@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup web-deps browser bench db run test lint format pytest validate train model conversations clean
+.PHONY: help setup web-deps browser nginx scale-test fault-test fuzz bench db run test lint format pytest validate train model conversations clean
 
 help: ## List every verb
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,15 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	@touch $@
 
 web-deps: $(WEB_STAMP) ## Install the chat widget for the web page (npm ci, from the lock file)
+
+nginx: ## Make sure nginx is there for the scale-out tests (apt, as root)
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+		else \
+			echo "error: the scale-out tests need nginx (Debian: sudo apt-get install nginx)"; exit 1; \
+		fi; \
+	fi
 
 browser: ## Make sure Debian's Chromium is there for the browser tests (apt, as root)
 	@if ! command -v chromium >/dev/null; then \
@@ -78,7 +87,7 @@ format: setup ## Format the code with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-pytest: model web-deps browser ## Run the pytest suites (the end-to-end ones need the trained model)
+pytest: model web-deps browser nginx ## Run the pytest suites (the end-to-end ones need the trained model)
 	$(PY) -m pytest -q
 
 validate: setup ## rasa data validate on the domain and training data
@@ -89,6 +98,15 @@ conversations: model ## Run the conversation tests in tests/conversations
 		--fail-on-prediction-errors --out results/conversations
 
 test: lint validate pytest conversations ## Set up and run every test
+
+scale-test: model nginx ## Several Rasa processes behind nginx on PostgreSQL + Redis (SCALE_CONVERSATIONS, SCALE_TURNS)
+	$(PY) -m pytest -q tests/stores tests/scale
+
+fault-test: model nginx ## kill -9, action server down, PostgreSQL and Redis outages (private instances)
+	$(PY) -m pytest -q tests/faults
+
+fuzz: model ## Property-based fuzzing of the REST input against a real server
+	$(PY) -m pytest -q tests/fuzz
 
 bench: model ## Benchmark Secure Base against Rasa's moodbot; writes docs/performance.md
 	$(PY) bench/run.py --out docs/performance.md

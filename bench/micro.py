@@ -72,11 +72,33 @@ def _resolve(module_name: str, attribute: str) -> Callable[[str], Any] | str:
     return function
 
 
-def measure(module_name: str, attribute: str, inputs: Sequence[str], passes: int) -> dict:
+def _detector_sane(detect: Callable[[str], Any]) -> str | None:
+    """A detector that fails (bad data, say) answers "crisis" to everything: not worth timing."""
+    if getattr(detect("hi"), "is_crisis", True):
+        return 'detect("hi") says crisis: the detector is failing (see its log)'
+    if not getattr(detect("I want to die"), "is_crisis", False):
+        return 'detect("I want to die") says no crisis'
+    return None
+
+
+def measure(
+    module_name: str,
+    attribute: str,
+    inputs: Sequence[str],
+    passes: int,
+    sanity: Callable[[Callable[[str], Any]], str | None] | None = None,
+) -> dict:
     """Timing figures for ``module.attribute(text)``, or why there are none."""
     function = _resolve(module_name, attribute)
     if isinstance(function, str):
         return {"status": "not available yet", "reason": function}
+    if sanity is not None:
+        try:
+            problem = sanity(function)
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            return {"status": "broken", "reason": problem}
     if not inputs:
         return {"status": "not available yet", "reason": "no inputs"}
     try:
@@ -95,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scripts = load_scripts(args.scripts)
     mix = [*scripts.turns, *EXTRA_MIX]
     report = {
-        "detect": measure("bot.safety", "detect", mix, args.passes),
+        "detect": measure("bot.safety", "detect", mix, args.passes, sanity=_detector_sane),
         "assess": measure("bot.roleplay", "assess", scripts.assessor_replies, args.passes),
     }
     args.json_out.write_text(json.dumps(report), encoding="utf-8")

@@ -23,6 +23,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import subprocess
@@ -173,6 +174,11 @@ def size_mb(path: Path) -> float:
 # --- training ---------------------------------------------------------------------------------
 
 
+def cold_cache(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """A fresh training cache: a warm .rasa/cache would restore components instead of training."""
+    return {**env, "RASA_CACHE_DIRECTORY": str(folder)}
+
+
 def train_moodbot(workdir: Path, env: dict[str, str]) -> tuple[Path, Path, float]:
     """`rasa init --no-prompt` (copies the template, then trains): (project, model, seconds)."""
     project = workdir / "moodbot"
@@ -181,7 +187,7 @@ def train_moodbot(workdir: Path, env: dict[str, str]) -> tuple[Path, Path, float
         [bin_path("rasa"), "init", "--no-prompt", "--init-dir", str(project)],
         cwd=workdir,
         log=workdir / "moodbot-train.log",
-        env=env,
+        env=cold_cache(env, workdir / "moodbot-cache"),
         what="rasa init (moodbot)",
     )
     return project, newest_model(project), seconds
@@ -244,7 +250,7 @@ def train_secure_base(workdir: Path, env: dict[str, str]) -> tuple[Path, float]:
         ],
         cwd=REPO_ROOT,
         log=workdir / "secure-base-train.log",
-        env=env,
+        env=cold_cache(env, workdir / "secure-base-cache"),
         what="rasa train (Secure Base)",
     )
     return out / "secure-base.tar.gz", seconds
@@ -375,7 +381,39 @@ def start_rasa(
         log=workdir / f"{name}.log",
     )
     bot.figures.startup_s = servers.wait_for_rest_answer(bot.rasa, bot.webhook, START_TIMEOUT_S)
+    problem = model_load_failure(bot.rasa.log)
+    if problem:
+        # The server still answers (the channel's fail-safe), but without a model: no benchmark.
+        raise BenchBroken(f"{name} started without its model: {problem}")
     say(f"{name}: first REST answer after {bot.figures.startup_s:.1f} s")
+
+
+def model_load_failure(log: Path) -> str | None:
+    """Rasa logs "Could not load model" and serves on without one; the cause follows it."""
+    lines = log.read_text(errors="replace").split("\n")
+    for index, line in enumerate(lines):
+        if "Could not load model" in line:
+            causes = [
+                later
+                for later in lines[index + 1 :]
+                if re.match(r"^[\w.]+(Error|Exception)\b", later.strip())
+            ]
+            return (causes[0] if causes else line).strip()[:600]
+    return None
+
+
+# Lines the servers log when a message was answered by a fall-back instead of the dialogue.
+DEGRADED_SIGNS = {
+    "crisis detection failed": "the crisis detector failed (answered as a crisis)",
+    "dialogue failed": "the dialogue failed (the fail-safe answered)",
+    "Falling back to use the 'InMemoryTrackerStore'": "the tracker store failed a save",
+}
+
+
+def degraded_answers(log: Path) -> dict[str, int]:
+    """How often each fall-back shows in a server log."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return {meaning: text.count(sign) for sign, meaning in DEGRADED_SIGNS.items() if sign in text}
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -498,7 +536,7 @@ def run_micro(workdir: Path, env: dict[str, str], quick: bool) -> dict[str, Any]
 # --- the report ---------------------------------------------------------------------------------
 
 
-def machine_lines() -> list[str]:
+def machine_lines(load_at_start: tuple[float, ...]) -> list[str]:
     cpu = "unknown"
     with open("/proc/cpuinfo", encoding="utf-8") as info:
         for line in info:
@@ -519,12 +557,17 @@ def machine_lines() -> list[str]:
     return [
         f"- nproc: {len(os.sched_getaffinity(0))} (CPU: {cpu})",
         f"- memory: {memory_kb / 1024 / 1024:.1f} GiB",
-        f"- load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
-        "(other work on the machine shares the cores; alternating the bots spreads it evenly)",
+        f"- load average (1, 5, 15 min) at the start: {_loads(load_at_start)}, at the end: "
+        f"{_loads(os.getloadavg())}. Other work on the machine shares the cores: absolute "
+        "figures vary from run to run; alternating the bots keeps the ratios fair.",
         f"- Python {platform.python_version()}, Rasa {importlib.metadata.version('rasa')}, "
         f"rasa-sdk {importlib.metadata.version('rasa-sdk')}",
         f"- project commit: {commit or 'unknown'} (plus uncommitted work in the tree)",
     ]
+
+
+def _loads(values: tuple[float, ...]) -> str:
+    return " ".join(f"{value:.2f}" for value in values)
 
 
 def micro_lines(micro: dict[str, Any]) -> list[str]:
@@ -574,6 +617,7 @@ def profile_lines(summaries: dict[str, Any]) -> list[str]:
 
 def build_document(
     *,
+    load_at_start: tuple[float, ...],
     date: str,
     mode: str,
     setup: list[str],
@@ -591,7 +635,7 @@ def build_document(
         "",
         "## Machine",
         "",
-        *machine_lines(),
+        *machine_lines(load_at_start),
         "",
         "## Set-up",
         "",
@@ -703,7 +747,7 @@ async def run_servers(
             ]
             if args.profile == "always" or missed:
                 say("profiling the Rasa servers under load with py-spy")
-                summaries = await profile(bots[:2], plan, workdir)
+                summaries = await profile(bots, plan, workdir)
         return summaries
     finally:
         for process in reversed(started):
@@ -760,13 +804,14 @@ def main(argv: list[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     out = args.out if args.out is not None else (None if args.quick else DEFAULT_OUT)
 
+    load_at_start = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="secure-base-bench-"))
     env = server_env(workdir)
     started = time.monotonic()
     say(f"work folder {workdir} ({'quick' if args.quick else 'full'} run)")
     try:
-        return _run(args, plan, out, workdir, env, started)
-    except BenchBroken as exc:
+        return _run(args, plan, out, workdir, env, started, load_at_start)
+    except (BenchBroken, servers.ServerFailed) as exc:
         print(f"\nThe benchmark broke: {exc}", file=sys.stderr, flush=True)
         print(f"Logs are in {workdir}", file=sys.stderr)
         args.keep_workdir = True
@@ -783,6 +828,7 @@ def _run(
     workdir: Path,
     env: dict[str, str],
     started: float,
+    load_at_start: tuple[float, ...],
 ) -> int:
     sb_scripts = load_scripts(SB_SCRIPTS)
     mood_scripts = load_scripts(MOOD_SCRIPTS)
@@ -856,7 +902,7 @@ def _run(
         },
     ]
     if with_sqlite:
-        bots.append(Bot(BotFigures("Secure Base (SQLite)"), sb_scripts))
+        bots.append(Bot(BotFigures("Secure Base (SQLite)", model_mb=size_mb(sb_model)), sb_scripts))
         setups.append(
             {
                 **setups[1],
@@ -874,6 +920,9 @@ def _run(
     table = format_table(columns, build_rows(columns))
     targets = format_targets(evaluate_targets(columns[0], columns[1:], detect_p99))
     for bot in bots:
+        if bot.rasa is not None:
+            for meaning, count in degraded_answers(bot.rasa.log).items():
+                notes.append(f"- {bot.figures.label}: {count} times {meaning} (server log)")
         if bot.figures.errors:
             notes.append(f"- {bot.figures.label}: {bot.figures.errors} requests failed")
         if bot.figures.empty_answers:
@@ -934,6 +983,7 @@ def _run(
         print("\n".join(profile_text))
     if out is not None:
         document = build_document(
+            load_at_start=load_at_start,
             date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
             mode="quick" if args.quick else "full",
             setup=setup,

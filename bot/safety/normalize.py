@@ -42,7 +42,6 @@ _INVISIBLE_RE = re.compile(
     "\ud800-\udfff"
     "]+"
 )
-_WHITESPACE_RE = re.compile(r"\s+")
 # Letters only (no digits or underscore), so "1111" and "___" are left alone. Searching for the
 # triple alone and widening to the word by hand: a regex for "the whole word around a triple"
 # backtracks badly on long texts.
@@ -194,6 +193,7 @@ class Normalizer:
     _leet_chars: frozenset[str] = field(init=False, repr=False)
     _leet_token_re: re.Pattern[str] = field(init=False, repr=False)
     _leet_hint_re: re.Pattern[str] = field(init=False, repr=False)
+    _char_re: re.Pattern[str] = field(init=False, repr=False)
     _vocab: frozenset[str] = field(init=False, repr=False)
     _word_map_re_cache: dict[frozenset[str], re.Pattern[str]] = field(init=False, repr=False)
     _fuzzy_keys: frozenset[str] = field(init=False, repr=False)
@@ -232,8 +232,20 @@ class Normalizer:
             rf"(?<![\w{symbols}])[a-z0-9{symbols}]*[{symbols}0-9][a-z0-9{symbols}]*"
             rf"(?![\w{symbols}])"
         )
-        self._leet_hint_re = re.compile(rf"[{symbols}0-9]")
+        self._leet_hint_re = re.compile(rf"[a-z][{symbols}0-9]|[{symbols}0-9][a-z]")
+        # str.translate looks every character up in a dict; a regex finds the few to replace.
+        self._char_re = re.compile(
+            "[" + "".join(re.escape(chr(code)) for code in sorted(self.rules.char_map)) + "]"
+            if self.rules.char_map
+            else "(?!)"
+        )
         self._word_map_re_cache: dict[frozenset[str], re.Pattern[str]] = {}
+
+    def _map_characters(self, text: str) -> str:
+        if not self._char_re.search(text):
+            return text
+        char_map = self.rules.char_map
+        return self._char_re.sub(lambda m: char_map[ord(m.group(0))], text)
 
     def _is_known(self, word: str) -> bool:
         if word in self.rules.known_words or word in self._vocab:
@@ -243,15 +255,15 @@ class Normalizer:
     def __call__(self, text: str) -> str:
         """Return the normalised form of ``text`` (a plain string, never ``None``)."""
         rules = self.rules
-        text = text.translate(rules.char_map)
+        text = self._map_characters(text)
         text = unicodedata.normalize("NFKC", text)
-        text = text.translate(rules.char_map)
-        text = _WHITESPACE_RE.sub(" ", text)
+        text = self._map_characters(text)
+        text = " ".join(text.split())  # str.split knows every Unicode space; faster than \s+
         text = _INVISIBLE_RE.sub("", text)
         text = text.casefold()
         if _TRIPLE_RE.search(text):
             text = self._collapse_all_repeats(text)
-        if self._leet_hint_re.search(text):
+        if self._leet_hint_re.search(text):  # a symbol or digit touching a letter
             text = self._leet_token_re.sub(self._repair_leet, text)
         for rewrite in rules.phrases:
             if rewrite.hint in text:

@@ -284,8 +284,14 @@ def test_postgres_down_what_was_answered_before_and_after_is_stored(
     assert outage.missing(outage.answered_after) == {}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect outside tests/faults: Rasa logs tracker-store errors at ERROR with "
+    "SQLAlchemy's bound parameters (sender ids; on a failed save, event data with the user's "
+    "text); deploy/README.md, 'Known defects'; remove this mark with the fix",
+)
 def test_postgres_down_logs_hold_no_user_text_or_sender_id(postgres_outage: Outage) -> None:
-    """Database errors are logged while it is down; they must not carry what users wrote."""
+    """Database errors are logged while it is down; they must not carry who wrote what."""
     leaks = {
         name: sorted(
             {m.group(0) for m in re.finditer(rf"pg-{postgres_outage.run}|seq \d+: ", text)}

@@ -202,3 +202,29 @@ def test_detector_errors_still_mark_a_crisis(monkeypatch: pytest.MonkeyPatch) ->
     [message] = component.process([_diet_message("what's for dinner?")])
     assert message.get(INTENT)["name"] == "crisis"
     assert message.get(CATEGORIES_KEY) == ["unknown"]
+
+
+def test_the_component_passes_rasa_graph_validation_in_a_pipeline() -> None:
+    from rasa.engine import validation
+    from rasa.engine.recipes.recipe import Recipe
+    from rasa.shared.data import TrainingType
+
+    config = {
+        "recipe": "default.v1",
+        "language": "en",
+        "pipeline": [
+            {"name": "WhitespaceTokenizer"},
+            {"name": "CountVectorsFeaturizer"},
+            {"name": "DIETClassifier", "epochs": 1},
+            {"name": "FallbackClassifier", "threshold": 0.5},
+            {"name": "bot.nlu.crisis_detector.CrisisIntentOverride"},
+        ],
+        "policies": [{"name": "RulePolicy"}],
+    }
+    recipe = Recipe.recipe_for_name("default.v1")
+    model_config = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH)
+    validation.validate(model_config)  # raises GraphSchemaValidationException on a mismatch
+    nodes = [n for n in model_config.predict_schema.nodes if "CrisisIntentOverride" in n]
+    assert nodes, "the component is a predict-only node"
+    regex_node = model_config.predict_schema.nodes["run_RegexMessageHandler"]
+    assert regex_node.needs["messages"] == nodes[0]  # the "/" handler runs right after it

@@ -1,6 +1,7 @@
 """The floor: every crisis message of the evaluation sets fires, and at most 2% of the hard
-non-crisis messages do. The sets are written by hand (tests/safety/crisis_eval.yml, and the
-second round tests/safety/crisis_holdout.yml)."""
+non-crisis messages do. The sets are written by hand: tests/safety/crisis_eval.yml, then two
+later rounds measured before their own fixes (crisis_holdout.yml, crisis_round3.yml,
+crisis_round4.yml)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ from bot.safety.evaluate import (
 )
 from bot.safety.yaml_data import PROJECT_ROOT
 
-SETS = [DEFAULT_EVAL_PATH, PROJECT_ROOT / "tests" / "safety" / "crisis_holdout.yml"]
+SETS = [
+    DEFAULT_EVAL_PATH,
+    PROJECT_ROOT / "tests" / "safety" / "crisis_holdout.yml",
+    PROJECT_ROOT / "tests" / "safety" / "crisis_round3.yml",
+    PROJECT_ROOT / "tests" / "safety" / "crisis_round4.yml",
+]
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)

@@ -40,6 +40,16 @@ def test_every_process_shares_the_database_the_lock_store_and_the_secrets(tmp_pa
     assert int(cluster.env["SANIC_BACKLOG"]) > 100
 
 
+def test_timeouts_fire_in_order_lock_then_sanic_then_nginx(tmp_path: Path) -> None:
+    """A long wait must end in the fail-safe's apology (lock store), never in a 503 or 504."""
+    cluster = _cluster(tmp_path)
+    lock_wait = yaml.safe_load(cluster.endpoints_file.read_text())["lock_store"]["max_wait_seconds"]
+    sanic = float(cluster.env["SANIC_RESPONSE_TIMEOUT"])
+    nginx = cluster.nginx_conf.read_text()
+    read_timeout = float(nginx.split("proxy_read_timeout ", 1)[1].split("s;", 1)[0])
+    assert lock_wait < sanic < read_timeout
+
+
 def test_channels_accept_the_nginx_origin(tmp_path: Path) -> None:
     cluster = _cluster(tmp_path)
     credentials = yaml.safe_load(cluster.credentials_file.read_text())
