@@ -8,8 +8,8 @@ The engine (``bot.roleplay``) does the work; these actions wire it to the dialog
 - ``action_start_roleplay`` (or ``action_practise_script`` for a saved boundary script) starts
   the engine and shows its opening lines; ``roleplay_form`` then takes every reply, and its
   validator answers in character with one coaching line until the practice is over;
-- ``action_end_roleplay`` shows the debrief and saves the practice to the journal, after the form
-  ends or when the user says "stop";
+- ``action_end_roleplay`` shows the debrief and saves the practice to the journal once the form
+  ends: the persona gave up, ran out of moves, or the user said "stop";
 - ``action_show_roleplay_progress`` answers "how is my practice going?" from the journal.
 
 A crisis message never reaches the persona: the slot mappings refuse the crisis intent
@@ -56,6 +56,7 @@ SCRIPT_ID = "script_id"
 REQUESTED = "requested_slot"  # set to None by a validator, it ends the form at once
 
 START_INTENT = "start_roleplay"
+STOP_INTENT = "stop_exercise"
 SURPRISE = "surprise"
 MORE = "more"
 PAGE_SIZE = 6  # scenario buttons per message, plus "Show me others" and "Surprise me"
@@ -127,6 +128,18 @@ def _signals_crisis(text: str) -> bool:
     from bot import safety  # loads its patterns on first use, not at import
 
     return safety.detect(text).is_crisis
+
+
+def _says_stop(tracker: Tracker, text: str) -> bool:
+    """ "stop", "pause", "I'm done with this": the end of the practice, not a reply.
+
+    NLU's stop_exercise also takes soft refusals ("not now", "not this time") that are exactly
+    what the practice is for, so a message that carries a no or a maybe stays a reply.
+    """
+    if (tracker.latest_message.get("intent") or {}).get("name") != STOP_INTENT:
+        return False
+    features = roleplay.assess(text).features
+    return not (features["clear_no"] or features["hedge"])
 
 
 def _is_payload(text: str) -> bool:
@@ -512,6 +525,9 @@ class ValidateRoleplayForm(FormValidationAction):
             logger.info("crisis detected mid role-play: the practice is dropped")
             dispatcher.utter_message(response="utter_crisis_resources")
             return {REPLY: None, STATE: None, REPLIES: None, SOURCE: None, REQUESTED: None}
+        if _says_stop(tracker, text):
+            # Ends the form; action_end_roleplay then stops the engine and gives the debrief.
+            return {REPLY: None, REQUESTED: None}
         try:
             turn = roleplay.respond(tracker.get_slot(STATE), text)
         except ValueError:
@@ -590,8 +606,8 @@ def _next_buttons(domain: DomainDict, state: dict[str, Any]) -> list[dict[str, s
 class ActionEndRoleplay(Action):
     """The debrief (clear no's, apologies, reasons, the strongest reply) and the journal entry.
 
-    Runs when the form completes (the persona gave up or ran out of moves) and when the user says
-    "stop" mid-way; the reply that ended it was already answered by the form's validator.
+    Runs when the form ends: the persona gave up or ran out of moves (the last reply was already
+    answered by the form's validator), or the user said "stop" (the engine is stopped here).
     """
 
     def name(self) -> str:

@@ -477,7 +477,11 @@ class _Reading:
         if start > 0 and self.norms[start - 1] in {"i", "we"}:
             start -= 1
         end = span.end
-        if self.norms[end - 1] in {"going", "able", "want", "willing"}:
+        if end - span.start == 1 and self.norms[span.start] == "not":
+            # "not this time", not a bare "not" (a clause-opening not, see _not_openers)
+            while end < len(self.norms) and end < span.end + 2 and self.doc[end].is_alpha:
+                end += 1
+        elif self.norms[end - 1] in {"going", "able", "want", "willing"}:
             # "I'm not going to cover", not "I'm not going"
             while end < len(self.norms) and end < span.end + 2 and self.doc[end].is_alpha:
                 end += 1

@@ -111,7 +111,7 @@ class Practice:
         self.slots.update(changed)
         return dispatcher
 
-    def end(self, intent: str = "stop_exercise") -> CollectingDispatcher:
+    def end(self, intent: str = "deny") -> CollectingDispatcher:
         dispatcher = CollectingDispatcher()
         tracker = make_tracker(self.slots, sender_id=self.sender, intent=intent)
         self.slots.update(_slots(actions.ActionEndRoleplay().run(dispatcher, tracker, DOMAIN)))
@@ -207,8 +207,17 @@ async def test_stop_mid_way_gives_the_debrief_and_saves(journal_db: str) -> None
     practice.start("lend_money", "relentless")
     await practice.reply("Sorry, I really can't right now, money is tight and I have bills.")
     assert practice.slots["roleplay_reply"] is None
+    before = practice.slots["roleplay_state"]
 
-    end = practice.end()
+    stop = await practice.reply("stop", intent="stop_exercise")
+    assert stop.messages == []
+    assert practice.slots["requested_slot"] is None  # the form ends here
+    assert practice.slots["roleplay_state"] == before  # "stop" is not a reply
+    assert practice.slots["roleplay_replies"] == [
+        "Sorry, I really can't right now, money is tight and I have bills."
+    ]
+
+    end = practice.end(intent="stop_exercise")
     assert _texts(end)[0].startswith("Coach: Okay, we'll stop here")
     debrief = _message(end, "utter_roleplay_debrief")["debrief"]
     assert "You stopped the practice" in debrief
@@ -222,10 +231,25 @@ async def test_stop_mid_way_gives_the_debrief_and_saves(journal_db: str) -> None
     assert saved.replies[0].features["apology"] is True
 
 
+@pytest.mark.parametrize("text", ["not this time", "NO. STOP BEGGING FOR MONEY.", "maybe later"])
+async def test_a_no_or_a_maybe_read_as_stop_is_still_a_reply(journal_db: str, text: str) -> None:
+    # NLU's stop_exercise covers "not now" and "maybe later": said to the persona, they are
+    # the practice itself.
+    practice = Practice()
+    practice.start("lend_money", "relentless")
+    dispatcher = await practice.reply(text, intent="stop_exercise")
+    assert _texts(dispatcher)[0].startswith("Jordan: ")
+    assert _texts(dispatcher)[-1].startswith("Coach: ")
+    assert practice.slots["roleplay_replies"] == [text]
+    assert "requested_slot" not in practice.slots
+
+
 async def test_stop_before_any_reply_saves_nothing(journal_db: str) -> None:
     practice = Practice()
     practice.start("cover_shift", "firm")
-    end = practice.end()
+    await practice.reply("pause", intent="stop_exercise")
+    assert practice.slots["requested_slot"] is None
+    end = practice.end(intent="stop_exercise")
     assert "You stopped before replying" in _message(end, "utter_roleplay_debrief")["debrief"]
     assert "utter_roleplay_saved" not in _responses(end)
     assert _saved() == []
@@ -303,19 +327,18 @@ async def _extracted(rasa_domain: Any, text: str, intent: str) -> dict[str, Any]
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [
-        ("I don't want to be alive anymore", "crisis"),
-        ("stop", "stop_exercise"),
-        ("why are you asking this?", "ask_why"),
-    ],
+    [("I don't want to be alive anymore", "crisis"), ("why are you asking this?", "ask_why")],
 )
-async def test_crisis_stop_and_why_are_never_taken_as_a_reply(
+async def test_crisis_and_why_are_never_taken_as_a_reply(
     rasa_domain: Any, text: str, intent: str
 ) -> None:
     assert "roleplay_reply" not in await _extracted(rasa_domain, text, intent)
 
 
-@pytest.mark.parametrize(("text", "intent"), [("no", "deny"), ("fine", "affirm")])
+# "stop" reaches the validator, which tells a plain stop from a no (tests above).
+@pytest.mark.parametrize(
+    ("text", "intent"), [("no", "deny"), ("fine", "affirm"), ("not now", "stop_exercise")]
+)
 async def test_a_no_or_a_fine_is_a_reply_to_the_persona(
     rasa_domain: Any, text: str, intent: str
 ) -> None:
@@ -363,7 +386,10 @@ def test_every_free_text_mapping_has_the_crisis_guard() -> None:
     for name, slot in DOMAIN["slots"].items():
         for mapping in slot["mappings"]:
             if mapping["type"] == "from_text":
-                assert {"crisis", "stop_exercise", "ask_why"} <= set(mapping["not_intent"]), name
+                guarded = {"crisis", "ask_why"}
+                if name != "roleplay_reply":  # its validator tells "stop" from a no (domain)
+                    guarded.add("stop_exercise")
+                assert guarded <= set(mapping["not_intent"]), name
                 assert mapping["conditions"], name  # never outside its own form
 
 

@@ -153,6 +153,15 @@ def test_to_dict_leaves_the_users_words_out_unless_asked() -> None:
     assert verdict.to_dict(with_evidence=True)["evidence"]["clear_no"] == ["No", "I can't"]
 
 
+@pytest.mark.parametrize(
+    ("reply", "quoted"),
+    [("not this time", "not this time"), ("Not now, Maya.", "Not now"), ("no, not today", "No")],
+)
+def test_a_clause_opening_not_is_quoted_with_its_words(reply: str, quoted: str) -> None:
+    # The coach quotes this back ("\"not this time\" leaves no doubt"): a bare "not" reads oddly.
+    assert assess(reply).evidence["clear_no"][0].lower() == quoted.lower()
+
+
 def test_package_function_survives_importing_the_cli_module() -> None:
     import bot.roleplay.assess  # noqa: F401  (shadows the function name on the package)
 
