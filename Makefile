@@ -99,11 +99,14 @@ conversations: model ## Run the conversation tests in tests/conversations
 
 test: lint validate pytest conversations ## Set up and run every test
 
+SCALE_CONVERSATIONS ?= 20
+SCALE_TURNS ?= 10
 scale-test: model nginx ## Several Rasa processes behind nginx on PostgreSQL + Redis (SCALE_CONVERSATIONS, SCALE_TURNS)
-	$(PY) -m pytest -q tests/stores tests/scale
+	SECURE_BASE_SCALE_CONVERSATIONS=$(SCALE_CONVERSATIONS) SECURE_BASE_SCALE_TURNS=$(SCALE_TURNS) \
+		$(PY) -m pytest -q -s tests/stores tests/scale
 
 fault-test: model nginx ## kill -9, action server down, PostgreSQL and Redis outages (private instances)
-	$(PY) -m pytest -q tests/faults
+	$(PY) -m pytest -q -s -rxX tests/faults
 
 fuzz: model ## Property-based fuzzing of the REST input against a real server
 	$(PY) -m pytest -q tests/fuzz
