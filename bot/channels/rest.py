@@ -16,6 +16,7 @@ import asyncio
 import inspect
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -41,6 +42,14 @@ def _bad_request(error: str) -> HTTPResponse:
     return response.json({"error": error}, status=400)
 
 
+MAX_SENDER_CHARS = 256
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _usable_sender(sender: str) -> bool:
+    return len(sender) <= MAX_SENDER_CHARS and sender.isprintable()
+
+
 def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None, str | None]:
     """Validate a webhook body and return (sender, message, metadata, input_channel).
 
@@ -48,16 +57,26 @@ def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None, str | None
     """
     try:
         data = json.loads(body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: JSON nested thousands of levels deep ("[[[[..."), found by fuzzing.
         raise BadRequest("The request body must be JSON.") from exc
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
     sender = data.get("sender")
     if isinstance(sender, bool) or not isinstance(sender, str | int) or str(sender).strip() == "":
         raise BadRequest("'sender' is required: a non-empty string.")
+    if not _usable_sender(str(sender)):
+        # A lone surrogate or a NUL in the sender id cannot be stored (the tracker store's
+        # encoder fails deep inside Rasa); refuse it here, before anything is written.
+        raise BadRequest(
+            f"'sender' must be printable text of at most {MAX_SENDER_CHARS} characters."
+        )
     message = data.get("message")
     if not isinstance(message, str):
         raise BadRequest("'message' is required: a string.")
+    # Lone surrogates cannot be encoded as UTF-8 anywhere downstream; NULs are refused by
+    # PostgreSQL. Neither carries meaning, so both go before the message is read.
+    message = _SURROGATES.sub("", message).replace("\x00", "")
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object when given.")

@@ -18,11 +18,11 @@ def _squash(text: str) -> str:
 
 
 def _resource_messages() -> list[list[str]]:
+    # Every region's texts and the generic one the dialogue uses while no region is chosen.
     found = []
-    for region in resources.regions():
-        for message in resources.crisis_messages(region, ("abuse_and_danger",)):
-            parts = [_squash(p) for p in message["text"].split("\n\n") if p.strip()]
-            found.append(parts)
+    for texts in resources.catalogue().all_texts():
+        for text in (texts.resources, texts.abuse):
+            found.append([_squash(p) for p in text.split("\n\n") if p.strip()])
     return found
 
 

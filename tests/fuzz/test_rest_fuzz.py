@@ -335,7 +335,8 @@ def test_huge_messages_and_senders_are_handled(http: requests.Session, stack: Ra
     @fuzz(60, shrink=False)
     @given(
         unit=st.one_of(
-            st.sampled_from(["a", "I want to die ", "/greet ", "\x00", "é\u202e"]), tricky_text
+            st.sampled_from(["a", "I want to die ", "/greet ", "\x00", "é\u202e"]),
+            tricky_text.filter(bool),  # an empty unit cannot be repeated to a size
         ),
         size=st.integers(min_value=4_000, max_value=ONE_MB),
         where=st.sampled_from(["message", "sender"]),
@@ -348,7 +349,7 @@ def test_huge_messages_and_senders_are_handled(http: requests.Session, stack: Ra
         if where == "message":
             _expect_answer(answer)
         else:
-            _expect_below_500(answer)
+            _expect_below_500(answer)  # a long or unprintable sender id is refused with 400
 
     prop()
     _assert_still_up(http, stack)
@@ -445,7 +446,19 @@ def test_edge_case_body_is_refused_with_400(
     _assert_still_up(http, stack)
 
 
-@pytest.mark.parametrize("sender", [12345, "\ud800", "\x00", "\u202e" + "x" * 300, "a/b/../c"])
+@pytest.mark.parametrize("sender", [12345, "a/b/../c", "élodie ☀"])
 def test_odd_senders_are_answered(http: requests.Session, stack: RasaStack, sender: object) -> None:
     _expect_answer(_post_json(http, stack, {"sender": sender, "message": "hi"}, "edge"))
+    _assert_still_up(http, stack)
+
+
+# A lone surrogate or a NUL in the sender id once crashed the server (the tracker store could
+# not encode it); such ids are now refused with a clear 400 before anything is stored.
+@pytest.mark.parametrize("sender", ["\ud800", "\x00", "\u202e" + "x" * 300])
+def test_unstorable_senders_are_refused(
+    http: requests.Session, stack: RasaStack, sender: str
+) -> None:
+    answer = _post_json(http, stack, {"sender": sender, "message": "hi"}, "edge")
+    assert answer.status_code == 400, (answer.status_code, answer.text[:300])
+    assert "sender" in answer.json()["error"]
     _assert_still_up(http, stack)
