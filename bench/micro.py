@@ -27,7 +27,11 @@ EXTRA_MIX = (
     "this meeting is killing me lol",
     "I'm dying to see that film",
     "my ex said I'm nothing without him and I kind of believe it",
-    "so much to say " * 200,  # a long paragraph, still under the channels' limit
+)
+# A long paragraph, still under the channels' 4,000-character limit: rare in real traffic, so
+# timed on its own rather than mixed in (one in a hundred messages would decide the p99 alone).
+LONG_MESSAGE = (
+    "I keep going over what happened with my sister and I don't know what to think anymore. " * 35
 )
 
 
@@ -35,28 +39,32 @@ def time_calls(
     function: Callable[[str], Any], inputs: Sequence[str], *, passes: int, time_limit_s: float
 ) -> dict[str, Any]:
     """Call ``function`` on every input ``passes`` times (bounded by time); per-call timings."""
-    first_started = time.perf_counter()
-    function(inputs[0])  # loads patterns / the pipeline: reported apart from the steady state
-    first_ms = (time.perf_counter() - first_started) * 1000
     timings = []
+    per_input: list[list[float]] = [[] for _ in inputs]
     deadline = time.monotonic() + time_limit_s
     for _ in range(passes):
-        for text in inputs:
+        for index, text in enumerate(inputs):
             started = time.perf_counter()
             function(text)
-            timings.append(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            timings.append(elapsed)
+            per_input[index].append(elapsed)
         if time.monotonic() > deadline:
             break
     summary = summarize(timings)
+    # A p99 over single calls also catches scheduler and GC pauses on a busy machine; the
+    # slowest message's own median tells whether any input is slow by itself.
+    slowest_ms, slowest = max((summarize(t).p50, i) for i, t in enumerate(per_input) if t)
     return {
         "status": "ok",
         "calls": summary.count,
         "distinct_inputs": len(inputs),
-        "first_call_ms": first_ms,
         "p50_ms": summary.p50,
         "p99_ms": summary.p99,
         "mean_ms": summary.mean,
         "max_ms": summary.max,
+        "slowest_input_median_ms": slowest_ms,
+        "slowest_input": inputs[slowest][:60],
     }
 
 
@@ -92,6 +100,14 @@ def measure(
     function = _resolve(module_name, attribute)
     if isinstance(function, str):
         return {"status": "not available yet", "reason": function}
+    if not inputs:
+        return {"status": "not available yet", "reason": "no inputs"}
+    started = time.perf_counter()
+    try:
+        function(inputs[0])  # loads patterns / the pipeline: reported apart from the steady state
+    except Exception as exc:
+        return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+    first_ms = (time.perf_counter() - started) * 1000
     if sanity is not None:
         try:
             problem = sanity(function)
@@ -99,12 +115,19 @@ def measure(
             problem = f"{type(exc).__name__}: {exc}"
         if problem:
             return {"status": "broken", "reason": problem}
-    if not inputs:
-        return {"status": "not available yet", "reason": "no inputs"}
     try:
-        return time_calls(function, list(inputs), passes=passes, time_limit_s=60)
+        figures = time_calls(function, list(inputs), passes=passes, time_limit_s=60)
     except Exception as exc:
         return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+    figures["first_call_ms"] = first_ms
+    long_timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        function(LONG_MESSAGE)
+        long_timings.append((time.perf_counter() - started) * 1000)
+    figures["long_message_chars"] = len(LONG_MESSAGE)
+    figures["long_message_ms"] = sorted(long_timings)[2]
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:

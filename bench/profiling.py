@@ -27,12 +27,18 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("other NLU components", ("rasa/nlu/",)),
     ("dialogue policies", ("rasa/core/policies/",)),
     ("tracker store", ("tracker_store.py", "sqlalchemy/")),
+    (
+        "checking the action server's answer (jsonschema)",
+        ("_validate_action_result", "jsonschema/"),
+    ),
     ("action server round trip (Rasa side)", ("rasa/utils/endpoints.py", "aiohttp/")),
+    ("other action code (rasa/core/actions)", ("rasa/core/actions/",)),
     ("crisis detection (bot/safety)", ("bot/safety/",)),
-    ("channel and fail-safe (bot/channels)", ("bot/channels/",)),
     ("tracker and domain handling (rasa/shared)", ("rasa/shared/",)),
     ("message processing (rasa/core)", ("rasa/core/",)),
     ("graph engine (rasa/engine)", ("rasa/engine/",)),
+    # The project's channels wrap every message: only what is left is theirs.
+    ("channel and fail-safe (bot/channels)", ("bot/channels/",)),
     ("HTTP server and event loop", ("sanic/", "asyncio/", "uvloop", "socketio/", "engineio/")),
 )
 OTHER = "other"

@@ -582,7 +582,11 @@ def micro_lines(micro: dict[str, Any]) -> list[str]:
                 f"- {title}: p50 {figures['p50_ms']:.3f} ms, p99 {figures['p99_ms']:.3f} ms, "
                 f"max {figures['max_ms']:.2f} ms over {figures['calls']} calls "
                 f"({figures['distinct_inputs']} distinct messages); "
-                f"first call {figures['first_call_ms']:.0f} ms (loading)"
+                f"first call {figures['first_call_ms']:.0f} ms (loading); a "
+                f"{figures['long_message_chars']}-character message "
+                f"{figures['long_message_ms']:.1f} ms (median of 5); slowest message by its own "
+                f"median {figures['slowest_input_median_ms']:.3f} ms "
+                f"({figures['slowest_input']!r})"
             )
         else:
             lines.append(f"- {title}: {figures.get('status')} ({figures.get('reason', '')})")
@@ -681,7 +685,6 @@ async def run_servers(
     args: argparse.Namespace,
     plan: Plan,
     workdir: Path,
-    env: dict[str, str],
     bots: list[Bot],
     setups: list[dict[str, Any]],
 ) -> dict[str, Any]:
@@ -705,7 +708,7 @@ async def run_servers(
                         str(action_port),
                     ],
                     cwd=REPO_ROOT,
-                    env=env,
+                    env=setup["env"],
                     log=workdir / "secure-base-actions.log",
                 )
                 started.append(action_server)
@@ -728,7 +731,7 @@ async def run_servers(
                 credentials=setup["credentials"],
                 endpoints=setup["endpoints"],
                 workdir=workdir,
-                env=env,
+                env=setup["env"],
             )
             started.append(bot.rasa)
         await measure(bots, plan)
@@ -798,6 +801,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="reuse a trained moodbot project from an earlier --keep-workdir run "
         "(training not timed)",
+    )
+    parser.add_argument(
+        "--sb-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for Secure Base's servers only, to compare a setting against "
+        "the moodbot (repeatable)",
     )
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and models")
     args = parser.parse_args(argv)
@@ -912,7 +923,17 @@ def _run(
             }
         )
 
-    summaries = asyncio.run(run_servers(args, plan, workdir, env, bots, setups))
+    sb_env = dict(env)
+    for item in args.sb_env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise BenchBroken(f"--sb-env {item!r}: expected NAME=VALUE")
+        sb_env[name] = value
+        notes.append(f"- Secure Base's servers ran with {name}={value} (--sb-env)")
+    for setup_entry in setups:
+        setup_entry["env"] = sb_env if setup_entry["needs_actions"] else env
+
+    summaries = asyncio.run(run_servers(args, plan, workdir, bots, setups))
 
     detect = micro.get("detect") or {}
     detect_p99 = detect.get("p99_ms") if detect.get("status") == "ok" else None
