@@ -46,6 +46,17 @@ OTHER = "other"
 # server loop): ignored when categorising, or "rasa/core/" would claim every sample.
 ENTRY_MARKERS = ("(rasa)", "rasa/__main__.py", "rasa/cli/", "rasa/api.py", "rasa/core/run.py")
 
+# Frames that say nothing in the "including what they call" list: the server's plumbing.
+PLUMBING_MARKERS = (
+    *ENTRY_MARKERS,
+    "sanic/",
+    "(connection_task)",
+    "(handle_request)",
+    "dask/",
+    "rasa/engine/",
+    "concurrent/futures",
+)
+
 _LINE_RE = re.compile(r":\d+\)$")
 
 
@@ -107,8 +118,7 @@ def summarize_raw(text: str, top: int = 12) -> ProfileSummary:
         top_inclusive=[
             (frame, count)
             for frame, count in inclusive.most_common()
-            # The process and server entry frames are in (nearly) every stack and say nothing.
-            if count <= 0.9 * total
+            if not any(marker in frame for marker in PLUMBING_MARKERS)
         ][:top],
     )
 
