@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot import safety
+from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ TOO_LONG_TEXT = (
 )
 EMPTY_TEXT = "I'm here whenever you're ready. Type a few words and we'll go from there."
 APOLOGY_TEXT = "Sorry, I couldn't answer that just now. Please try again in a moment."
+# The conversation store is down: the message was not kept, so the user should send it again.
+UNAVAILABLE_TEXT = (
+    "Sorry, I can't reach my notes right now, so I couldn't take that message in. "
+    "Please send it again in a minute or two."
+)
 # The last floor, used only if even the crisis resource content cannot be loaded.
 LAST_RESORT_RESOURCES_TEXT = (
     "If you might be in danger right now, please reach out for help now.\n"
@@ -287,10 +293,18 @@ async def handle_message(
     guarded = copy.copy(message)
     guarded.text = text
     guarded.output_channel = recorder
+    unavailable = False
     try:
         await on_new_message(guarded)
     except asyncio.CancelledError:
         raise
+    except TrackerStoreUnavailable:
+        # Logged by the store. Nothing of this turn was kept: whatever the dialogue produced
+        # (a collecting channel has not delivered it yet) gives way to "send it again".
+        unavailable = True
+        if isinstance(output, CollectingOutputChannel):
+            output.messages.clear()
+            recorder.texts.clear()
     except Exception as exc:
         logger.error("dialogue failed on channel %s (%s)", channel, type(exc).__name__)
         logger.debug("dialogue failure details", exc_info=True)
@@ -301,6 +315,8 @@ async def handle_message(
         # The dialogue's answer is one static response for every crisis; the detector knows
         # the kind, so the domestic-violence and sexual-assault lines are added here.
         await _send_extra_lines(output, recipient, region, categories, recorder.texts)
+    elif unavailable:
+        await _send_all(output, recipient, [{"text": UNAVAILABLE_TEXT}], "unavailable note")
     elif recorder.sent_count == 0:
         await _send_all(output, recipient, [{"text": APOLOGY_TEXT}], "apology")
 

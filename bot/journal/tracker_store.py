@@ -5,6 +5,19 @@ still holds the current session in memory and saves it after the action, so the 
 messages (the request to erase included) come back. This store notices that one of the erase
 actions ran in the turn and deletes the sender's log instead of saving it.
 
+Two more things Rasa's store gets wrong during a database outage, fixed here:
+
+- Rasa wraps every tracker store in ``FailSafeTrackerStore``, which turns a failed load into a
+  fresh conversation and a failed save into a copy in memory: users get answers that ignore what
+  they said before, and those messages never reach the database. This store raises
+  :class:`TrackerStoreUnavailable` instead when the database cannot be reached; it derives from
+  ``BaseException`` so that wrapper (``except Exception``) lets it through, and
+  ``bot.channels.failsafe`` answers "temporarily unavailable" (crisis resources still go out).
+- SQLAlchemy writes bound parameters (sender ids; the user's words in a failed save) into its
+  exception messages, which Rasa logs at ERROR. The engine is re-created with
+  ``hide_parameters=True`` (and ``pool_pre_ping``, so a restarted PostgreSQL does not cost the
+  first users after it an error).
+
 endpoints.yml: ``type: bot.journal.tracker_store.ErasingSQLTrackerStore`` with the usual
 SQLTrackerStore keys and, optionally, ``erase_actions: [action_..., ...]``. Rasa imports this
 module only in the Rasa server; the action server never does.
@@ -13,16 +26,50 @@ module only in the Rasa server; the action server never does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import sessionmaker
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ERASE_ACTIONS = ("action_delete_my_data",)
+PG_CONNECT_TIMEOUT_S = 5
+
+T = TypeVar("T")
+
+
+class TrackerStoreUnavailable(BaseException):  # noqa: N818 (a state, not a programming error)
+    """The database behind the tracker store cannot be reached right now.
+
+    A ``BaseException`` on purpose: Rasa's ``FailSafeTrackerStore`` catches ``Exception`` and
+    would carry on with a fresh, unsaved conversation. ``bot.channels.failsafe`` catches this.
+    """
+
+
+def is_outage(error: BaseException) -> bool:
+    """True for errors that mean "cannot reach the database", not "bad data or bad SQL"."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError
+    )
+
+
+async def _guarded(operation: Callable[[], Awaitable[T]], what: str) -> T:
+    try:
+        return await operation()
+    except sa_exc.SQLAlchemyError as error:
+        if not is_outage(error):
+            raise
+        # The class name only: the message may hold SQL and, on old engines, parameters.
+        logger.warning("tracker store unavailable during %s (%s)", what, type(error).__name__)
+        raise TrackerStoreUnavailable(what) from None
 
 
 class ErasingSQLTrackerStore(SQLTrackerStore):
@@ -32,9 +79,31 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         self, *args: Any, erase_actions: Iterable[str] | str | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        self._rebuild_engine()
         if isinstance(erase_actions, str):
             erase_actions = [erase_actions]
         self.erase_actions = frozenset(erase_actions or DEFAULT_ERASE_ACTIONS)
+
+    def _rebuild_engine(self) -> None:
+        url = self.engine.url
+        options: dict[str, Any] = {**create_engine_kwargs(url), "hide_parameters": True}
+        if url.get_backend_name() == "postgresql":
+            options["pool_pre_ping"] = True
+            if "connect_timeout" not in url.query:
+                connect_args = dict(options.get("connect_args") or {})
+                connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
+                options["connect_args"] = connect_args
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, **options)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        parent = super()
+        return await _guarded(lambda: parent.retrieve(sender_id), "retrieve")
+
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        parent = super()
+        return await _guarded(lambda: parent.retrieve_full_tracker(sender_id), "retrieve")
 
     def _erasure_requested(self, tracker: DialogueStateTracker) -> str | None:
         for event in tracker.events:
@@ -44,6 +113,9 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save as Rasa does, unless this conversation was just erased: then delete it all."""
+        await _guarded(lambda: self._save(tracker), "save")
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         action = self._erasure_requested(tracker)
         if action is None:
             await super().save(tracker)

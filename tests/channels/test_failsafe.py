@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot.channels import failsafe
+from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
 from tests.e2e.crisis_check import shows_crisis_resources
 
@@ -152,6 +153,39 @@ async def test_silent_dialogue_gets_an_apology() -> None:
 async def test_raising_dialogue_gets_an_apology() -> None:
     collector = await _run("tell me about boundaries", Dialogue(_raise))
     assert _texts(collector) == [failsafe.APOLOGY_TEXT]
+
+
+async def _answer_then_lose_the_store(message: UserMessage) -> None:
+    # Rasa's order: the answer is produced, then saving the turn fails.
+    await _say_hello(message)
+    raise TrackerStoreUnavailable("save")
+
+
+async def test_store_outage_asks_to_send_it_again_instead_of_an_unsaved_answer() -> None:
+    collector = await _run("tell me about boundaries", Dialogue(_answer_then_lose_the_store))
+    assert _texts(collector) == [failsafe.UNAVAILABLE_TEXT]
+
+
+async def test_store_outage_still_gives_a_crisis_all_the_resources() -> None:
+    collector = await _run(CRISIS_TEXT, Dialogue(_answer_then_lose_the_store))
+    detected = failsafe.safety.detect(CRISIS_TEXT)
+    assert collector.messages == await _expected_resources(tuple(detected.categories))
+
+
+async def test_store_outage_on_a_streaming_channel_says_the_answer_was_not_kept() -> None:
+    delivered: list[str] = []
+
+    class Streaming(OutputChannel):
+        """Delivers at once, as socket.io and Telegram do: what went out stays out."""
+
+        async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+            delivered.append(text)
+
+    message = UserMessage("hi there", Streaming(), SENDER, input_channel="test")
+    await failsafe.handle_message(
+        Dialogue(_answer_then_lose_the_store), message, channel="test", known_intents=KNOWN
+    )
+    assert delivered == ["Hello, good to see you.", failsafe.UNAVAILABLE_TEXT]
 
 
 async def test_a_normal_answer_goes_through_untouched() -> None:

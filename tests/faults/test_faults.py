@@ -21,11 +21,12 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from bot.channels import failsafe
 from bot.safety import resources
 from deploy.cluster import Cluster, Settings
 from tests.faults.services import PrivatePostgres, PrivateRedis
 from tests.scale.traffic import (
-    APOLOGY_PREFIX,
+    APOLOGIES,
     PIN_HEADER,
     audit,
     message_text,
@@ -109,7 +110,7 @@ def has_resources(texts: list[str]) -> bool:
 
 
 def is_apology(texts: list[str]) -> bool:
-    return bool(texts) and all(t.startswith(APOLOGY_PREFIX) for t in texts)
+    return bool(texts) and all(t.startswith(APOLOGIES) for t in texts)
 
 
 def test_kill_9_of_a_rasa_process_under_load_loses_no_answered_message(
@@ -271,6 +272,9 @@ def test_postgres_down_crisis_answers_work_and_no_one_meets_an_error_or_silence(
 ) -> None:
     outage = postgres_outage
     assert all(status == 200 and texts for _, status, texts in outage.during)
+    # Users are told the message was not taken in (and asked to send it again) rather than
+    # answered from a fresh conversation that is never stored.
+    assert any(texts == [failsafe.UNAVAILABLE_TEXT] for _, _, texts in outage.during)
     assert outage.crisis and all(st == 200 and has_resources(t) for st, t in outage.crisis)
     assert all(status == 200 and texts and not is_apology(texts) for status, texts in outage.after)
 
@@ -284,12 +288,6 @@ def test_postgres_down_what_was_answered_before_and_after_is_stored(
     assert outage.missing(outage.answered_after) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect outside tests/faults: Rasa logs tracker-store errors at ERROR with "
-    "SQLAlchemy's bound parameters (sender ids; on a failed save, event data with the user's "
-    "text); deploy/README.md, 'Known defects'; remove this mark with the fix",
-)
 def test_postgres_down_logs_hold_no_user_text_or_sender_id(postgres_outage: Outage) -> None:
     """Database errors are logged while it is down; they must not carry who wrote what."""
     leaks = {
@@ -301,12 +299,6 @@ def test_postgres_down_logs_hold_no_user_text_or_sender_id(postgres_outage: Outa
     assert {name: found for name, found in leaks.items() if found} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect outside tests/faults: Rasa's FailSafeTrackerStore answers from a fresh "
-    "tracker and keeps it in memory while the database is down (deploy/README.md, 'Known "
-    "defects'); remove this mark with the fix",
-)
 def test_postgres_down_nothing_answered_during_the_outage_is_lost(
     postgres_outage: Outage,
 ) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.journal import db
 from bot.journal import repository as repo
@@ -86,3 +88,89 @@ def test_erasing_store_saves_ordinary_turns_and_reads_its_setting(
         assert _turn_with_erasure(journal_url, store, conversation, "action_forget_me") == 0
     finally:
         store.engine.dispose()
+
+
+# --- A database outage: say so instead of answering from a fresh, unsaved conversation ----------
+
+OUTAGE_SENDER = "outage-sender-5d21"
+
+
+def _take_the_database_away(url: str) -> None:
+    """A real outage for each backend: the PostgreSQL database is dropped (its connections
+    ended), the SQLite file is replaced by a directory (it cannot be opened any more)."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database)
+        path.unlink()
+        path.mkdir()
+        return
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{parsed.database}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def test_store_outage_is_not_swallowed_by_rasas_fail_safe_wrapper(
+    journal_url: str, conversation, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.journal.tracker_store import TrackerStoreUnavailable
+
+    store = _store(db.rasa_tracker_store_config(journal_url, erasing=True))
+    wrapped = FailSafeTrackerStore(store)
+    tracker = DialogueStateTracker.from_events(OUTAGE_SENDER, conversation("seq 1: before"))
+    try:
+        asyncio.run(wrapped.save(tracker))
+        assert asyncio.run(wrapped.retrieve_full_tracker(OUTAGE_SENDER)) is not None
+        db.dispose_engines(journal_url)
+        _take_the_database_away(journal_url)
+        caplog.set_level(logging.DEBUG)
+        # Rasa's wrapper would answer None ("new conversation") and keep the save in memory.
+        with pytest.raises(TrackerStoreUnavailable):
+            asyncio.run(wrapped.retrieve_full_tracker(OUTAGE_SENDER))
+        with pytest.raises(TrackerStoreUnavailable):
+            asyncio.run(wrapped.retrieve(OUTAGE_SENDER))
+        tracker.update(UserUttered("seq 2: my private words during the outage"))
+        with pytest.raises(TrackerStoreUnavailable):
+            asyncio.run(wrapped.save(tracker))
+        assert list(asyncio.run(wrapped.fallback_tracker_store.keys())) == []
+    finally:
+        store.engine.dispose()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "unavailable" in logged
+    assert OUTAGE_SENDER not in logged and "private words" not in logged
+
+
+def test_sql_errors_that_rasa_logs_carry_no_sender_id_or_text(
+    journal_url: str, conversation, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken table is not an outage: Rasa's wrapper logs the error, without bound values."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.journal.tracker_store import TrackerStoreUnavailable
+
+    store = _store(db.rasa_tracker_store_config(journal_url, erasing=True))
+    wrapped = FailSafeTrackerStore(store)
+    try:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE events")
+        caplog.set_level(logging.DEBUG)
+        tracker = DialogueStateTracker.from_events(OUTAGE_SENDER, conversation("my secret words"))
+        for operation in (wrapped.retrieve(OUTAGE_SENDER), wrapped.save(tracker)):
+            try:  # SQLite calls a missing table an OperationalError, PostgreSQL does not
+                asyncio.run(operation)
+            except TrackerStoreUnavailable:
+                pass
+    finally:
+        store.engine.dispose()
+    logged = "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}" for record in caplog.records
+    )
+    assert "events" in logged, "the failure was logged"
+    assert OUTAGE_SENDER not in logged and "secret words" not in logged

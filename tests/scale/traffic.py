@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from bench.load import require_loopback
 from bench.stats import summarize
+from bot.channels import failsafe
 from bot.safety import resources
 
 QUESTIONS = (
@@ -34,8 +35,9 @@ QUESTIONS = (
     "explain codependency",
 )
 SEQ_RE = re.compile(r"^seq (\d+): ")
-# The fail-safe's answer when the dialogue produced nothing (bot/channels/failsafe.py).
-APOLOGY_PREFIX = "Sorry, I couldn't answer that just now."
+# The fail-safe's answers when the dialogue produced nothing, or the conversation store was down
+# and the message was not kept (bot/channels/failsafe.py): both ask the user to send it again.
+APOLOGIES = (failsafe.APOLOGY_TEXT, failsafe.UNAVAILABLE_TEXT)
 # nginx hashes on this header to keep a conversation on one process (deploy/nginx.conf.template).
 PIN_HEADER = "X-Secure-Base-Sender"
 
@@ -64,13 +66,12 @@ class Reply:
         resources on its own when the dialogue cannot run, and these messages are no crisis.
         """
         return self.status == 200 and any(
-            not t.startswith(APOLOGY_PREFIX) and not resources.is_resource_text(t)
-            for t in self.texts
+            not t.startswith(APOLOGIES) and not resources.is_resource_text(t) for t in self.texts
         )
 
     @property
     def apology(self) -> bool:
-        return self.status == 200 and any(t.startswith(APOLOGY_PREFIX) for t in self.texts)
+        return self.status == 200 and any(t.startswith(APOLOGIES) for t in self.texts)
 
 
 async def send(
