@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,21 +38,34 @@ REGION_ENV = "SECURE_BASE_REGION"
 DEFAULT_REGION = "US"
 
 
-def _max_chars_from_env() -> int:
-    raw = os.environ.get(MAX_CHARS_ENV, "").strip()
+MAX_IN_FLIGHT_ENV = "SECURE_BASE_MAX_IN_FLIGHT"
+
+
+def _positive_int_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return 4000
+        return default
     try:
         value = int(raw)
     except ValueError:
         value = 0
     if value <= 0:
-        raise ValueError(f"{MAX_CHARS_ENV} must be a positive whole number, got {raw!r}")
+        raise ValueError(f"{name} must be a positive whole number, got {raw!r}")
     return value
 
 
-# Read once at import (a setting, not a side effect); tests may patch the module attribute.
+def _max_chars_from_env() -> int:
+    return _positive_int_from_env(MAX_CHARS_ENV, 4000)
+
+
+# Read once at import (settings, not side effects); tests may patch the module attributes.
 MAX_MESSAGE_CHARS: int = _max_chars_from_env()
+# How many messages one process lets into the dialogue at once; the others wait their turn, in
+# order. The NLU and policies hold the event loop while they run, so a message that awaits the
+# action server otherwise comes back behind every message that arrived meanwhile: with 20 busy
+# conversations, turns with several custom actions waited 3 s while the median was 0.3 s.
+# Crisis messages never wait here.
+MAX_IN_FLIGHT: int = _positive_int_from_env(MAX_IN_FLIGHT_ENV, 4)
 
 # These few lines live in code, not in the domain, on purpose: they must reach the user when the
 # model, the domain or the content files could not be loaded at all.
@@ -249,6 +263,20 @@ def _detect(text: str) -> safety.CrisisResult | None:
         return None
 
 
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _admission() -> asyncio.Semaphore:
+    """The gate of the running event loop (an asyncio primitive belongs to one loop)."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
+    return gate
+
+
 async def handle_message(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     message: UserMessage,
@@ -295,7 +323,11 @@ async def handle_message(
     guarded.output_channel = recorder
     unavailable = False
     try:
-        await on_new_message(guarded)
+        if is_crisis:  # straight in, ahead of the queue
+            await on_new_message(guarded)
+        else:
+            async with _admission():
+                await on_new_message(guarded)
     except asyncio.CancelledError:
         raise
     except TrackerStoreUnavailable:

@@ -6,6 +6,7 @@ resources); the crisis detector and the resource texts are the real ``bot.safety
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from collections.abc import Awaitable, Callable
@@ -265,6 +266,64 @@ def test_max_message_chars_setting_is_validated(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv(failsafe.MAX_CHARS_ENV, "lots")
     with pytest.raises(ValueError, match=failsafe.MAX_CHARS_ENV):
         failsafe._max_chars_from_env()
+
+
+def test_max_in_flight_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(failsafe.MAX_IN_FLIGHT_ENV, "0")
+    with pytest.raises(ValueError, match=failsafe.MAX_IN_FLIGHT_ENV):
+        failsafe._positive_int_from_env(failsafe.MAX_IN_FLIGHT_ENV, 4)
+    monkeypatch.delenv(failsafe.MAX_IN_FLIGHT_ENV)
+    assert failsafe._positive_int_from_env(failsafe.MAX_IN_FLIGHT_ENV, 4) == 4
+
+
+class _Held:
+    """A dialogue that answers only when released, counting how many run at once."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.running = 0
+        self.most = 0
+        self.entered = 0
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.entered += 1
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            await self.release.wait()
+            await _say_hello(message)
+        finally:
+            self.running -= 1
+
+
+async def test_only_max_in_flight_messages_enter_the_dialogue_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(failsafe, "MAX_IN_FLIGHT", 2)
+    held = _Held()
+    runs = [asyncio.create_task(_run(f"message {i}", Dialogue(held))) for i in range(6)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert held.entered == 2, "the others wait at the gate"
+    held.release.set()
+    collectors = await asyncio.gather(*runs)
+    assert held.most == 2 and held.entered == 6
+    assert all(_texts(c) == ["Hello, good to see you."] for c in collectors)
+
+
+async def test_a_crisis_message_does_not_wait_behind_a_full_gate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(failsafe, "MAX_IN_FLIGHT", 1)
+    held = _Held()
+    waiting = [asyncio.create_task(_run(f"message {i}", Dialogue(held))) for i in range(3)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    crisis = await asyncio.wait_for(_run(CRISIS_TEXT, Dialogue(_send_resources)), timeout=10)
+    assert _has_resources(crisis)
+    assert not any(task.done() for task in waiting), "answered while the gate was still full"
+    held.release.set()
+    await asyncio.gather(*waiting)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t "])
