@@ -1,0 +1,59 @@
+"""Custom actions, one module per skill. rasa-sdk imports every module here when it starts.
+
+Importing the package also starts one background thread that loads what the skills otherwise
+load on first use: spaCy and the value matcher, the role-play assessor and every content file.
+Without it the first person to answer the values exercise waited about 4 s, most of it spaCy
+being imported. ``SECURE_BASE_WARM_UP=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+logger = logging.getLogger(__name__)
+
+WARM_UP_ENV = "SECURE_BASE_WARM_UP"
+
+
+def warm_up() -> list[str]:
+    """Load every cached resource of the skills; returns the names that failed (logged)."""
+    from bot.exercises import reflection, scripts, values, voice_check, wise_mind
+    from bot.roleplay import assessor, coaching
+    from bot.roleplay import scenarios as roleplay_scenarios
+
+    loaders = [
+        values.values_content,
+        values.value_matcher,
+        voice_check.voice_check_content,
+        voice_check.source_reader,
+        voice_check.effect_reader,
+        reflection.reflection_content,
+        reflection.answer_reader,
+        wise_mind.practices,
+        wise_mind.texts,
+        scripts.phrasing,
+        scripts.texts,
+        roleplay_scenarios.scenarios,
+        roleplay_scenarios.difficulties,
+        roleplay_scenarios.persona_lines,
+        coaching.coaching,
+        assessor.get_assessor,
+    ]
+    failed = []
+    started = time.perf_counter()
+    for load in loaders:
+        name = f"{load.__module__}.{load.__name__}"
+        try:
+            load()
+        except Exception as error:  # the skill reports it again, to the user, on first use
+            logger.warning("warm-up: %s failed (%s: %s)", name, type(error).__name__, error)
+            failed.append(name)
+    logger.info("warm-up done in %.1f s", time.perf_counter() - started)
+    return failed
+
+
+if os.environ.get(WARM_UP_ENV, "1").strip() != "0":
+    threading.Thread(target=warm_up, name="secure-base-warm-up", daemon=True).start()
