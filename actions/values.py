@@ -90,13 +90,8 @@ def already_validated(slot_value: Any) -> bool:
 Validator = Callable[..., dict[str, Any]]
 
 
-def answers_only(validate: Validator) -> Validator:
-    """Skips candidates that are None: a slot an action cleared is not an answer.
-
-    rasa-sdk hands a validator every SlotSet at the end of the tracker. When an exercise starts
-    afresh its start action clears the slots, so the form's first run would otherwise "validate"
-    a dozen empty answers and send a hint for each.
-    """
+def _kept_when(settled: Callable[[Any], bool], validate: Validator) -> Validator:
+    """``validate``, except that a candidate for which ``settled`` is true is kept as it is."""
     slot = validate.__name__.removeprefix("validate_")
 
     @functools.wraps(validate)
@@ -107,11 +102,27 @@ def answers_only(validate: Validator) -> Validator:
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if slot_value is None:
-            return {slot: None}
+        if settled(slot_value):
+            return {slot: slot_value}
         return validate(self, slot_value, dispatcher, tracker, domain)
 
     return wrapper
+
+
+def answers_only(validate: Validator) -> Validator:
+    """Skips candidates that are None: a slot an action cleared is not an answer.
+
+    rasa-sdk hands a validator every SlotSet at the end of the tracker. When an exercise starts
+    afresh its start action clears the slots, so the form's first run would otherwise "validate"
+    a dozen empty answers and send a hint for each.
+    """
+    return _kept_when(lambda slot_value: slot_value is None, validate)
+
+
+def keeps_own_results(validate: Validator) -> Validator:
+    """Lets a value this skill's validators produced pass through unchanged (see
+    ``already_validated``): on resume it is validated once more, but it is not an answer."""
+    return _kept_when(already_validated, validate)
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -361,6 +372,7 @@ class ValidateValuesForm(FormValidationAction):
         return {"value_area": None}
 
     @answers_only
+    @keeps_own_results
     def validate_values_done(
         self,
         slot_value: Any,
@@ -368,8 +380,6 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if already_validated(slot_value):
-            return {"values_done": slot_value}
         content = values_content()
         texts = content.texts
         text = answer_text(slot_value)
@@ -431,6 +441,7 @@ class ValidateValuesForm(FormValidationAction):
         return slots
 
     @answers_only
+    @keeps_own_results
     def validate_top_values_done(
         self,
         slot_value: Any,
@@ -438,8 +449,6 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if already_validated(slot_value):
-            return {"top_values_done": slot_value}
         content = values_content()
         picks, top = _picks(tracker), _top(tracker)
         text = answer_text(slot_value)
@@ -477,6 +486,7 @@ class ValidateValuesForm(FormValidationAction):
         return None
 
     @answers_only
+    @keeps_own_results
     def validate_importance(
         self,
         slot_value: Any,
@@ -484,12 +494,11 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if already_validated(slot_value):
-            return {"importance": slot_value}
         # None (not a whole number from 0 to 10) asks again, after the hint.
         return {"importance": self._rating(slot_value, dispatcher)}
 
     @answers_only
+    @keeps_own_results
     def validate_consistency(
         self,
         slot_value: Any,
@@ -497,8 +506,6 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if already_validated(slot_value):
-            return {"consistency": slot_value}
         consistency = self._rating(slot_value, dispatcher)
         importance = tracker.get_slot("importance")
         item = _current_value(tracker)
@@ -548,6 +555,15 @@ class ValidateValuesForm(FormValidationAction):
         return {"committed_action": " ".join(text.split())}
 
 
+def _offer_start(dispatcher: CollectingDispatcher) -> None:
+    """No values to show: say so, with a button that starts the exercise."""
+    texts = values_content().texts
+    dispatcher.utter_message(
+        text=texts.get("show_none"),
+        buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
+    )
+
+
 class ActionSaveValuesExercise(Action):
     """Sums up the exercise, saves the ratings and the committed action to the journal."""
 
@@ -565,10 +581,7 @@ class ActionSaveValuesExercise(Action):
         step = tracker.get_slot("committed_action")
         if not ratings:
             # Nothing to sum up (a stale or broken conversation): offer a fresh start.
-            dispatcher.utter_message(
-                text=texts.get("show_none"),
-                buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
-            )
+            _offer_start(dispatcher)
             return []
         focus = focus_rating(ratings)
         lines = [texts.get("summary_header", area=area.label if area else area_key)]
@@ -651,10 +664,7 @@ class ActionShowValues(Action):
             dispatcher.utter_message(response="utter_journal_unavailable")
             return []
         if not views:
-            dispatcher.utter_message(
-                text=texts.get("show_none"),
-                buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
-            )
+            _offer_start(dispatcher)
             return []
         lines = [texts.get("show_header")]
         current_area = None
