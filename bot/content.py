@@ -58,6 +58,12 @@ def require_list(value: Any, path: Path | str, key: str, *, min_len: int = 1) ->
     return value
 
 
+def require_texts(value: Any, path: Path | str, key: str) -> tuple[str, ...]:
+    """A list of non-empty texts (word lists, steps), each without its surrounding spaces."""
+    items = require_list(value, path, key)
+    return tuple(require_text(item, path, f"{key}[{i}]").strip() for i, item in enumerate(items))
+
+
 def require_keys(
     mapping: Mapping[str, Any], keys: Iterable[str], path: Path | str, prefix: str = ""
 ) -> None:

@@ -19,6 +19,7 @@ from bot.content import (
     require_list,
     require_mapping,
     require_text,
+    require_texts,
 )
 from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, TextBook
 
@@ -111,10 +112,7 @@ class PracticeBook:
 
 
 def _words(value: object, path: Path, key: str) -> tuple[str, ...]:
-    items = require_list(value, path, key)
-    for index, item in enumerate(items):
-        require_text(item, path, f"{key}[{index}]")
-    return tuple(str(item).strip().lower() for item in items)
+    return tuple(word.lower() for word in require_texts(value, path, key))
 
 
 def load_practices(path: Path | str = PRACTICES_FILE) -> PracticeBook:

@@ -11,6 +11,7 @@ from bot.content import (
     require_list,
     require_mapping,
     require_text,
+    require_texts,
 )
 
 
@@ -48,3 +49,12 @@ def test_good_content_passes(tmp_path: Path) -> None:
     data = require_mapping(load_yaml(path), path, "")
     assert require_text(data["title"], path, "title") == "Hello"
     assert require_list(data["moves"], path, "moves", min_len=2) == ["a", "b"]
+
+
+def test_a_list_of_texts_is_stripped_and_names_the_bad_item(tmp_path: Path) -> None:
+    path = tmp_path / "words.yml"
+    assert require_texts([" calm ", "steady"], path, "words") == ("calm", "steady")
+    with pytest.raises(ContentError, match=r"key 'words\[1\]'.*non-empty text"):
+        require_texts(["calm", True], path, "words")
+    with pytest.raises(ContentError, match=r"key 'words'.*at least 1"):
+        require_texts([], path, "words")
