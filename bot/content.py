@@ -22,8 +22,11 @@ class ContentError(ValueError):
         self.path = str(path)
         self.key = key
         self.problem = problem
-        where = f"{self.path}, key '{key}'" if key else self.path
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{self.where()}: {problem}")
+
+    def where(self) -> str:
+        """The file and the key, as the message names them."""
+        return f"{self.path}, key '{self.key}'" if self.key else self.path
 
 
 def load_yaml(path: Path | str) -> Any:
