@@ -2,7 +2,8 @@
 
 One form (``values_form``) walks through the steps; the logic lives in ``bot.exercises.values``
 and the words in ``data/values``. This module only asks, validates and saves. The small helpers
-at the top (buttons, the journal user) are shared with the voice check and the reflection.
+at the top (answer buttons, reading answers, a fresh start, the saved values) are shared with the
+voice check and the reflection; the role-play uses ``answers_only`` too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.journal import channel_of
 from bot.exercises.ratings import RatingProblem, read_rating
 from bot.exercises.values import (
     TOP_COUNT,
@@ -123,11 +125,6 @@ def keeps_own_results(validate: Validator) -> Validator:
     """Lets a value this skill's validators produced pass through unchanged (see
     ``already_validated``): on resume it is validated once more, but it is not an answer."""
     return _kept_when(already_validated, validate)
-
-
-def channel_of(tracker: Tracker) -> str:
-    """The channel the user is talking on, as the journal names users."""
-    return tracker.get_latest_input_channel() or "unknown"
 
 
 def latest_intent(tracker: Tracker) -> str | None:
