@@ -18,6 +18,7 @@ from actions.dbt_forms import (
     REQUESTED_SLOT,
     AskFormSlot,
     already_valid,
+    explain_question,
     latest_intent,
     latest_text,
     long_date,
@@ -302,10 +303,7 @@ class ActionExplainBoundaryStep(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         slot = tracker.get_slot(REQUESTED_SLOT)
-        if slot in (*PART_SLOTS, "bs_title"):
-            dispatcher.utter_message(text=sc.texts().text(f"why.{slot}"))
-        else:
-            dispatcher.utter_message(response="utter_why_general")
+        explain_question(dispatcher, slot, (*PART_SLOTS, "bs_title"), sc.texts)
         return []
 
 

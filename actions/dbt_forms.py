@@ -61,6 +61,20 @@ class AskFormSlot(Action, ABC):
         return []
 
 
+def explain_question(
+    dispatcher: CollectingDispatcher,
+    slot: str | None,
+    explained: tuple[str, ...],
+    texts: Callable[[], TextBook],
+) -> None:
+    """Says why the question of ``slot`` is asked (``why.<slot>``); outside the ``explained``
+    questions, the general answer."""
+    if slot in explained:
+        dispatcher.utter_message(text=texts().text(f"why.{slot}"))
+    else:
+        dispatcher.utter_message(response="utter_why_general")
+
+
 def already_valid(tracker: Tracker, slot: str) -> bool:
     # On resume or after an edit, Rasa re-validates the slots filled before. They were
     # checked when they were answered: take them as they are, and say nothing.

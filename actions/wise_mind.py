@@ -18,6 +18,7 @@ from actions.dbt_forms import (
     REQUESTED_SLOT,
     AskFormSlot,
     already_valid,
+    explain_question,
     latest_intent,
     latest_text,
     long_date,
@@ -327,10 +328,7 @@ class ActionExplainWiseMindStep(Action):
             if practice is not None:
                 dispatcher.utter_message(text=practice.why)
                 return []
-        if slot in FORM_SLOTS and slot != "wm_step":
-            dispatcher.utter_message(text=wm.texts().text(f"why.{slot}"))
-        else:
-            dispatcher.utter_message(response="utter_why_general")
+        explain_question(dispatcher, slot, wm.ASKED_SLOTS, wm.texts)
         return []
 
 

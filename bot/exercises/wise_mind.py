@@ -31,10 +31,10 @@ NAME_MAX = 80  # the journal keeps practice ids up to this length
 STEP_MAX = 400  # one step must fit a phone screen
 
 # The form's questions that have an ask.<slot> and a why.<slot> text (steps have their own).
-_ASKED_SLOTS = ("wm_distress_before", "wm_intro", "wm_practice", "wm_note", "wm_distress_after")
+ASKED_SLOTS = ("wm_distress_before", "wm_intro", "wm_practice", "wm_note", "wm_distress_after")
 # Fields each text must contain (and no others): see TextBook.load.
 TEXT_SPEC: dict[str, frozenset[str]] = {
-    **{f"ask.{slot}": frozenset() for slot in _ASKED_SLOTS},
+    **{f"ask.{slot}": frozenset() for slot in ASKED_SLOTS},
     "ask.wm_practice_after_last": frozenset({"last"}),
     **{
         f"buttons.{key}": frozenset()
@@ -61,7 +61,7 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
     "hints.finish_this_first": frozenset(),
     "picked.chosen": frozenset({"title", "intro"}),
     "picked.surprise": frozenset({"title", "intro"}),
-    **{f"why.{slot}": frozenset() for slot in _ASKED_SLOTS},
+    **{f"why.{slot}": frozenset() for slot in ASKED_SLOTS},
     "summary.lower": frozenset({"before", "after"}),
     "summary.same": frozenset({"after"}),
     "summary.higher": frozenset({"before", "after"}),
