@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import json
 import logging
-from abc import ABC, abstractmethod
-from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.dbt_forms import (
+    REQUESTED_SLOT,
+    AskFormSlot,
+    already_valid,
+    explain_question,
+    latest_intent,
+    latest_text,
+    long_date,
+    other_payload,
+)
+from actions.journal import channel_of
 from bot.exercises import scripts as sc
-from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, shorten
-from bot.exercises.form_turns import hint_already_given, is_other_payload
+from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, TextBook, shorten
+from bot.exercises.form_turns import hint_already_given
 from bot.journal import JournalError, JournalNotFound, JournalUnavailable, session_scope
 from bot.journal import repository as journal
 
@@ -29,30 +38,11 @@ TITLE_FORM = "boundary_title_form"
 PART_SLOTS = tuple(sc.SLOT_OF_PART[part] for part in sc.EDITABLE)
 RESET_SLOTS = (*PART_SLOTS, "bs_title", "bs_script_id")
 PAUSED_SLOT = "paused_exercise"
-REQUESTED_SLOT = "requested_slot"
 READY_SLOT = "bs_ready"
 # The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
 ANSWER_INTENTS = frozenset({"affirm", "deny"})
-# "let's continue" while the form is running is not an answer: the question is asked again.
-NOT_ANSWERS = frozenset({"resume_exercise"})
 SKIPPED_PART = sc.SKIPPED_PART
 LIST_LIMIT = 5
-
-
-def _channel(tracker: Tracker) -> str:
-    return tracker.get_latest_input_channel() or "unknown"
-
-
-def _intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
-
-
-def _text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
-
-
-def _date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
 
 
 def _parts(tracker: Tracker) -> dict[str, str | None]:
@@ -102,25 +92,11 @@ class ActionStartBoundaryScript(Action):
 # --- the form's questions -------------------------------------------------------------------
 
 
-class _AskBoundary(Action, ABC):
+class _AskBoundary(AskFormSlot):
     """Asks one question of the script, unless the validator has just given a hint for it."""
 
-    slot: str
-
-    @abstractmethod
-    def name(self) -> str: ...
-
-    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
-        return []
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        if not hint_already_given(tracker.events, self.slot):
-            dispatcher.utter_message(
-                text=sc.texts().text(f"ask.{self.slot}"), buttons=self.buttons(tracker)
-            )
-        return []
+    def texts(self) -> TextBook:
+        return sc.texts()
 
 
 class ActionAskBsDescribe(_AskBoundary):
@@ -170,7 +146,7 @@ def _title_suggestion(tracker: Tracker) -> str:
     if script_id:
         try:
             with session_scope() as session:
-                user = journal.find_user(session, _channel(tracker), tracker.sender_id)
+                user = journal.find_user(session, channel_of(tracker), tracker.sender_id)
                 script = (
                     journal.get_boundary_script(session, user, int(script_id)) if user else None
                 )
@@ -211,19 +187,8 @@ class ActionAskBsTitle(Action):
 # --- validation ------------------------------------------------------------------------------
 
 
-def _already_valid(tracker: Tracker, slot: str) -> bool:
-    # On resume or after an edit, Rasa re-validates the slots filled before. They were
-    # checked when they were answered: take them as they are, and say nothing.
-    return tracker.get_slot(REQUESTED_SLOT) != slot
-
-
 def _other_payload(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    if _intent(tracker) in NOT_ANSWERS:
-        return True  # said nothing: the ask action repeats the question in full
-    if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
-        dispatcher.utter_message(text=sc.texts().text("hints.finish_this_first"))
-        return True
-    return False
+    return other_payload(dispatcher, tracker, sc.texts, ANSWER_INTENTS)
 
 
 class ValidateBoundaryForm(FormValidationAction):
@@ -237,13 +202,13 @@ class ValidateBoundaryForm(FormValidationAction):
         part: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         slot = sc.SLOT_OF_PART[part]
-        if _already_valid(tracker, slot):
+        if already_valid(tracker, slot):
             return {slot: value}
         if _other_payload(dispatcher, tracker):
             return {slot: None}
-        if part == "reinforce" and _intent(tracker) == "deny":
+        if part == "reinforce" and latest_intent(tracker) == "deny":
             return {slot: ""}  # the Skip button (or a plain "no"): Reinforce is optional
-        answer = _text(tracker)
+        answer = latest_text(tracker)
         problem = sc.answer_problem(part, answer, sc.phrasing())
         if problem == "skip":
             return {slot: ""}
@@ -283,13 +248,13 @@ class ValidateBoundaryForm(FormValidationAction):
     def validate_bs_priority(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if _already_valid(tracker, "bs_priority"):
+        if already_valid(tracker, "bs_priority"):
             return {"bs_priority": value}
         if _other_payload(dispatcher, tracker):
             return {"bs_priority": None}
         texts = sc.texts()
         payloads = {p: texts.text(f"priority_payloads.{p}") for p in sc.PRIORITIES}
-        priority = sc.parse_priority(_text(tracker), sc.phrasing(), payloads)
+        priority = sc.parse_priority(latest_text(tracker), sc.phrasing(), payloads)
         if priority is None:
             # "both", "not sure": ask for the one that matters a little more, with the buttons.
             dispatcher.utter_message(
@@ -308,12 +273,12 @@ class ValidateBoundaryTitleForm(FormValidationAction):
     def validate_bs_title(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if _already_valid(tracker, "bs_title"):
+        if already_valid(tracker, "bs_title"):
             return {"bs_title": value}
         if _other_payload(dispatcher, tracker):
             return {"bs_title": None}
         rules = sc.phrasing()
-        answer = _text(tracker)
+        answer = latest_text(tracker)
         if sc.wants_suggestion(answer, rules):
             return {"bs_title": _title_suggestion(tracker)}
         title = sc.clean_title(answer, rules)
@@ -338,10 +303,7 @@ class ActionExplainBoundaryStep(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         slot = tracker.get_slot(REQUESTED_SLOT)
-        if slot in (*PART_SLOTS, "bs_title"):
-            dispatcher.utter_message(text=sc.texts().text(f"why.{slot}"))
-        else:
-            dispatcher.utter_message(response="utter_why_general")
+        explain_question(dispatcher, slot, (*PART_SLOTS, "bs_title"), sc.texts)
         return []
 
 
@@ -395,7 +357,7 @@ class ActionEditScriptPart(Action):
             return [SlotSet(READY_SLOT, False)]
         part = self._entity(tracker)
         if part not in sc.EDITABLE:
-            part = sc.which_part(_text(tracker), sc.phrasing())
+            part = sc.which_part(latest_text(tracker), sc.phrasing())
         if part is None:
             # "edit my script": which part? The form re-shows the script with one button each.
             dispatcher.utter_message(text=texts.text("edit.which_part"))
@@ -435,7 +397,7 @@ class ActionSaveBoundaryScript(Action):
         known_id = tracker.get_slot("bs_script_id")
         try:
             with session_scope() as session:
-                user = journal.get_or_create_user(session, _channel(tracker), tracker.sender_id)
+                user = journal.get_or_create_user(session, channel_of(tracker), tracker.sender_id)
                 saved = None
                 if known_id:
                     try:
@@ -479,7 +441,7 @@ class ActionListBoundaryScripts(Action):
         texts = sc.texts()
         try:
             with session_scope() as session:
-                user = journal.find_user(session, _channel(tracker), tracker.sender_id)
+                user = journal.find_user(session, channel_of(tracker), tracker.sender_id)
                 scripts = journal.list_boundary_scripts(session, user) if user else []
                 rows = [(s.id, s.title, s.updated_at, s.text) for s in scripts]
         except JournalError as error:
@@ -497,7 +459,7 @@ class ActionListBoundaryScripts(Action):
         for script_id, title, updated_at, text in rows[:LIST_LIMIT]:
             shown = "\n".join(shorten(line, display_chars) for line in text.splitlines())
             dispatcher.utter_message(
-                text=texts.text("list.item", title=title, date=_date(updated_at), text=shown),
+                text=texts.text("list.item", title=title, date=long_date(updated_at), text=shown),
                 buttons=[
                     texts.button(
                         "practise_titled",

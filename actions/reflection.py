@@ -15,7 +15,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.values import answer_button, answer_text, answers_only, channel_of, fresh_start_events
+from actions.journal import channel_of
+from actions.values import answer_button, answer_text, answers_only, fresh_start_events
 from bot.exercises.reflection import (
     answer_reader,
     change_lines,

@@ -36,6 +36,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.journal import _UNAVAILABLE, channel_of, with_journal
+from actions.values import answers_only
 from bot import roleplay
 from bot.journal import JournalInputError, RoleplayReplyIn, repository
 from bot.journal.inputs import REPLY_LIMIT
@@ -381,6 +382,7 @@ class ValidateRoleplaySetupForm(FormValidationAction):
     def name(self) -> str:
         return "validate_roleplay_setup_form"
 
+    @answers_only
     def validate_roleplay_scenario(
         self,
         slot_value: Any,
@@ -388,9 +390,6 @@ class ValidateRoleplaySetupForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if slot_value is None:
-            # Not an answer: at activation the slots cleared just before count as candidates.
-            return {SCENARIO: None}
         choice = read_scenario_choice(slot_value, _page_of(tracker))
         if choice.kind == "scenario":
             return {SCENARIO: choice.ids[0], MATCHES: None}
@@ -410,6 +409,7 @@ class ValidateRoleplaySetupForm(FormValidationAction):
         # A button of another question (or an old message): ask again, without a scolding.
         return {SCENARIO: None}
 
+    @answers_only
     def validate_roleplay_difficulty(
         self,
         slot_value: Any,
@@ -417,8 +417,6 @@ class ValidateRoleplaySetupForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if slot_value is None:
-            return {DIFFICULTY: None}  # not an answer (see validate_roleplay_scenario)
         text = str(slot_value)
         level = read_difficulty_choice(text)
         if level == SURPRISE:

@@ -2,7 +2,8 @@
 
 One form (``values_form``) walks through the steps; the logic lives in ``bot.exercises.values``
 and the words in ``data/values``. This module only asks, validates and saves. The small helpers
-at the top (buttons, the journal user) are shared with the voice check and the reflection.
+at the top (answer buttons, reading answers, a fresh start, the saved values) are shared with the
+voice check and the reflection; the role-play uses ``answers_only`` too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.journal import channel_of
 from bot.exercises.ratings import RatingProblem, read_rating
 from bot.exercises.values import (
     TOP_COUNT,
@@ -90,13 +92,8 @@ def already_validated(slot_value: Any) -> bool:
 Validator = Callable[..., dict[str, Any]]
 
 
-def answers_only(validate: Validator) -> Validator:
-    """Skips candidates that are None: a slot an action cleared is not an answer.
-
-    rasa-sdk hands a validator every SlotSet at the end of the tracker. When an exercise starts
-    afresh its start action clears the slots, so the form's first run would otherwise "validate"
-    a dozen empty answers and send a hint for each.
-    """
+def _kept_when(settled: Callable[[Any], bool], validate: Validator) -> Validator:
+    """``validate``, except that a candidate for which ``settled`` is true is kept as it is."""
     slot = validate.__name__.removeprefix("validate_")
 
     @functools.wraps(validate)
@@ -107,16 +104,27 @@ def answers_only(validate: Validator) -> Validator:
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if slot_value is None:
-            return {slot: None}
+        if settled(slot_value):
+            return {slot: slot_value}
         return validate(self, slot_value, dispatcher, tracker, domain)
 
     return wrapper
 
 
-def channel_of(tracker: Tracker) -> str:
-    """The channel the user is talking on, as the journal names users."""
-    return tracker.get_latest_input_channel() or "unknown"
+def answers_only(validate: Validator) -> Validator:
+    """Skips candidates that are None: a slot an action cleared is not an answer.
+
+    rasa-sdk hands a validator every SlotSet at the end of the tracker. When an exercise starts
+    afresh its start action clears the slots, so the form's first run would otherwise "validate"
+    a dozen empty answers and send a hint for each.
+    """
+    return _kept_when(lambda slot_value: slot_value is None, validate)
+
+
+def keeps_own_results(validate: Validator) -> Validator:
+    """Lets a value this skill's validators produced pass through unchanged (see
+    ``already_validated``): on resume it is validated once more, but it is not an answer."""
+    return _kept_when(already_validated, validate)
 
 
 def latest_intent(tracker: Tracker) -> str | None:
@@ -361,6 +369,7 @@ class ValidateValuesForm(FormValidationAction):
         return {"value_area": None}
 
     @answers_only
+    @keeps_own_results
     def validate_values_done(
         self,
         slot_value: Any,
@@ -368,8 +377,6 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if already_validated(slot_value):
-            return {"values_done": slot_value}
         content = values_content()
         texts = content.texts
         text = answer_text(slot_value)
@@ -431,6 +438,7 @@ class ValidateValuesForm(FormValidationAction):
         return slots
 
     @answers_only
+    @keeps_own_results
     def validate_top_values_done(
         self,
         slot_value: Any,
@@ -438,8 +446,6 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if already_validated(slot_value):
-            return {"top_values_done": slot_value}
         content = values_content()
         picks, top = _picks(tracker), _top(tracker)
         text = answer_text(slot_value)
@@ -477,6 +483,7 @@ class ValidateValuesForm(FormValidationAction):
         return None
 
     @answers_only
+    @keeps_own_results
     def validate_importance(
         self,
         slot_value: Any,
@@ -484,12 +491,11 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if already_validated(slot_value):
-            return {"importance": slot_value}
         # None (not a whole number from 0 to 10) asks again, after the hint.
         return {"importance": self._rating(slot_value, dispatcher)}
 
     @answers_only
+    @keeps_own_results
     def validate_consistency(
         self,
         slot_value: Any,
@@ -497,8 +503,6 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if already_validated(slot_value):
-            return {"consistency": slot_value}
         consistency = self._rating(slot_value, dispatcher)
         importance = tracker.get_slot("importance")
         item = _current_value(tracker)
@@ -548,6 +552,15 @@ class ValidateValuesForm(FormValidationAction):
         return {"committed_action": " ".join(text.split())}
 
 
+def _offer_start(dispatcher: CollectingDispatcher) -> None:
+    """No values to show: say so, with a button that starts the exercise."""
+    texts = values_content().texts
+    dispatcher.utter_message(
+        text=texts.get("show_none"),
+        buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
+    )
+
+
 class ActionSaveValuesExercise(Action):
     """Sums up the exercise, saves the ratings and the committed action to the journal."""
 
@@ -565,10 +578,7 @@ class ActionSaveValuesExercise(Action):
         step = tracker.get_slot("committed_action")
         if not ratings:
             # Nothing to sum up (a stale or broken conversation): offer a fresh start.
-            dispatcher.utter_message(
-                text=texts.get("show_none"),
-                buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
-            )
+            _offer_start(dispatcher)
             return []
         focus = focus_rating(ratings)
         lines = [texts.get("summary_header", area=area.label if area else area_key)]
@@ -651,10 +661,7 @@ class ActionShowValues(Action):
             dispatcher.utter_message(response="utter_journal_unavailable")
             return []
         if not views:
-            dispatcher.utter_message(
-                text=texts.get("show_none"),
-                buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
-            )
+            _offer_start(dispatcher)
             return []
         lines = [texts.get("show_header")]
         current_area = None

@@ -7,6 +7,7 @@ the user's saved values (when there are any) to offer them as buttons.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -24,6 +25,7 @@ from actions.values import (
 from bot.exercises.values import value_matcher, values_content
 from bot.exercises.voice_check import (
     TOPIC_MAX_CHARS,
+    ChoiceReader,
     effect_reader,
     quote,
     reflection_text,
@@ -145,6 +147,36 @@ def _has_words(text: str | None) -> bool:
     return bool(text) and any(ch.isalpha() for ch in text)
 
 
+def _ask_again(dispatcher: CollectingDispatcher, hint: str, slot: str) -> dict[str, Any]:
+    dispatcher.utter_message(text=voice_check_content().texts.get(hint))
+    return {slot: None}
+
+
+def _words(
+    slot: str, slot_value: Any, dispatcher: CollectingDispatcher, hint: str
+) -> dict[str, Any]:
+    """An answer in the user's own words, kept with its spacing tidied."""
+    text = answer_text(slot_value)
+    if not _has_words(text):
+        return _ask_again(dispatcher, hint, slot)
+    return {slot: " ".join(text.split())}
+
+
+def _choice(
+    slot: str,
+    slot_value: Any,
+    dispatcher: CollectingDispatcher,
+    reader: Callable[[], ChoiceReader],
+    hint: str,
+) -> dict[str, Any]:
+    """The key of the choice the answer names; None (with the hint) asks again."""
+    text = answer_text(slot_value)
+    choice = reader().read(text) if text else None
+    if choice is None:
+        return _ask_again(dispatcher, hint, slot)
+    return {slot: choice}
+
+
 class ValidateVoiceCheckForm(FormValidationAction):
     """Reads each answer of the voice check; returning a slot as None asks its question again."""
 
@@ -159,15 +191,10 @@ class ValidateVoiceCheckForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        texts = voice_check_content().texts
         text = answer_text(slot_value)
-        if not _has_words(text):
-            dispatcher.utter_message(text=texts.get("hint_topic"))
-            return {"voice_topic": None}
-        if len(text) > TOPIC_MAX_CHARS:
-            dispatcher.utter_message(text=texts.get("hint_topic_long"))
-            return {"voice_topic": None}
-        return {"voice_topic": " ".join(text.split())}
+        if _has_words(text) and len(text) > TOPIC_MAX_CHARS:
+            return _ask_again(dispatcher, "hint_topic_long", "voice_topic")
+        return _words("voice_topic", slot_value, dispatcher, "hint_topic")
 
     @answers_only
     def validate_voice_source(
@@ -177,12 +204,8 @@ class ValidateVoiceCheckForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = answer_text(slot_value)
-        source = source_reader().read(text) if text else None
-        if source is None:
-            # No source, or two equally likely ones: ask again with the buttons.
-            dispatcher.utter_message(text=voice_check_content().texts.get("hint_source"))
-        return {"voice_source": source}
+        # No source, or two equally likely ones: ask again with the buttons.
+        return _choice("voice_source", slot_value, dispatcher, source_reader, "hint_source")
 
     @answers_only
     def validate_voice_without(
@@ -192,11 +215,7 @@ class ValidateVoiceCheckForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = answer_text(slot_value)
-        if not _has_words(text):
-            dispatcher.utter_message(text=voice_check_content().texts.get("hint_without"))
-            return {"voice_without": None}
-        return {"voice_without": " ".join(text.split())}
+        return _words("voice_without", slot_value, dispatcher, "hint_without")
 
     @answers_only
     def validate_voice_value(
@@ -213,8 +232,7 @@ class ValidateVoiceCheckForm(FormValidationAction):
         if reading and reading.own:
             return {"voice_value": reading.own[0]}
         # Nothing that reads as a value (or a whole sentence): ask for a word or two.
-        dispatcher.utter_message(text=voice_check_content().texts.get("hint_value"))
-        return {"voice_value": None}
+        return _ask_again(dispatcher, "hint_value", "voice_value")
 
     @answers_only
     def validate_voice_effect(
@@ -224,11 +242,7 @@ class ValidateVoiceCheckForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = answer_text(slot_value)
-        effect = effect_reader().read(text) if text else None
-        if effect is None:
-            dispatcher.utter_message(text=voice_check_content().texts.get("hint_effect"))
-        return {"voice_effect": effect}
+        return _choice("voice_effect", slot_value, dispatcher, effect_reader, "hint_effect")
 
 
 class ActionReflectVoiceCheck(Action):

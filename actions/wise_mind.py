@@ -7,7 +7,6 @@ every word the bot says is in data/wise_mind/, storage is bot/journal.
 from __future__ import annotations
 
 import logging
-from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,19 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.dbt_forms import (
+    REQUESTED_SLOT,
+    AskFormSlot,
+    already_valid,
+    explain_question,
+    latest_intent,
+    latest_text,
+    long_date,
+    other_payload,
+)
+from actions.journal import channel_of
 from bot.exercises import wise_mind as wm
+from bot.exercises.dbt_texts import TextBook
 from bot.exercises.form_turns import hint_already_given, is_other_payload
 from bot.journal import JournalError, JournalUnavailable, session_scope
 from bot.journal import repository as journal
@@ -34,35 +45,16 @@ FORM_SLOTS = (
 )
 RESET_SLOTS = (*FORM_SLOTS, "wm_step_index")
 PAUSED_SLOT = "paused_exercise"
-REQUESTED_SLOT = "requested_slot"
 STEP_DONE = "done"
 # Buttons answer with these intents; any other "/payload" typed into the form is not an answer.
 ANSWER_INTENTS = frozenset({"affirm", "deny"})
-# "let's continue" while the form is running is not an answer: the question is asked again.
-NOT_ANSWERS = frozenset({"resume_exercise"})
 # At this level or above after the practice, the summary also points to crisis lines.
 VERY_HIGH = 8
-
-
-def _channel(tracker: Tracker) -> str:
-    return tracker.get_latest_input_channel() or "unknown"
-
-
-def _intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
-
-
-def _text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
 
 
 def _step_index(tracker: Tracker) -> int:
     value = tracker.get_slot("wm_step_index")
     return int(value) if isinstance(value, int | float) and value >= 0 else 0
-
-
-def _date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
 
 
 def _practice_buttons(last_id: str | None) -> list[dict[str, str]]:
@@ -93,25 +85,11 @@ class ActionStartWiseMind(Action):
 # --- the form's questions -------------------------------------------------------------------
 
 
-class _AskWiseMind(Action, ABC):
+class _AskWiseMind(AskFormSlot):
     """Asks one of the form's questions, unless the validator has just given a hint for it."""
 
-    slot: str
-
-    @abstractmethod
-    def name(self) -> str: ...
-
-    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
-        return []
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        if not hint_already_given(tracker.events, self.slot):
-            dispatcher.utter_message(
-                text=wm.texts().text(f"ask.{self.slot}"), buttons=self.buttons(tracker)
-            )
-        return []
+    def texts(self) -> TextBook:
+        return wm.texts()
 
 
 class ActionAskWmDistressBefore(_AskWiseMind):
@@ -176,7 +154,7 @@ class ActionAskWmPractice(Action):
         # The journal knows across conversations; the slot covers a journal that is down.
         try:
             with session_scope() as session:
-                user = journal.find_user(session, _channel(tracker), tracker.sender_id)
+                user = journal.find_user(session, channel_of(tracker), tracker.sender_id)
                 entries = journal.list_wise_mind_entries(session, user, limit=1) if user else []
                 if entries:
                     return entries[0].practice
@@ -216,24 +194,13 @@ class ValidateWiseMindForm(FormValidationAction):
         return "validate_wise_mind_form"
 
     @staticmethod
-    def _already_valid(tracker: Tracker, slot: str) -> bool:
-        # On resume Rasa re-validates the slots filled before the pause. They were checked
-        # when they were answered: take them as they are, and say nothing.
-        return tracker.get_slot(REQUESTED_SLOT) != slot
-
-    @staticmethod
     def _other_payload(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        if _intent(tracker) in NOT_ANSWERS:
-            return True  # said nothing: the ask action repeats the question in full
-        if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
-            dispatcher.utter_message(text=wm.texts().text("hints.finish_this_first"))
-            return True
-        return False
+        return other_payload(dispatcher, tracker, wm.texts, ANSWER_INTENTS)
 
     def _rating(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        if self._already_valid(tracker, slot):
+        if already_valid(tracker, slot):
             return {slot: value}
         if self._other_payload(dispatcher, tracker):
             return {slot: None}
@@ -262,12 +229,12 @@ class ValidateWiseMindForm(FormValidationAction):
     def validate_wm_intro(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if self._already_valid(tracker, "wm_intro"):
+        if already_valid(tracker, "wm_intro"):
             return {"wm_intro": value}
         if self._other_payload(dispatcher, tracker):
             return {"wm_intro": None}
         texts = wm.texts()
-        choice = wm.intro_choice(_text(tracker), _intent(tracker))
+        choice = wm.intro_choice(latest_text(tracker), latest_intent(tracker))
         if choice is None:
             # Neither "more" nor "skip" could be read: offer the two buttons again.
             dispatcher.utter_message(
@@ -282,13 +249,13 @@ class ValidateWiseMindForm(FormValidationAction):
     def validate_wm_practice(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if self._already_valid(tracker, "wm_practice"):
+        if already_valid(tracker, "wm_practice"):
             return {"wm_practice": value}
         if self._other_payload(dispatcher, tracker):
             return {"wm_practice": None}
         book, texts = wm.practices(), wm.texts()
         last_id = tracker.get_slot("wm_last_practice")
-        choice = wm.choose_practice(_text(tracker), book)
+        choice = wm.choose_practice(latest_text(tracker), book)
         if choice is None:
             # Not a practice we know: show the choices again rather than guess.
             dispatcher.utter_message(
@@ -307,17 +274,17 @@ class ValidateWiseMindForm(FormValidationAction):
     def validate_wm_step(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if self._already_valid(tracker, "wm_step"):
+        if already_valid(tracker, "wm_step"):
             return {"wm_step": value}
         practice = wm.practices().get(tracker.get_slot("wm_practice"))
         if practice is None:
             return {"wm_step": STEP_DONE}
         index = _step_index(tracker)
-        if is_other_payload(_text(tracker), _intent(tracker), ANSWER_INTENTS):
+        if is_other_payload(latest_text(tracker), latest_intent(tracker), ANSWER_INTENTS):
             # A menu button tapped mid-practice: same step again ("continue" moves on).
             dispatcher.utter_message(text=wm.texts().text("hints.finish_this_first"))
             return {"wm_step": None}
-        if wm.wants_repeat(_text(tracker), wm.practices()):
+        if wm.wants_repeat(latest_text(tracker), wm.practices()):
             # "wait", "again": the same step again, without hurrying them on.
             dispatcher.utter_message(text=wm.texts().text("hints.take_your_time"))
             return {"wm_step": None}
@@ -329,11 +296,11 @@ class ValidateWiseMindForm(FormValidationAction):
     def validate_wm_note(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if self._already_valid(tracker, "wm_note"):
+        if already_valid(tracker, "wm_note"):
             return {"wm_note": value}
         if self._other_payload(dispatcher, tracker):
             return {"wm_note": None}
-        if wm.is_note_skip(_text(tracker), _intent(tracker)):
+        if wm.is_note_skip(latest_text(tracker), latest_intent(tracker)):
             return {"wm_note": ""}
         note = " ".join(str(value).split())
         if len(note) > NOTE_LIMIT:
@@ -361,10 +328,7 @@ class ActionExplainWiseMindStep(Action):
             if practice is not None:
                 dispatcher.utter_message(text=practice.why)
                 return []
-        if slot in FORM_SLOTS and slot != "wm_step":
-            dispatcher.utter_message(text=wm.texts().text(f"why.{slot}"))
-        else:
-            dispatcher.utter_message(response="utter_why_general")
+        explain_question(dispatcher, slot, wm.ASKED_SLOTS, wm.texts)
         return []
 
 
@@ -394,7 +358,7 @@ class ActionSaveWiseMind(Action):
         if saved_at is None:
             dispatcher.utter_message(response="utter_journal_unavailable")
         else:
-            dispatcher.utter_message(text=texts.text("summary.saved", date=_date(saved_at)))
+            dispatcher.utter_message(text=texts.text("summary.saved", date=long_date(saved_at)))
         dispatcher.utter_message(
             text=texts.text("summary.next"),
             buttons=[
@@ -413,7 +377,7 @@ class ActionSaveWiseMind(Action):
     ) -> datetime | None:
         try:
             with session_scope() as session:
-                user = journal.get_or_create_user(session, _channel(tracker), tracker.sender_id)
+                user = journal.get_or_create_user(session, channel_of(tracker), tracker.sender_id)
                 entry = journal.add_wise_mind_entry(
                     session,
                     user,

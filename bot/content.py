@@ -22,8 +22,11 @@ class ContentError(ValueError):
         self.path = str(path)
         self.key = key
         self.problem = problem
-        where = f"{self.path}, key '{key}'" if key else self.path
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{self.where()}: {problem}")
+
+    def where(self) -> str:
+        """The file and the key, as the message names them."""
+        return f"{self.path}, key '{self.key}'" if self.key else self.path
 
 
 def load_yaml(path: Path | str) -> Any:
@@ -56,6 +59,12 @@ def require_list(value: Any, path: Path | str, key: str, *, min_len: int = 1) ->
     if not isinstance(value, list) or len(value) < min_len:
         raise ContentError(path, key, f"expected a list of at least {min_len} item(s)")
     return value
+
+
+def require_texts(value: Any, path: Path | str, key: str) -> tuple[str, ...]:
+    """A list of non-empty texts (word lists, steps), each without its surrounding spaces."""
+    items = require_list(value, path, key)
+    return tuple(require_text(item, path, f"{key}[{i}]").strip() for i, item in enumerate(items))
 
 
 def require_keys(

@@ -22,6 +22,7 @@ from bot.content import (
     require_list,
     require_mapping,
     require_text,
+    require_texts,
 )
 from bot.exercises.phrases import PhraseIndex, normalise
 from bot.exercises.texts import Texts, check_texts
@@ -175,11 +176,6 @@ class ValuesContent:
         return self.values[start : start + PAGE_SIZE]
 
 
-def _words(raw: Any, path: Path, key: str) -> tuple[str, ...]:
-    items = require_list(raw, path, key)
-    return tuple(require_text(item, path, f"{key}[{i}]").strip() for i, item in enumerate(items))
-
-
 def _key(raw: Any, path: Path, key: str) -> str:
     text = require_text(raw, path, key)
     if not re.fullmatch(r"[a-z][a-z0-9_]*", text):
@@ -198,7 +194,7 @@ def _load_areas(raw: Any, path: Path) -> tuple[LifeArea, ...]:
                 label=require_text(
                     entry.get("label"), path, f"{where}.label", max_len=BUTTON_TITLE_LIMIT
                 ),
-                words=_words(entry.get("words"), path, f"{where}.words"),
+                words=require_texts(entry.get("words"), path, f"{where}.words"),
             )
         )
     return tuple(areas)
@@ -217,7 +213,7 @@ def _load_values(raw: Any, path: Path) -> tuple[ValueWord, ...]:
                     entry.get("label"), path, f"{where}.label", max_len=BUTTON_TITLE_LIMIT
                 ),
                 meaning=require_text(entry.get("meaning"), path, f"{where}.meaning", max_len=80),
-                forms=_words(entry.get("forms"), path, f"{where}.forms")
+                forms=require_texts(entry.get("forms"), path, f"{where}.forms")
                 if entry.get("forms") is not None
                 else (),
                 example=require_text(example, path, f"{where}.example", max_len=160)
@@ -237,7 +233,7 @@ def _unique(items: Iterable[Any], path: Path, key: str) -> None:
 
 
 def _word_set(raw: Any, key: str, path: Path) -> frozenset[str]:
-    return frozenset(normalise(word) for word in _words(raw.get(key), path, key))
+    return frozenset(normalise(word) for word in require_texts(raw.get(key), path, key))
 
 
 def load_values_content(

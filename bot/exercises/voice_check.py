@@ -19,6 +19,7 @@ from bot.content import (
     require_list,
     require_mapping,
     require_text,
+    require_texts,
 )
 from bot.exercises.phrases import PhraseIndex
 from bot.exercises.texts import Texts, check_texts
@@ -85,8 +86,7 @@ class VoiceCheckContent:
 def _words(raw: Any, path: Path, key: str, *, required: bool = True) -> tuple[str, ...]:
     if raw is None and not required:
         return ()
-    items = require_list(raw, path, key)
-    return tuple(require_text(item, path, f"{key}[{i}]").strip() for i, item in enumerate(items))
+    return require_texts(raw, path, key)
 
 
 def _choices(raw: Any, path: Path, key: str, expected: tuple[str, ...]) -> tuple[Choice, ...]:

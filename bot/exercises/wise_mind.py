@@ -19,6 +19,7 @@ from bot.content import (
     require_list,
     require_mapping,
     require_text,
+    require_texts,
 )
 from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, TextBook
 
@@ -29,18 +30,11 @@ RATING_MIN, RATING_MAX = 0, 10
 NAME_MAX = 80  # the journal keeps practice ids up to this length
 STEP_MAX = 400  # one step must fit a phone screen
 
+# The form's questions that have an ask.<slot> and a why.<slot> text (steps have their own).
+ASKED_SLOTS = ("wm_distress_before", "wm_intro", "wm_practice", "wm_note", "wm_distress_after")
 # Fields each text must contain (and no others): see TextBook.load.
 TEXT_SPEC: dict[str, frozenset[str]] = {
-    **{
-        f"ask.{slot}": frozenset()
-        for slot in (
-            "wm_distress_before",
-            "wm_intro",
-            "wm_practice",
-            "wm_note",
-            "wm_distress_after",
-        )
-    },
+    **{f"ask.{slot}": frozenset() for slot in ASKED_SLOTS},
     "ask.wm_practice_after_last": frozenset({"last"}),
     **{
         f"buttons.{key}": frozenset()
@@ -67,16 +61,7 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
     "hints.finish_this_first": frozenset(),
     "picked.chosen": frozenset({"title", "intro"}),
     "picked.surprise": frozenset({"title", "intro"}),
-    **{
-        f"why.{slot}": frozenset()
-        for slot in (
-            "wm_distress_before",
-            "wm_intro",
-            "wm_practice",
-            "wm_note",
-            "wm_distress_after",
-        )
-    },
+    **{f"why.{slot}": frozenset() for slot in ASKED_SLOTS},
     "summary.lower": frozenset({"before", "after"}),
     "summary.same": frozenset({"after"}),
     "summary.higher": frozenset({"before", "after"}),
@@ -111,10 +96,7 @@ class PracticeBook:
 
 
 def _words(value: object, path: Path, key: str) -> tuple[str, ...]:
-    items = require_list(value, path, key)
-    for index, item in enumerate(items):
-        require_text(item, path, f"{key}[{index}]")
-    return tuple(str(item).strip().lower() for item in items)
+    return tuple(word.lower() for word in require_texts(value, path, key))
 
 
 def load_practices(path: Path | str = PRACTICES_FILE) -> PracticeBook:

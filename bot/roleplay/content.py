@@ -12,19 +12,20 @@ from typing import Any
 
 import yaml
 
+from bot import content
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONTENT_DIR = PROJECT_ROOT / "data" / "roleplay"
+CONTENT_DIR = content.DATA_DIR / "roleplay"
 
 
-class ContentError(ValueError):
-    """A content file is missing, unreadable or does not have the expected shape."""
+class ContentError(content.ContentError):
+    """A role-play content file is missing, unreadable or does not have the expected shape.
 
-    def __init__(self, path: Path | str, key: str, problem: str) -> None:
-        self.path = str(path)
-        self.key = key
-        self.problem = problem
-        where = f"{self.path}: {key}" if key else self.path
-        super().__init__(f"{where}: {problem}")
+    Its messages name the key as a path after the file ("cover_shift.yml: moves[2].kind: ...").
+    """
+
+    def where(self) -> str:
+        return f"{self.path}: {self.key}" if self.key else self.path
 
 
 def read_yaml(path: Path) -> Any:

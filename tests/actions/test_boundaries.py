@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from actions import boundaries as actions
 from bot.exercises import scripts as sc
 from bot.journal import db
 from bot.journal import repository as journal
-from bot.journal.identity import ID_SECRET_ENV
+from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
 
 REPO = Path(__file__).resolve().parents[2]
 SENDER = "boundary-tester"
@@ -32,56 +31,15 @@ PARTS = {
 }
 
 
-@pytest.fixture
-def journal_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated journal in a temporary SQLite file, used by the actions through DATABASE_URL."""
-    url = f"sqlite:///{tmp_path / 'journal.db'}"
-    monkeypatch.setenv(ID_SECRET_ENV, "boundary-tests-secret")
-    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    db.upgrade(url)
-    yield url
-    db.dispose_engines()
-
-
-@pytest.fixture
-def journal_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A database file without the journal's tables: every call is 'unavailable'."""
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv(ID_SECRET_ENV, "boundary-tests-secret")
-    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    yield url
-    db.dispose_engines()
-
-
 def tracker(
-    slots: dict[str, Any] | None = None,
-    text: str = "",
-    intent: str = "nlu_fallback",
-    requested: str | None = None,
-    entities: list[dict] | None = None,
-    active_loop: str | None = actions.FORM,
+    slots: dict[str, Any] | None = None, active_loop: str | None = actions.FORM, **turn: Any
 ) -> Tracker:
-    return Tracker(
-        sender_id=SENDER,
-        slots={"requested_slot": requested, **(slots or {})},
-        latest_message={"text": text, "intent": {"name": intent}, "entities": entities or []},
-        events=[{"event": "user", "text": text, "input_channel": CHANNEL}],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
-    )
-
-
-def texts_of(dispatcher: CollectingDispatcher) -> list[str]:
-    return [message["text"] for message in dispatcher.messages if message.get("text")]
+    return form_tracker(SENDER, CHANNEL, active_loop, slots, **turn)
 
 
 def validate(slot: str, text: str, **kwargs: Any) -> tuple[dict, CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    method = getattr(actions.ValidateBoundaryForm(), f"validate_{slot}")
-    result = method(text, dispatcher, tracker(text=text, requested=slot, **kwargs), {})
-    return result, dispatcher
+    t = tracker(text=text, requested=slot, **kwargs)
+    return run_validator(actions.ValidateBoundaryForm(), slot, text, t)
 
 
 # --- the parts ------------------------------------------------------------------------------
@@ -258,9 +216,9 @@ def _save(slots: dict[str, Any]) -> tuple[list, CollectingDispatcher]:
     return actions.ActionSaveBoundaryScript().run(dispatcher, t, {}), dispatcher
 
 
-def test_saving_stores_the_script_with_its_title(journal_url: str) -> None:
+def test_saving_stores_the_script_with_its_title(journal_db: str) -> None:
     events, dispatcher = _save({**PARTS, "bs_title": "Plans with Sam"})
-    with db.session_scope(journal_url) as session:
+    with db.session_scope(journal_db) as session:
         user = journal.find_user(session, CHANNEL, SENDER)
         [script] = journal.list_boundary_scripts(session, user)
         stored = (script.id, script.title, script.priority, script.assertion, script.text)
@@ -279,23 +237,23 @@ def test_saving_stores_the_script_with_its_title(journal_url: str) -> None:
     assert texts_of(dispatcher) == [sc.texts().text("save.saved", title="Plans with Sam")]
 
 
-def test_saving_again_after_an_edit_updates_the_same_script(journal_url: str) -> None:
+def test_saving_again_after_an_edit_updates_the_same_script(journal_db: str) -> None:
     events, _ = _save({**PARTS, "bs_title": "Plans with Sam"})
     script_id = events[0]["value"]
     changed = {**PARTS, "bs_express": "lonely", "bs_title": "Sam", "bs_script_id": script_id}
     events, dispatcher = _save(changed)
     assert events == [SlotSet("bs_script_id", script_id)]
     assert texts_of(dispatcher) == [sc.texts().text("save.updated", title="Sam")]
-    with db.session_scope(journal_url) as session:
+    with db.session_scope(journal_db) as session:
         user = journal.find_user(session, CHANNEL, SENDER)
         [script] = journal.list_boundary_scripts(session, user)
         assert (str(script.id), script.title, script.express) == (script_id, "Sam", "lonely")
         assert "I feel lonely." in script.text
 
 
-def test_a_skipped_reinforce_is_left_out_of_the_saved_text(journal_url: str) -> None:
+def test_a_skipped_reinforce_is_left_out_of_the_saved_text(journal_db: str) -> None:
     _save({**PARTS, "bs_reinforce": "", "bs_title": "No reinforce"})
-    with db.session_scope(journal_url) as session:
+    with db.session_scope(journal_db) as session:
         user = journal.find_user(session, CHANNEL, SENDER)
         [script] = journal.list_boundary_scripts(session, user)
         assert script.reinforce == actions.SKIPPED_PART
@@ -303,13 +261,13 @@ def test_a_skipped_reinforce_is_left_out_of_the_saved_text(journal_url: str) -> 
         assert actions.SKIPPED_PART not in script.text
 
 
-def test_with_the_journal_down_saving_says_so(journal_down: str) -> None:
+def test_with_the_journal_down_saving_says_so(unreachable_journal: str) -> None:
     events, dispatcher = _save({**PARTS, "bs_title": "Plans with Sam"})
     assert events == []
     assert [m.get("response") for m in dispatcher.messages] == ["utter_journal_unavailable"]
 
 
-def test_show_my_scripts_lists_them_with_a_practise_button(journal_url: str) -> None:
+def test_show_my_scripts_lists_them_with_a_practise_button(journal_db: str) -> None:
     _save({**PARTS, "bs_title": "A very long title about plans with Sam and everything"})
     _save({**PARTS, "bs_title": "Mum and Christmas"})
     dispatcher = CollectingDispatcher()
@@ -324,7 +282,7 @@ def test_show_my_scripts_lists_them_with_a_practise_button(journal_url: str) -> 
         assert len(button["title"]) <= 30
 
 
-def test_no_scripts_yet(journal_url: str) -> None:
+def test_no_scripts_yet(journal_db: str) -> None:
     dispatcher = CollectingDispatcher()
     actions.ActionListBoundaryScripts().run(dispatcher, tracker(active_loop=None), {})
     assert texts_of(dispatcher) == [sc.texts().text("list.none")]
@@ -360,7 +318,7 @@ def test_what_do_you_mean_offers_the_suggestion_again() -> None:
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "You've cancelled our…"
 
 
-def test_the_title_of_a_saved_script_is_offered_again(journal_url: str) -> None:
+def test_the_title_of_a_saved_script_is_offered_again(journal_db: str) -> None:
     events, _ = _save({**PARTS, "bs_title": "Plans with Sam"})
     dispatcher = CollectingDispatcher()
     t = tracker({**PARTS, "bs_script_id": events[0]["value"]}, active_loop=actions.TITLE_FORM)

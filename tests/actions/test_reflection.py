@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from rasa.shared.core.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.reflection import (
@@ -22,14 +20,10 @@ from tests.exercises.dialogue import (
     CHANNEL,
     SENDER,
     buttons,
-    domain_dict,
-    form_answer,
-    journal_without_tables,
-    migrated_journal,
-    sdk_tracker,
+    run_action,
     slot_values,
     texts,
-    user,
+    validate_answer,
 )
 
 FORM = "dependency_reflection_form"
@@ -40,27 +34,15 @@ TEXTS = CONTENT.texts
 MIXED_ANSWERS = [2, 2, 2, 1, 2, 0, 2, 0, 1, 1]
 
 
-@pytest.fixture
-def journal_db(tmp_path, monkeypatch):
-    yield from migrated_journal(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def unreachable_journal(tmp_path, monkeypatch):
-    yield from journal_without_tables(tmp_path, monkeypatch)
-
-
 async def _validate(text: str, answers: list[int], candidate: Any = None) -> tuple[dict, Any]:
-    dispatcher = CollectingDispatcher()
-    tracker = form_answer(FORM, "reflection_done", text, {"reflection_answers": answers}, candidate)
-    events = await ValidateDependencyReflectionForm().run(dispatcher, tracker, domain_dict())
-    return slot_values(events), dispatcher
+    slots = {"reflection_answers": answers}
+    return await validate_answer(
+        ValidateDependencyReflectionForm, FORM, "reflection_done", text, slots, candidate
+    )
 
 
 def _run(action: Any, slots: dict[str, Any]) -> tuple[list, CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    tracker = sdk_tracker([*(SlotSet(k, v) for k, v in slots.items()), user("often")])
-    return action.run(dispatcher, tracker, domain_dict()), dispatcher
+    return run_action(action, slots, "often")
 
 
 def test_it_starts_fresh_and_says_it_is_not_a_test() -> None:

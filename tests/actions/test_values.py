@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -28,48 +29,24 @@ from tests.exercises.dialogue import (
     SENDER,
     buttons,
     domain_dict,
-    form_answer,
-    journal_without_tables,
-    migrated_journal,
+    run_action,
     sdk_tracker,
     slot_values,
     texts,
+    validate_answer,
 )
 
 FORM = "values_form"
 
 
-@pytest.fixture
-def journal_db(tmp_path, monkeypatch):
-    yield from migrated_journal(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def unreachable_journal(tmp_path, monkeypatch):
-    yield from journal_without_tables(tmp_path, monkeypatch)
-
-
 TOP = ["honesty", "kindness", "time outdoors"]
 
 
-async def _validate(
-    requested: str, text: str, slots: dict[str, Any] | None = None, candidate: Any = None
-) -> tuple[dict[str, Any], CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    tracker = form_answer(FORM, requested, text, slots, candidate)
-    events = await ValidateValuesForm().run(dispatcher, tracker, domain_dict())
-    return slot_values(events), dispatcher
+_validate = functools.partial(validate_answer, ValidateValuesForm, FORM)
 
 
 def _run(action: Any, slots: dict[str, Any], latest: str = "hi", intent: str = "give_answer"):
-    from rasa.shared.core.events import SlotSet
-
-    from tests.exercises.dialogue import user
-
-    dispatcher = CollectingDispatcher()
-    tracker = sdk_tracker([*(SlotSet(k, v) for k, v in slots.items()), user(latest, intent)])
-    events = action.run(dispatcher, tracker, domain_dict())
-    return events, dispatcher
+    return run_action(action, slots, latest, intent)
 
 
 # --- starting ------------------------------------------------------------------------------

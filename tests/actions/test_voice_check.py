@@ -3,11 +3,9 @@ offered from the journal, on real trackers and a temporary SQLite journal."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
 
 import pytest
-from rasa.shared.core.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.values import ActionSaveValuesExercise
 from actions.voice_check import (
@@ -23,47 +21,21 @@ from bot.journal import repository as journal
 from bot.journal import session_scope
 from tests.exercises.dialogue import (
     buttons,
-    domain_dict,
-    form_answer,
-    journal_without_tables,
-    migrated_journal,
-    sdk_tracker,
+    run_action,
     slot_values,
     texts,
-    user,
+    validate_answer,
 )
 
 FORM = "voice_check_form"
 TEXTS = voice_check_content().texts
 
 
-@pytest.fixture
-def journal_db(tmp_path, monkeypatch):
-    yield from migrated_journal(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def unreachable_journal(tmp_path, monkeypatch):
-    yield from journal_without_tables(tmp_path, monkeypatch)
-
-
-async def _validate(
-    requested: str, text: str, slots: dict[str, Any] | None = None, candidate: Any = None
-) -> tuple[dict[str, Any], CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    tracker = form_answer(FORM, requested, text, slots, candidate)
-    events = await ValidateVoiceCheckForm().run(dispatcher, tracker, domain_dict())
-    return slot_values(events), dispatcher
-
-
-def _run(action: Any, slots: dict[str, Any]) -> tuple[list, CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    tracker = sdk_tracker([*(SlotSet(k, v) for k, v in slots.items()), user("ok")])
-    return action.run(dispatcher, tracker, domain_dict()), dispatcher
+_validate = functools.partial(validate_answer, ValidateVoiceCheckForm, FORM)
 
 
 def test_starting_again_clears_the_last_check() -> None:
-    events, dispatcher = _run(
+    events, dispatcher = run_action(
         ActionStartVoiceCheck(), {"voice_topic": "a keyboard", "paused_exercise": FORM}
     )
     slots = slot_values(events)
@@ -72,7 +44,7 @@ def test_starting_again_clears_the_last_check() -> None:
 
 
 def test_the_source_question_quotes_the_topic_and_offers_five_buttons() -> None:
-    _, dispatcher = _run(ActionAskVoiceSource(), {"voice_topic": "a new keyboard."})
+    _, dispatcher = run_action(ActionAskVoiceSource(), {"voice_topic": "a new keyboard."})
     assert texts(dispatcher) == [
         'Where did "a new keyboard" first come from, as far as you can tell?'
     ]
@@ -88,7 +60,7 @@ def test_the_source_question_quotes_the_topic_and_offers_five_buttons() -> None:
 
 @pytest.mark.parametrize("source", ["myself", "close", "creator", "ad", "unsure"])
 def test_the_without_question_fits_the_source(source: str) -> None:
-    _, dispatcher = _run(
+    _, dispatcher = run_action(
         ActionAskVoiceWithout(), {"voice_topic": "quit my job", "voice_source": source}
     )
     assert texts(dispatcher) == [TEXTS.get(f"ask_without.{source}", topic="quit my job")]
@@ -150,13 +122,13 @@ async def test_the_effect() -> None:
 
 
 def test_without_saved_values_the_value_is_typed(journal_db: str) -> None:
-    _, dispatcher = _run(ActionAskVoiceValue(), {})
+    _, dispatcher = run_action(ActionAskVoiceValue(), {})
     assert texts(dispatcher) == [TEXTS.get("ask_value_typed")]
     assert buttons(dispatcher) == []
 
 
 def test_saved_values_are_offered_as_buttons(journal_db: str) -> None:
-    _run(
+    run_action(
         ActionSaveValuesExercise(),
         {
             "value_area": "all",
@@ -168,13 +140,13 @@ def test_saved_values_are_offered_as_buttons(journal_db: str) -> None:
             "committed_action": "walk in the park on Saturday",
         },
     )
-    _, dispatcher = _run(ActionAskVoiceValue(), {})
+    _, dispatcher = run_action(ActionAskVoiceValue(), {})
     assert texts(dispatcher) == [TEXTS.get("ask_value_saved")]
     assert [b["title"] for b in buttons(dispatcher)] == ["Honesty", "time outdoors"]
 
 
 def test_an_unreachable_journal_falls_back_to_typing(unreachable_journal: str) -> None:
-    _, dispatcher = _run(ActionAskVoiceValue(), {})
+    _, dispatcher = run_action(ActionAskVoiceValue(), {})
     assert texts(dispatcher) == [TEXTS.get("ask_value_typed")]
 
 
@@ -190,7 +162,7 @@ ANSWERS = {
 def test_the_reflection_is_built_from_the_answers_and_offers_two_next_steps(
     journal_db: str,
 ) -> None:
-    _, dispatcher = _run(ActionReflectVoiceCheck(), ANSWERS)
+    _, dispatcher = run_action(ActionReflectVoiceCheck(), ANSWERS)
     reflection, offer = texts(dispatcher)
     assert TEXTS.get("reflection_source.creator") in reflection
     assert '"I\'d probably not care about it"' in reflection

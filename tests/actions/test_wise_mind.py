@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,67 +12,24 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import wise_mind as actions
+from actions.dbt_forms import long_date
 from bot.exercises import wise_mind as wm
 from bot.journal import db
 from bot.journal import repository as journal
-from bot.journal.identity import ID_SECRET_ENV
+from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
 
 REPO = Path(__file__).resolve().parents[2]
 SENDER = "wise-mind-tester"
 CHANNEL = "rest"
 
 
-@pytest.fixture
-def journal_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated journal in a temporary SQLite file, used by the actions through DATABASE_URL."""
-    url = f"sqlite:///{tmp_path / 'journal.db'}"
-    monkeypatch.setenv(ID_SECRET_ENV, "wise-mind-tests-secret")
-    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    db.upgrade(url)
-    yield url
-    db.dispose_engines()
-
-
-@pytest.fixture
-def journal_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A database file with no journal tables: every journal call is 'unavailable'."""
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv(ID_SECRET_ENV, "wise-mind-tests-secret")
-    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    yield url
-    db.dispose_engines()
-
-
-def tracker(
-    slots: dict[str, Any] | None = None,
-    text: str = "",
-    intent: str = "nlu_fallback",
-    requested: str | None = None,
-    events: list[dict] | None = None,
-) -> Tracker:
-    all_slots = {"requested_slot": requested, **(slots or {})}
-    history = [{"event": "user", "text": text, "input_channel": CHANNEL}, *(events or [])]
-    return Tracker(
-        sender_id=SENDER,
-        slots=all_slots,
-        latest_message={"text": text, "intent": {"name": intent}, "entities": []},
-        events=history,
-        paused=False,
-        followup_action=None,
-        active_loop={"name": actions.FORM},
-        latest_action_name="action_listen",
-    )
-
-
-def texts_of(dispatcher: CollectingDispatcher) -> list[str]:
-    return [message["text"] for message in dispatcher.messages if message.get("text")]
+def tracker(slots: dict[str, Any] | None = None, **turn: Any) -> Tracker:
+    return form_tracker(SENDER, CHANNEL, actions.FORM, slots, **turn)
 
 
 def validate(slot: str, value: Any, **kwargs: Any) -> tuple[dict, CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    method = getattr(actions.ValidateWiseMindForm(), f"validate_{slot}")
-    result = method(value, dispatcher, tracker(text=str(value), requested=slot, **kwargs), {})
-    return result, dispatcher
+    t = tracker(text=str(value), requested=slot, **kwargs)
+    return run_validator(actions.ValidateWiseMindForm(), slot, value, t)
 
 
 # --- ratings ----------------------------------------------------------------------------
@@ -263,15 +219,15 @@ def _finished(**overrides: Any) -> dict[str, Any]:
     return slots
 
 
-def test_the_practice_is_saved_with_before_after_and_note(journal_url: str) -> None:
+def test_the_practice_is_saved_with_before_after_and_note(journal_db: str) -> None:
     dispatcher = CollectingDispatcher()
     events = actions.ActionSaveWiseMind().run(dispatcher, tracker(_finished()), {})
 
-    with db.session_scope(journal_url) as session:
+    with db.session_scope(journal_db) as session:
         user = journal.find_user(session, CHANNEL, SENDER)
         [entry] = journal.list_wise_mind_entries(session, user)
         saved = (entry.practice, entry.distress_before, entry.distress_after, entry.note)
-        date = actions._date(entry.created_at)
+        date = long_date(entry.created_at)
     assert saved == ("stone", 7, 4, "It isn't my job to rescue him")
 
     shown = texts_of(dispatcher)
@@ -281,14 +237,14 @@ def test_the_practice_is_saved_with_before_after_and_note(journal_url: str) -> N
     assert SlotSet("wm_last_practice", "stone") in events
 
 
-def test_a_skipped_note_is_stored_as_no_note(journal_url: str) -> None:
+def test_a_skipped_note_is_stored_as_no_note(journal_db: str) -> None:
     actions.ActionSaveWiseMind().run(CollectingDispatcher(), tracker(_finished(wm_note="")), {})
-    with db.session_scope(journal_url) as session:
+    with db.session_scope(journal_db) as session:
         user = journal.find_user(session, CHANNEL, SENDER)
         assert journal.list_wise_mind_entries(session, user)[0].note is None
 
 
-def test_a_very_high_rating_after_points_to_crisis_lines(journal_url: str) -> None:
+def test_a_very_high_rating_after_points_to_crisis_lines(journal_db: str) -> None:
     dispatcher = CollectingDispatcher()
     slots = _finished(wm_distress_before=6, wm_distress_after=9)
     actions.ActionSaveWiseMind().run(dispatcher, tracker(slots), {})
@@ -296,8 +252,8 @@ def test_a_very_high_rating_after_points_to_crisis_lines(journal_url: str) -> No
     assert dispatcher.messages[1]["buttons"][0]["payload"] == "/crisis"
 
 
-def test_the_next_offer_leaves_out_last_times_practice(journal_url: str) -> None:
-    with db.session_scope(journal_url) as session:
+def test_the_next_offer_leaves_out_last_times_practice(journal_db: str) -> None:
+    with db.session_scope(journal_db) as session:
         user = journal.get_or_create_user(session, CHANNEL, SENDER)
         journal.add_wise_mind_entry(session, user, "breathing", 8, 5)
         journal.add_wise_mind_entry(session, user, "question", 6, 3)
@@ -312,14 +268,14 @@ def test_the_next_offer_leaves_out_last_times_practice(journal_url: str) -> None
     )
 
 
-def test_a_new_user_is_offered_every_practice(journal_url: str) -> None:
+def test_a_new_user_is_offered_every_practice(journal_db: str) -> None:
     dispatcher = CollectingDispatcher()
     events = actions.ActionAskWmPractice().run(dispatcher, tracker(), {})
     assert events == [SlotSet("wm_last_practice", None)]
     assert len(dispatcher.messages[0]["buttons"]) == len(wm.practices().practices) + 1
 
 
-def test_with_the_journal_down_the_practice_still_finishes(journal_down: str) -> None:
+def test_with_the_journal_down_the_practice_still_finishes(unreachable_journal: str) -> None:
     dispatcher = CollectingDispatcher()
     events = actions.ActionSaveWiseMind().run(dispatcher, tracker(_finished()), {})
     responses = [m.get("response") for m in dispatcher.messages]
@@ -328,7 +284,7 @@ def test_with_the_journal_down_the_practice_still_finishes(journal_down: str) ->
     assert SlotSet("wm_last_practice", "stone") in events
 
 
-def test_with_the_journal_down_the_offer_falls_back_to_the_slot(journal_down: str) -> None:
+def test_with_the_journal_down_the_offer_falls_back_to_the_slot(unreachable_journal: str) -> None:
     dispatcher = CollectingDispatcher()
     events = actions.ActionAskWmPractice().run(
         dispatcher, tracker({"wm_last_practice": "stone"}), {}

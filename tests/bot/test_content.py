@@ -11,7 +11,9 @@ from bot.content import (
     require_list,
     require_mapping,
     require_text,
+    require_texts,
 )
+from bot.roleplay.content import ContentError as RoleplayContentError
 
 
 def test_broken_yaml_names_the_file(tmp_path: Path) -> None:
@@ -48,3 +50,25 @@ def test_good_content_passes(tmp_path: Path) -> None:
     data = require_mapping(load_yaml(path), path, "")
     assert require_text(data["title"], path, "title") == "Hello"
     assert require_list(data["moves"], path, "moves", min_len=2) == ["a", "b"]
+
+
+def test_a_list_of_texts_is_stripped_and_names_the_bad_item(tmp_path: Path) -> None:
+    path = tmp_path / "words.yml"
+    assert require_texts([" calm ", "steady"], path, "words") == ("calm", "steady")
+    with pytest.raises(ContentError, match=r"key 'words\[1\]'.*non-empty text"):
+        require_texts(["calm", True], path, "words")
+    with pytest.raises(ContentError, match=r"key 'words'.*at least 1"):
+        require_texts([], path, "words")
+
+
+def test_each_family_of_content_errors_keeps_its_message() -> None:
+    assert str(ContentError("values.yml", "areas", "missing")) == "values.yml, key 'areas': missing"
+    assert str(ContentError("values.yml", "", "file not found")) == "values.yml: file not found"
+    error = RoleplayContentError("cover_shift.yml", "moves[2].kind", "unknown kind")
+    assert isinstance(error, ContentError)
+    assert str(error) == "cover_shift.yml: moves[2].kind: unknown kind"
+    assert (error.path, error.key, error.problem) == (
+        "cover_shift.yml",
+        "moves[2].kind",
+        "unknown kind",
+    )

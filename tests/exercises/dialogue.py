@@ -2,7 +2,8 @@
 
 Trackers are built the way Rasa builds them (``DialogueStateTracker`` from events, with the
 domain's slots) and handed to actions as the action server receives them (the tracker state as
-a dict). The journal is a migrated SQLite file in the test's temporary directory.
+a dict). The journal is a migrated SQLite file in the test's temporary directory: ``journal_db``
+in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -93,6 +94,37 @@ def form_answer(
     )
 
 
+async def validate_answer(
+    validator: type[Any],
+    form: str,
+    requested: str,
+    text: str,
+    slots: dict[str, Any] | None = None,
+    candidate: Any = None,
+) -> tuple[dict[str, Any], Any]:
+    """A ``validator`` (the class) run on the user's answer to ``requested`` (see
+    ``form_answer``): the slots it set and the dispatcher holding what it said."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    tracker = form_answer(form, requested, text, slots, candidate)
+    events = await validator().run(dispatcher, tracker, domain_dict())
+    return slot_values(events), dispatcher
+
+
+def run_action(
+    action: Any, slots: dict[str, Any], text: str = "ok", intent: str = "give_answer"
+) -> tuple[list[dict[str, Any]], Any]:
+    """``action`` run on the slots set earlier and the user's latest ``text``: its events and the
+    dispatcher holding what it said."""
+    from rasa.shared.core.events import SlotSet
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    tracker = sdk_tracker([*(SlotSet(k, v) for k, v in slots.items()), user(text, intent)])
+    return action.run(dispatcher, tracker, domain_dict()), dispatcher
+
+
 def slot_values(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The slots an action set, as {name: value} (the last value wins)."""
     return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
@@ -104,20 +136,6 @@ def texts(dispatcher: Any) -> list[str]:
 
 def buttons(dispatcher: Any) -> list[dict[str, Any]]:
     return [button for message in dispatcher.messages for button in message.get("buttons") or []]
-
-
-def migrated_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated journal in a temporary SQLite file, used by the actions via DATABASE_URL.
-
-    Test modules wrap this in a fixture (``yield from``): fixtures imported from another module
-    would be flagged by ruff as redefinitions.
-    """
-    url = f"sqlite:///{tmp_path / 'journal.db'}"
-    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    monkeypatch.setenv("SECURE_BASE_ID_SECRET", "exercise-tests-secret")
-    db.upgrade(url)
-    yield url
-    db.dispose_engines()
 
 
 def journal_without_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:

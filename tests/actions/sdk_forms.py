@@ -1,0 +1,51 @@
+"""Helpers for form action tests on hand-built rasa-sdk trackers: the tracker a validator or an
+ask action sees, the texts the bot sent, one validator run.
+
+(tests/exercises/dialogue.py builds trackers from Rasa's own events instead; these are lighter
+and enough where only the latest turn and the slots matter.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+
+def form_tracker(
+    sender_id: str,
+    channel: str,
+    active_loop: str | None,
+    slots: dict[str, Any] | None = None,
+    text: str = "",
+    intent: str = "nlu_fallback",
+    requested: str | None = None,
+    entities: list[dict] | None = None,
+    events: Sequence[dict] = (),
+) -> Tracker:
+    """The user has just said ``text`` on ``channel``; ``events`` came after that message."""
+    return Tracker(
+        sender_id=sender_id,
+        slots={"requested_slot": requested, **(slots or {})},
+        latest_message={"text": text, "intent": {"name": intent}, "entities": entities or []},
+        events=[{"event": "user", "text": text, "input_channel": channel}, *events],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+def texts_of(dispatcher: CollectingDispatcher) -> list[str]:
+    return [message["text"] for message in dispatcher.messages if message.get("text")]
+
+
+def run_validator(
+    validator: FormValidationAction, slot: str, value: Any, tracker: Tracker
+) -> tuple[dict, CollectingDispatcher]:
+    """``validate_<slot>`` of ``validator`` on ``value``: its result and what it said."""
+    dispatcher = CollectingDispatcher()
+    result = getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, {})
+    return result, dispatcher
