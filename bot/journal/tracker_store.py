@@ -41,7 +41,19 @@ logger = logging.getLogger(__name__)
 DEFAULT_ERASE_ACTIONS = ("action_delete_my_data",)
 PG_CONNECT_TIMEOUT_S = 5
 
+SQLITE_BUSY_S = 15
+
 T = TypeVar("T")
+
+
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    """WAL with synchronous=NORMAL: a commit survives the process being killed (kill -9); only
+    a power cut or OS crash can take back the last commits (SQLite's documentation). WAL is a
+    property of the file, so the journal's connections to the same file use it too."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 class TrackerStoreUnavailable(BaseException):  # noqa: N818 (a state, not a programming error)
@@ -93,8 +105,16 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
                 connect_args = dict(options.get("connect_args") or {})
                 connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
                 options["connect_args"] = connect_args
+        elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            # One reused connection instead of a new one per query (SQLAlchemy 1.4 opens a file
+            # database with NullPool), and a write-ahead log: a commit appends to the log and
+            # syncs it at checkpoints, instead of syncing the database file each time.
+            options["poolclass"] = sa.pool.QueuePool
+            options["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_S}
         self.engine.dispose()
         self.engine = sa.create_engine(url, **options)
+        if url.get_backend_name() == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:

@@ -129,6 +129,8 @@ def test_store_outage_is_not_swallowed_by_rasas_fail_safe_wrapper(
         assert asyncio.run(wrapped.retrieve_full_tracker(OUTAGE_SENDER)) is not None
         db.dispose_engines(journal_url)
         _take_the_database_away(journal_url)
+        # A pooled SQLite connection keeps reading the deleted file; new ones cannot open it.
+        store.engine.dispose()
         caplog.set_level(logging.DEBUG)
         # Rasa's wrapper would answer None ("new conversation") and keep the save in memory.
         with pytest.raises(TrackerStoreUnavailable):
@@ -174,3 +176,23 @@ def test_sql_errors_that_rasa_logs_carry_no_sender_id_or_text(
     )
     assert "events" in logged, "the failure was logged"
     assert OUTAGE_SENDER not in logged and "secret words" not in logged
+
+
+def test_sqlite_store_writes_ahead_and_reuses_its_connection(sqlite_url: str, conversation) -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    db.upgrade(sqlite_url)
+    store = _store(db.rasa_tracker_store_config(sqlite_url, erasing=True))
+    try:
+        for n in range(3):
+            tracker = DialogueStateTracker.from_events(f"wal-{n}", conversation(f"seq {n}: hi"))
+            asyncio.run(store.save(tracker))
+        assert asyncio.run(store.retrieve("wal-2")) is not None
+        with store.engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+            sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        assert (mode, sync) == ("wal", 1)  # 1 = NORMAL
+        assert store.engine.pool.checkedin() == 1, "one connection, reused"
+    finally:
+        store.engine.dispose()
+        db.dispose_engines(sqlite_url)
