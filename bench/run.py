@@ -548,12 +548,7 @@ def machine_lines(load_at_start: tuple[float, ...]) -> list[str]:
         for line in info:
             if line.startswith("MemTotal:"):
                 memory_kb = int(line.split()[1])
-    commit = subprocess.run(
-        ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = _git("rev-parse", "--short", "HEAD").strip()
     return [
         f"- nproc: {len(os.sched_getaffinity(0))} (CPU: {cpu})",
         f"- memory: {memory_kb / 1024 / 1024:.1f} GiB",
@@ -566,14 +561,16 @@ def machine_lines(load_at_start: tuple[float, ...]) -> list[str]:
     ]
 
 
+def _git(*args: str) -> str:
+    """What a git command prints in the repository ('' when git fails)."""
+    return subprocess.run(
+        ["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, check=False
+    ).stdout
+
+
 def _dirty_note() -> str:
     """Say so only when tracked files differ from the commit (the report itself aside)."""
-    changed = subprocess.run(
-        ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.splitlines()
+    changed = _git("status", "--porcelain", "--untracked-files=no").splitlines()
     changed = [line for line in changed if not line.endswith("docs/performance.md")]
     return " (plus uncommitted changes in the tree)" if changed else ""
 
