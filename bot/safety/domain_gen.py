@@ -19,7 +19,12 @@ from typing import Any
 
 import yaml
 
-from bot.safety.resources import DEFAULT_RESOURCES_PATH, ResourceCatalogue, load_catalogue
+from bot.safety.resources import (
+    DEFAULT_RESOURCES_PATH,
+    QUESTION_KINDS,
+    ResourceCatalogue,
+    load_catalogue,
+)
 
 REGION_SLOT = "region"
 RESPONSES = {
@@ -27,6 +32,8 @@ RESPONSES = {
     "utter_crisis_abuse_lines": "abuse",
     "utter_crisis_not_safe": "not_safe",
     "utter_crisis_safe": "safe",
+    "utter_crisis_ask_again": "ask_again",
+    "utter_crisis_unsure": "unsure",
 }
 HEADER = (
     "# GENERATED from data/safety/resources.yml by\n"
@@ -59,11 +66,11 @@ def build_domain(data: ResourceCatalogue) -> dict[str, Any]:
                 "condition": [{"type": "slot", "name": REGION_SLOT, "value": code}],
                 "text": getattr(texts, kind),
             }
-            if kind == "resources":
+            if kind in QUESTION_KINDS:
                 variation["buttons"] = [dict(b) for b in data.buttons]
             variations.append(variation)
         generic: dict[str, Any] = {"text": getattr(data.generic, kind)}
-        if kind == "resources":
+        if kind in QUESTION_KINDS:
             generic["buttons"] = [dict(b) for b in data.buttons]
         variations.append(generic)
         responses[response] = variations

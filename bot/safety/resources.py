@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_RESOURCES_PATH = DATA_DIR / "resources.yml"
 REGION_ENV = "SECURE_BASE_REGION"
 ABUSE_CATEGORY = "abuse_and_danger"
-TEXT_KINDS = ("resources", "abuse", "not_safe", "safe")
+TEXT_KINDS = ("resources", "abuse", "not_safe", "safe", "ask_again", "unsure")
+# The texts that ask "Are you safe right now?" and so carry the two safety buttons.
+QUESTION_KINDS = ("resources", "ask_again")
 REQUIRED_PAYLOADS = ("/confirm_safe", "/deny_safe")
 MAX_TEXT_CHARS = 700
 _REGION_RE = re.compile(r"^[A-Z]{2,5}$")
@@ -48,12 +50,14 @@ _LAST_RESORT_TEXT = (
 
 @dataclass(frozen=True)
 class RegionTexts:
-    """The four texts of one region (or of the generic, region-less variant)."""
+    """The texts of one region (or of the generic, region-less variant)."""
 
     resources: str
     abuse: str
     not_safe: str
     safe: str
+    ask_again: str
+    unsure: str
     name: str = ""
 
 
@@ -226,7 +230,16 @@ def _squash(text: str) -> str:
 def _resource_texts() -> frozenset[str]:
     texts = {_squash(_LAST_RESORT_TEXT)}
     for region in catalogue().all_texts():
-        texts.update(_squash(t) for t in (region.resources, region.abuse, region.not_safe))
+        texts.update(
+            _squash(t)
+            for t in (
+                region.resources,
+                region.abuse,
+                region.not_safe,
+                region.ask_again,
+                region.unsure,
+            )
+        )
     return frozenset(texts)
 
 

@@ -1,0 +1,1 @@
+"""Dialogue policies of Secure Base (Rasa graph components)."""

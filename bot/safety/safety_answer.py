@@ -1,0 +1,281 @@
+"""Reading a typed reply to "Are you safe right now?".
+
+After the crisis resources the bot asks that question with two buttons, but a keyboard or
+screen-reader user, or anyone on a phone, often just types "no", "not really" or "idk". That
+reply must be read as an answer to the question, whatever the NLU makes of it: a "no" read as
+a plain "no" once got "That's fine" and the menu. The policy
+``bot.policies.safety_question`` asks this module what the reply means.
+
+Deterministic and auditable: word lists in ``data/safety/safety_answers.yml`` (how they combine
+is written there), the crisis normaliser for spelling, and one-letter typo tolerance for the
+longer words. Errs towards "not safe": uncertainty, silence and distress all read as not safe,
+and a mixed reply is asked again rather than guessed.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.safety import normalize as normalize_module
+from bot.safety.yaml_data import (
+    DATA_DIR,
+    SafetyDataError,
+    load_yaml,
+    reject_unknown_keys,
+    require_list,
+    require_mapping,
+    require_text,
+)
+
+DEFAULT_ANSWERS_PATH = DATA_DIR / "safety_answers.yml"
+# Longer replies are read too (the answer is often at the end), but only this much of them.
+MAX_READ_CHARS = 2000
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+class SafetyAnswer(enum.Enum):
+    SAFE = "safe"
+    NOT_SAFE = "not_safe"
+    UNCLEAR = "unclear"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reply was read as, and why (for tests and the evaluation, never logged)."""
+
+    answer: SafetyAnswer
+    reason: str
+
+
+@dataclass(frozen=True)
+class AnswerVocabulary:
+    """The validated content of ``safety_answers.yml``, as word tuples."""
+
+    whole_reply: dict[tuple[str, ...], SafetyAnswer]
+    phrases: dict[tuple[str, ...], str]  # words -> "safe" | "not_safe" | "uncertain"
+    negations: frozenset[tuple[str, ...]]
+    negation_reach: int
+    ignored: tuple[tuple[str, ...], ...]
+    safe_symbols: frozenset[str]
+    longest_phrase: int
+
+    def typo_targets(self) -> frozenset[str]:
+        words = {w for phrase in self.phrases for w in phrase}
+        words.update(w for phrase in self.whole_reply for w in phrase)
+        return frozenset(w for w in words if len(w) >= 3 and w.isalpha())
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD_RE.findall(normalize_module.normalize(text)))
+
+
+def _phrase_list(raw: object, path: Path, key: str) -> list[tuple[str, ...]]:
+    phrases = []
+    for index, item in enumerate(require_list(raw, path, key)):
+        text = require_text(item, path, f"{key}[{index}]")
+        words = _words(text)
+        if not words:
+            raise SafetyDataError(path, f"{key}[{index}]", "has no words")
+        phrases.append(words)
+    return phrases
+
+
+def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
+    """Load and validate the answer word lists; errors name the file and the key."""
+    path = Path(path)
+    data = require_mapping(load_yaml(path), path, "")
+    reject_unknown_keys(
+        data, {"whole_reply", "phrases", "negations", "ignored", "safe_symbols"}, path, ""
+    )
+
+    whole: dict[tuple[str, ...], SafetyAnswer] = {}
+    raw_whole = require_mapping(data.get("whole_reply"), path, "whole_reply")
+    reject_unknown_keys(raw_whole, {a.value for a in SafetyAnswer}, path, "whole_reply")
+    for label, raw in raw_whole.items():
+        for words in _phrase_list(raw, path, f"whole_reply.{label}"):
+            if words in whole and whole[words].value != label:
+                raise SafetyDataError(path, f"whole_reply.{label}", f"{' '.join(words)!r} twice")
+            whole[words] = SafetyAnswer(label)
+
+    phrases: dict[tuple[str, ...], str] = {}
+    raw_phrases = require_mapping(data.get("phrases"), path, "phrases")
+    reject_unknown_keys(raw_phrases, {"safe", "not_safe", "uncertain"}, path, "phrases")
+    for label, raw in raw_phrases.items():
+        for words in _phrase_list(raw, path, f"phrases.{label}"):
+            if words in phrases and phrases[words] != label:
+                raise SafetyDataError(
+                    path, f"phrases.{label}", f"{' '.join(words)!r} is also {phrases[words]}"
+                )
+            phrases[words] = label
+
+    raw_neg = require_mapping(data.get("negations"), path, "negations")
+    reject_unknown_keys(raw_neg, {"words", "reach"}, path, "negations")
+    negations = frozenset(_phrase_list(raw_neg.get("words"), path, "negations.words"))
+    reach = raw_neg.get("reach")
+    if not isinstance(reach, int) or not 1 <= reach <= 6:
+        raise SafetyDataError(path, "negations.reach", "a whole number from 1 to 6")
+
+    symbols = require_list(data.get("safe_symbols"), path, "safe_symbols")
+    return AnswerVocabulary(
+        whole_reply=whole,
+        phrases=phrases,
+        negations=negations,
+        negation_reach=reach,
+        ignored=tuple(_phrase_list(data.get("ignored"), path, "ignored")),
+        safe_symbols=frozenset(str(s) for s in symbols),
+        longest_phrase=max(len(p) for p in phrases),
+    )
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """One substitution, insertion, deletion or swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and (a[diff[1]] == b[diff[0]])
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+class SafetyAnswerReader:
+    """Reads replies with one vocabulary; ``known_word`` keeps real words from being 'fixed'."""
+
+    def __init__(
+        self,
+        vocabulary: AnswerVocabulary,
+        known_word: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.known_word = known_word or (lambda word: False)
+        self._targets = vocabulary.typo_targets()
+        self._targets_by_first: dict[str, tuple[str, ...]] = {}
+        for word in sorted(self._targets):
+            self._targets_by_first.setdefault(word[0], ())
+            self._targets_by_first[word[0]] += (word,)
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one reader per process, bounded cache
+    def _spelled(self, word: str) -> str:
+        if word in self._targets or len(word) < 3 or not word.isalpha() or self.known_word(word):
+            return word
+        # Three-letter words only by a swap ("nto"); longer ones by any single edit.
+        candidates = [
+            t
+            for t in self._targets
+            if abs(len(t) - len(word)) <= 1
+            and (len(word) >= 4 or len(t) == len(word))
+            and (len(t) >= 4 or sorted(t) == sorted(word))
+            and _one_edit_apart(word, t)
+        ]
+        # A swap of neighbours is the commonest slip on a phone: "fien" is "fine", not "bien".
+        swaps = [t for t in candidates if sorted(t) == sorted(word)]
+        if len(swaps) == 1:
+            return swaps[0]
+        return candidates[0] if len(candidates) == 1 else word
+
+    def read(self, text: str) -> Reading:
+        """What ``text`` says about the user's safety right now."""
+        vocab = self.vocabulary
+        raw = (text or "")[:MAX_READ_CHARS]
+        normalised = normalize_module.normalize(raw)
+        words = [self._spelled(w) for w in _WORD_RE.findall(normalised)]
+        if not words:
+            symbols = {c for c in normalised if not c.isspace()}
+            for emoji in vocab.safe_symbols:
+                if emoji in normalised:
+                    symbols -= set(emoji)
+            if normalised and not symbols:
+                return Reading(SafetyAnswer.SAFE, "a reassuring symbol")
+            return Reading(SafetyAnswer.NOT_SAFE, "no words: silence-like")
+
+        for phrase in vocab.ignored:
+            words = _drop(words, phrase)
+        whole = vocab.whole_reply.get(tuple(words))
+        if whole is not None:
+            return Reading(whole, "the whole reply")
+        if not words:
+            return Reading(SafetyAnswer.UNCLEAR, "only words said in passing")
+
+        found = set(self._signals(words))
+        if "uncertain" in found:
+            return Reading(SafetyAnswer.NOT_SAFE, "unsure counts as not safe")
+        if "not_safe" in found and "safe" in found:
+            return Reading(SafetyAnswer.UNCLEAR, "mixed: says both")
+        if "not_safe" in found:
+            return Reading(SafetyAnswer.NOT_SAFE, "says not safe")
+        if "safe" in found:
+            return Reading(SafetyAnswer.SAFE, "says safe")
+        return Reading(SafetyAnswer.UNCLEAR, "no answer recognised")
+
+    def _signals(self, words: list[str]) -> Iterable[str]:
+        vocab = self.vocabulary
+        i = 0
+        while i < len(words):
+            for size in range(min(vocab.longest_phrase, len(words) - i), 0, -1):
+                label = vocab.phrases.get(tuple(words[i : i + size]))
+                if label is None:
+                    continue
+                if label == "safe" and self._negated(words, i):
+                    label = "not_safe"
+                yield label
+                i += size
+                break
+            else:
+                i += 1
+
+    def _negated(self, words: list[str], start: int) -> bool:
+        before = words[max(0, start - self.vocabulary.negation_reach) : start]
+        return any(
+            tuple(before[j : j + len(neg)]) == neg
+            for neg in self.vocabulary.negations
+            for j in range(len(before))
+        )
+
+
+def _drop(words: list[str], phrase: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if tuple(words[i : i + len(phrase)]) == phrase:
+            i += len(phrase)
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def _lookup_known_word() -> Callable[[str], bool]:
+    """Real English words (spaCy's lookup table), so "fire" is never read as "fine"."""
+    from bot import spacy_pipeline  # spaCy is heavy: only when a reader is first built
+
+    table = spacy_pipeline.load().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    lemmas = frozenset(table.values())
+    return lambda word: word in table or word in lemmas
+
+
+_default_reader: SafetyAnswerReader | None = None
+
+
+def default_reader() -> SafetyAnswerReader:
+    """The process-wide reader over the reviewed word lists."""
+    global _default_reader
+    if _default_reader is None:
+        _default_reader = SafetyAnswerReader(load_vocabulary(), _lookup_known_word())
+    return _default_reader
+
+
+def read_safety_answer(text: str) -> Reading:
+    """Read ``text`` with the default reader (see ``SafetyAnswerReader.read``)."""
+    return default_reader().read(text)

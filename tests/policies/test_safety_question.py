@@ -1,0 +1,191 @@
+"""SafetyQuestionPolicy: while "Are you safe right now?" is open, the reply is its answer.
+
+Built directly with Rasa's real Domain (the project's domain/), trackers and ensemble; no trained
+model. The conversation tests (tests/conversations/safety_question.yml) run it in the dialogue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Event,
+    SessionStarted,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.policies.safety_question import (
+    SafetyQuestionPolicy,
+    SafetyQuestionPolicyConfigError,
+    open_question,
+)
+
+DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(DOMAIN_DIR))
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> SafetyQuestionPolicy:
+    return SafetyQuestionPolicy(
+        SafetyQuestionPolicy.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("safety_question"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+
+
+def _user(text: str, intent: str) -> UserUttered:
+    return UserUttered(text, intent={"name": intent, "confidence": 0.97})
+
+
+def _tracker(*events: Event) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events("someone", [ActionExecuted("action_listen"), *events])
+
+
+def _after_resources(text: str, intent: str) -> DialogueStateTracker:
+    return _tracker(
+        _user("I want to kill myself", "crisis"),
+        ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
+        ActionExecuted("action_listen"),
+        _user(text, intent),
+    )
+
+
+def _predicted(
+    policy: SafetyQuestionPolicy, tracker: DialogueStateTracker, domain: Domain
+) -> str | None:
+    prediction = policy.predict_action_probabilities(tracker, domain)
+    if prediction.max_confidence == 0:
+        return None
+    return domain.action_names_or_texts[prediction.max_confidence_index]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("no", "deny", "utter_crisis_not_safe"),
+        ("not really", "share_feeling", "utter_crisis_not_safe"),
+        ("idk", "nlu_fallback", "utter_crisis_not_safe"),
+        ("yes", "affirm", "utter_crisis_safe"),
+        ("i'm ok", "greet", "utter_crisis_safe"),
+        ("ok", "affirm", "utter_crisis_ask_again"),
+        ("show my journal", "show_journal", "utter_crisis_ask_again"),
+        # The intent decides for the buttons and for a crisis message, whatever the words.
+        ("/deny_safe", "deny_safe", "utter_crisis_not_safe"),
+        ("/confirm_safe", "confirm_safe", "utter_crisis_safe"),
+        ("yes i took them all", "crisis", "utter_crisis_not_safe"),
+    ],
+)
+def test_the_reply_is_answered_whatever_the_nlu_said(
+    policy: SafetyQuestionPolicy, domain: Domain, text: str, intent: str, expected: str
+) -> None:
+    assert _predicted(policy, _after_resources(text, intent), domain) == expected
+
+
+def test_a_second_unclear_reply_gets_the_quickest_ways_to_reach_a_person(
+    policy: SafetyQuestionPolicy, domain: Domain
+) -> None:
+    tracker = _tracker(
+        _user("I want to kill myself", "crisis"),
+        ActionExecuted("utter_crisis_resources"),
+        ActionExecuted("action_listen"),
+        _user("ok", "affirm"),
+        ActionExecuted("utter_crisis_ask_again", policy="SafetyQuestionPolicy"),
+        ActionExecuted("action_listen"),
+        _user("whatever", "nlu_fallback"),
+    )
+    assert _predicted(policy, tracker, domain) == "utter_crisis_unsure"
+
+
+def test_after_its_answer_it_listens(policy: SafetyQuestionPolicy, domain: Domain) -> None:
+    tracker = _after_resources("no", "deny")
+    tracker.update(ActionExecuted("utter_crisis_not_safe", policy="SafetyQuestionPolicy"))
+    assert _predicted(policy, tracker, domain) == "action_listen"
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        # nothing asked
+        [_user("no", "deny")],
+        # asked, answered, then a new message: the question is closed
+        [
+            _user("I want to kill myself", "crisis"),
+            ActionExecuted("utter_crisis_resources"),
+            ActionExecuted("action_listen"),
+            _user("no", "deny"),
+            ActionExecuted("utter_crisis_not_safe", policy="SafetyQuestionPolicy"),
+            ActionExecuted("action_listen"),
+            _user("no", "deny"),
+        ],
+        # a new session closes it too
+        [
+            _user("I want to kill myself", "crisis"),
+            ActionExecuted("utter_crisis_resources"),
+            SessionStarted(),
+            ActionExecuted("action_listen"),
+            _user("no", "deny"),
+        ],
+    ],
+)
+def test_it_abstains_when_no_question_is_open(
+    policy: SafetyQuestionPolicy, domain: Domain, events: list[Event]
+) -> None:
+    assert _predicted(policy, _tracker(*events), domain) is None
+
+
+def test_it_outranks_an_active_form_and_the_rules(
+    policy: SafetyQuestionPolicy, domain: Domain
+) -> None:
+    tracker = _after_resources("no", "deny")
+    tracker.update(ActiveLoop("values_form"))
+    ours = policy.predict_action_probabilities(tracker, domain)
+    # What RulePolicy says for an active form: the loop, ignoring the user's words.
+    form = PolicyPrediction.for_action_name(domain, "values_form", "RulePolicy")
+    form.is_no_user_prediction = True
+    form.policy_priority = 4
+    rule = PolicyPrediction.for_action_name(domain, "utter_deny_no_context", "RulePolicy")
+    rule.policy_priority = 4
+    for others in ([form], [rule]):
+        best = DefaultPolicyPredictionEnsemble().combine_predictions(
+            [*others, ours], tracker, domain
+        )
+        assert best.policy_name == "SafetyQuestionPolicy"
+        assert domain.action_names_or_texts[best.max_confidence_index] == "utter_crisis_not_safe"
+
+
+def test_open_question_sees_only_the_last_bot_turn() -> None:
+    tracker = _after_resources("no", "deny")
+    assert open_question(tracker) is False
+    assert open_question(_tracker(_user("hi", "greet"))) is None
+
+
+def test_training_refuses_a_domain_without_the_responses(
+    policy: SafetyQuestionPolicy,
+) -> None:
+    with pytest.raises(SafetyQuestionPolicyConfigError, match="utter_crisis_ask_again"):
+        policy.train([], Domain.from_dict({"responses": {"utter_crisis_safe": [{"text": "x"}]}}))
+
+
+def test_a_bad_priority_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SafetyQuestionPolicyConfigError, match="priority"):
+        SafetyQuestionPolicy(
+            {"priority": "high"},
+            LocalModelStorage(tmp_path),
+            Resource("x"),
+            ExecutionContext(GraphSchema({}), "test"),
+        )

@@ -1,0 +1,150 @@
+"""Typed replies to "Are you safe right now?" are read as answers to it, erring towards "not safe".
+
+These are the examples the word lists were written against (a development set). The figure that
+predicts real use comes from the blind rounds scored by ``python -m bot.safety.evaluate_answers``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.safety.safety_answer import (
+    SafetyAnswer,
+    SafetyAnswerReader,
+    load_vocabulary,
+    read_safety_answer,
+)
+from bot.safety.yaml_data import SafetyDataError
+
+NOT_SAFE = [
+    "no",
+    "No.",
+    "not really",
+    "nope im not",
+    "nah",
+    "i'm not",
+    "I’m not ok",
+    "not okay at all",
+    "i dont feel safe",
+    "i do not know",
+    "idk",
+    "dunno honestly",
+    "not sure",
+    "maybe",
+    "kinda",
+    "i don't know if i'm safe",
+    "...",
+    "",
+    "   ",
+    "?",
+    "😶",
+    "hmm",
+    "help",
+    "please help me",
+    "i'm scared",
+    "he is outside my door",
+    "nto really",
+    "NOOO",
+    "nein",
+    "pas vraiment",
+    "no estoy bien",
+]
+SAFE = [
+    "yes",
+    "Yes, I'm safe right now",
+    "yeah",
+    "yep im ok",
+    "i'm fine",
+    "im good",
+    "i am safe",
+    "i think so",
+    "yeah for now",
+    "for now yes",
+    "all good",
+    "im fien",
+    "sfae",
+    "👍",
+    "I'm not in danger",
+    "no one is here, i am safe",
+    "sí",
+    "oui ça va",
+    "ja",
+]
+UNCLEAR = [
+    "ok",
+    "okay",
+    "thanks",
+    "thank you",
+    "why do you ask",
+    "can we do the values exercise",
+    "no im fine",
+    "yes and no",
+    "what",
+    "the fire alarm went off",
+]
+
+
+@pytest.mark.parametrize("text", NOT_SAFE)
+def test_not_safe_replies(text: str) -> None:
+    assert read_safety_answer(text).answer is SafetyAnswer.NOT_SAFE
+
+
+@pytest.mark.parametrize("text", SAFE)
+def test_safe_replies(text: str) -> None:
+    assert read_safety_answer(text).answer is SafetyAnswer.SAFE
+
+
+@pytest.mark.parametrize("text", UNCLEAR)
+def test_unclear_replies_are_asked_again(text: str) -> None:
+    assert read_safety_answer(text).answer is SafetyAnswer.UNCLEAR
+
+
+def test_uncertainty_wins_over_a_safe_word() -> None:
+    assert read_safety_answer("i think im safe but im not sure").answer is SafetyAnswer.NOT_SAFE
+
+
+def test_a_real_word_is_not_corrected_into_an_answer() -> None:
+    # "fire" is one letter from "fine", "save" from "safe": real words are left alone.
+    assert read_safety_answer("fire").answer is SafetyAnswer.UNCLEAR
+    assert read_safety_answer("save").answer is SafetyAnswer.UNCLEAR
+
+
+def test_look_alike_letters_and_full_width_text_are_read() -> None:
+    assert read_safety_answer("ｎｏ").answer is SafetyAnswer.NOT_SAFE
+    assert read_safety_answer("n\u200bo").answer is SafetyAnswer.NOT_SAFE
+
+
+def test_a_long_reply_with_the_answer_at_the_end() -> None:
+    text = (
+        "so i went outside for a bit and sat on the steps and my neighbour waved and i "
+        "thought about calling my brother but i didnt, anyway to answer you honestly not really"
+    )
+    assert read_safety_answer(text).answer is SafetyAnswer.NOT_SAFE
+
+
+def test_a_huge_reply_is_read_in_bounded_time() -> None:
+    reading = read_safety_answer("yes " + "blah " * 200_000)
+    assert reading.answer is SafetyAnswer.SAFE
+
+
+def test_a_bare_yaml_boolean_in_the_word_lists_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "answers.yml"
+    source = Path("data/safety/safety_answers.yml").read_text(encoding="utf-8")
+    broken.write_text(source.replace('- "yes"', "- yes", 1), encoding="utf-8")
+    with pytest.raises(SafetyDataError, match=r"phrases\.safe\[0\]"):
+        load_vocabulary(broken)
+
+
+def test_a_phrase_in_two_lists_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "answers.yml"
+    source = Path("data/safety/safety_answers.yml").read_text(encoding="utf-8")
+    broken.write_text(source.replace('- "nope"', '- "nope"\n    - "yes"', 1), encoding="utf-8")
+    with pytest.raises(SafetyDataError, match="is also safe|is also not_safe"):
+        load_vocabulary(broken)
+
+
+def test_without_a_dictionary_typos_are_still_corrected() -> None:
+    reader = SafetyAnswerReader(load_vocabulary())
+    assert reader.read("nto really").answer is SafetyAnswer.NOT_SAFE
