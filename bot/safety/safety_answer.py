@@ -52,16 +52,26 @@ class Reading:
     reason: str
 
 
+PHRASE_LABELS = ("safe", "not_safe", "distress", "uncertain")
+_CLAUSE_PUNCTUATION_RE = re.compile(r"[.,;:!?\n]+")
+
+
 @dataclass(frozen=True)
 class AnswerVocabulary:
     """The validated content of ``safety_answers.yml``, as word tuples."""
 
     whole_reply: dict[tuple[str, ...], SafetyAnswer]
-    phrases: dict[tuple[str, ...], str]  # words -> "safe" | "not_safe" | "uncertain"
+    phrases: dict[tuple[str, ...], str]  # words -> one of PHRASE_LABELS
     negations: frozenset[tuple[str, ...]]
-    negation_reach: int
+    negation_stops: frozenset[str]
+    distress_turn_reach: int
+    clause_breaks: frozenset[str]
+    question_openers: tuple[tuple[str, ...], ...]
+    doubt_markers: tuple[tuple[str, ...], ...]
+    doubt_symbols: frozenset[str]
     ignored: tuple[tuple[str, ...], ...]
     safe_symbols: frozenset[str]
+    unclear_symbols: frozenset[str]
     longest_phrase: int
 
     def typo_targets(self) -> frozenset[str]:
@@ -85,12 +95,34 @@ def _phrase_list(raw: object, path: Path, key: str) -> list[tuple[str, ...]]:
     return phrases
 
 
+def _symbols(raw: object, path: Path, key: str) -> frozenset[str]:
+    return frozenset(
+        require_text(s, path, f"{key}[{i}]") for i, s in enumerate(require_list(raw, path, key))
+    )
+
+
 def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
     """Load and validate the answer word lists; errors name the file and the key."""
     path = Path(path)
     data = require_mapping(load_yaml(path), path, "")
     reject_unknown_keys(
-        data, {"whole_reply", "phrases", "negations", "ignored", "safe_symbols"}, path, ""
+        data,
+        {
+            "whole_reply",
+            "phrases",
+            "negations",
+            "negation_stops",
+            "distress_turn_reach",
+            "clause_breaks",
+            "question_openers",
+            "doubt_markers",
+            "doubt_symbols",
+            "ignored",
+            "safe_symbols",
+            "unclear_symbols",
+        },
+        path,
+        "",
     )
 
     whole: dict[tuple[str, ...], SafetyAnswer] = {}
@@ -104,7 +136,7 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
 
     phrases: dict[tuple[str, ...], str] = {}
     raw_phrases = require_mapping(data.get("phrases"), path, "phrases")
-    reject_unknown_keys(raw_phrases, {"safe", "not_safe", "uncertain"}, path, "phrases")
+    reject_unknown_keys(raw_phrases, set(PHRASE_LABELS), path, "phrases")
     for label, raw in raw_phrases.items():
         for words in _phrase_list(raw, path, f"phrases.{label}"):
             if words in phrases and phrases[words] != label:
@@ -113,21 +145,29 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
                 )
             phrases[words] = label
 
-    raw_neg = require_mapping(data.get("negations"), path, "negations")
-    reject_unknown_keys(raw_neg, {"words", "reach"}, path, "negations")
-    negations = frozenset(_phrase_list(raw_neg.get("words"), path, "negations.words"))
-    reach = raw_neg.get("reach")
+    breaks = _phrase_list(data.get("clause_breaks"), path, "clause_breaks")
+    stops = _phrase_list(data.get("negation_stops"), path, "negation_stops")
+    for key, words in (("clause_breaks", breaks), ("negation_stops", stops)):
+        if any(len(w) != 1 for w in words):
+            raise SafetyDataError(path, key, "one word each")
+    reach = data.get("distress_turn_reach")
     if not isinstance(reach, int) or not 1 <= reach <= 6:
-        raise SafetyDataError(path, "negations.reach", "a whole number from 1 to 6")
-
-    symbols = require_list(data.get("safe_symbols"), path, "safe_symbols")
+        raise SafetyDataError(path, "distress_turn_reach", "a whole number from 1 to 6")
     return AnswerVocabulary(
         whole_reply=whole,
         phrases=phrases,
-        negations=negations,
-        negation_reach=reach,
+        negations=frozenset(_phrase_list(data.get("negations"), path, "negations")),
+        negation_stops=frozenset(w[0] for w in stops),
+        distress_turn_reach=reach,
+        clause_breaks=frozenset(b[0] for b in breaks),
+        question_openers=tuple(
+            _phrase_list(data.get("question_openers"), path, "question_openers")
+        ),
+        doubt_markers=tuple(_phrase_list(data.get("doubt_markers"), path, "doubt_markers")),
+        doubt_symbols=_symbols(data.get("doubt_symbols"), path, "doubt_symbols"),
         ignored=tuple(_phrase_list(data.get("ignored"), path, "ignored")),
-        safe_symbols=frozenset(str(s) for s in symbols),
+        safe_symbols=_symbols(data.get("safe_symbols"), path, "safe_symbols"),
+        unclear_symbols=_symbols(data.get("unclear_symbols"), path, "unclear_symbols"),
         longest_phrase=max(len(p) for p in phrases),
     )
 
@@ -188,60 +228,122 @@ class SafetyAnswerReader:
     def read(self, text: str) -> Reading:
         """What ``text`` says about the user's safety right now."""
         vocab = self.vocabulary
-        raw = (text or "")[:MAX_READ_CHARS]
-        normalised = normalize_module.normalize(raw)
-        words = [self._spelled(w) for w in _WORD_RE.findall(normalised)]
+        normalised = normalize_module.normalize((text or "")[:MAX_READ_CHARS])
+        clauses = [self._clause_words(part) for part in _CLAUSE_PUNCTUATION_RE.split(normalised)]
+        clauses = [words for clause in clauses for words in self._split_at_breaks(clause)]
+        words = [w for clause in clauses for w in clause]
         if not words:
-            symbols = {c for c in normalised if not c.isspace()}
-            for emoji in vocab.safe_symbols:
-                if emoji in normalised:
-                    symbols -= set(emoji)
-            if normalised and not symbols:
-                return Reading(SafetyAnswer.SAFE, "a reassuring symbol")
-            return Reading(SafetyAnswer.NOT_SAFE, "no words: silence-like")
-
-        for phrase in vocab.ignored:
-            words = _drop(words, phrase)
+            if _WORD_RE.search(normalised):
+                return Reading(SafetyAnswer.UNCLEAR, "only words said in passing")
+            return self._read_symbols(normalised)
         whole = vocab.whole_reply.get(tuple(words))
         if whole is not None:
             return Reading(whole, "the whole reply")
-        if not words:
-            return Reading(SafetyAnswer.UNCLEAR, "only words said in passing")
 
-        found = set(self._signals(words))
+        found: set[str] = set()
+        for clause in clauses:
+            found.update(self._signals(clause))
+        if _starts_with_any(words, vocab.question_openers) or normalised.rstrip().endswith("?"):
+            found -= {"safe", "not_safe"}
+            question = True
+        else:
+            question = False
+        doubt = any(_contains(words, m) for m in vocab.doubt_markers) or any(
+            s in normalised for s in vocab.doubt_symbols
+        )
+
         if "uncertain" in found:
             return Reading(SafetyAnswer.NOT_SAFE, "unsure counts as not safe")
-        if "not_safe" in found and "safe" in found:
+        if "distress" in found and "safe" not in found:
+            return Reading(SafetyAnswer.NOT_SAFE, "tells of danger or distress")
+        if ("not_safe" in found or "distress" in found) and "safe" in found:
             return Reading(SafetyAnswer.UNCLEAR, "mixed: says both")
         if "not_safe" in found:
             return Reading(SafetyAnswer.NOT_SAFE, "says not safe")
         if "safe" in found:
+            if doubt:
+                return Reading(SafetyAnswer.UNCLEAR, "safe, with a shrug or irony")
             return Reading(SafetyAnswer.SAFE, "says safe")
+        if question:
+            return Reading(SafetyAnswer.UNCLEAR, "a question back")
         return Reading(SafetyAnswer.UNCLEAR, "no answer recognised")
 
-    def _signals(self, words: list[str]) -> Iterable[str]:
+    def _clause_words(self, part: str) -> list[str]:
+        words = [self._spelled(w) for w in _WORD_RE.findall(part)]
+        for phrase in self.vocabulary.ignored:
+            words = _drop(words, phrase)
+        return words
+
+    def _split_at_breaks(self, words: list[str]) -> list[list[str]]:
+        clauses: list[list[str]] = [[]]
+        for word in words:
+            if word in self.vocabulary.clause_breaks:
+                clauses.append([])
+            else:
+                clauses[-1].append(word)
+        return [c for c in clauses if c]
+
+    def _read_symbols(self, normalised: str) -> Reading:
         vocab = self.vocabulary
+        rest = "".join(c for c in normalised if not c.isspace())
+        for symbol in sorted(vocab.safe_symbols | vocab.unclear_symbols, key=len, reverse=True):
+            rest = rest.replace(symbol, "")
+        if normalised.strip() and not rest:
+            if any(s in normalised for s in vocab.unclear_symbols):
+                return Reading(SafetyAnswer.UNCLEAR, "a symbol that may only mean 'seen'")
+            return Reading(SafetyAnswer.SAFE, "a reassuring symbol")
+        return Reading(SafetyAnswer.NOT_SAFE, "no words: silence-like")
+
+    def _signals(self, words: list[str]) -> Iterable[str]:
+        """The labels of the phrases in one clause; a negation before a phrase turns it around."""
+        vocab = self.vocabulary
+        negated_at: int | None = None  # where the negation waiting for a phrase ended
+        bare_negation = False
         i = 0
         while i < len(words):
             for size in range(min(vocab.longest_phrase, len(words) - i), 0, -1):
                 label = vocab.phrases.get(tuple(words[i : i + size]))
                 if label is None:
                     continue
-                if label == "safe" and self._negated(words, i):
-                    label = "not_safe"
+                if negated_at is not None:
+                    near = i - negated_at < vocab.distress_turn_reach
+                    if label == "safe" or (label == "distress" and near):
+                        label = _TURNED[label]
+                    negated_at = None
                 yield label
                 i += size
                 break
             else:
-                i += 1
+                negation = next(
+                    (n for n in vocab.negations if tuple(words[i : i + len(n)]) == n), None
+                )
+                if negation is not None:
+                    if negated_at is not None:  # "not not": the two cancel out
+                        negated_at = None
+                    else:
+                        negated_at = i + len(negation)
+                    i += len(negation)
+                    if (
+                        negated_at is not None
+                        and i < len(words)
+                        and words[i] in vocab.negation_stops
+                    ):
+                        bare_negation, negated_at = True, None
+                else:
+                    i += 1
+        if bare_negation or negated_at is not None:
+            yield "not_safe"  # "im really not", "not while im alone"
 
-    def _negated(self, words: list[str], start: int) -> bool:
-        before = words[max(0, start - self.vocabulary.negation_reach) : start]
-        return any(
-            tuple(before[j : j + len(neg)]) == neg
-            for neg in self.vocabulary.negations
-            for j in range(len(before))
-        )
+
+_TURNED = {"safe": "not_safe", "distress": "safe"}
+
+
+def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    return any(tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words)))
+
+
+def _starts_with_any(words: list[str], openers: Iterable[tuple[str, ...]]) -> bool:
+    return any(tuple(words[: len(o)]) == o for o in openers)
 
 
 def _drop(words: list[str], phrase: tuple[str, ...]) -> list[str]:

@@ -65,7 +65,7 @@ SAFE = [
     "all good",
     "im fien",
     "sfae",
-    "👍",
+    "🙂",
     "I'm not in danger",
     "no one is here, i am safe",
     "sí",
@@ -74,6 +74,7 @@ SAFE = [
 ]
 UNCLEAR = [
     "ok",
+    "👍",
     "okay",
     "thanks",
     "thank you",
