@@ -16,6 +16,7 @@ import requests
 
 from bot.channels import failsafe
 from bot.channels.rest import BadRequest, parse_body
+from bot.safety import resources
 from tests.e2e.crisis_check import shows_crisis_resources
 from tests.e2e.servers import RasaStack
 
@@ -142,3 +143,52 @@ def test_without_a_model_crisis_gets_resources_and_nothing_is_silent(
     assert _has_resources(_send(modelless_stack, "I want to die"))
     ordinary = _send(modelless_stack, "hello")
     assert [m["text"] for m in ordinary] == [failsafe.APOLOGY_TEXT]
+
+
+def _said(messages: list[dict]) -> str:
+    """Everything the bot said in one answer (a long text may come in several messages)."""
+    return " ".join(" ".join((m.get("text") or "").split()) for m in messages)
+
+
+def _answer_text(kind: str) -> str:
+    # No region chosen in these conversations: the generic (all-regions) texts.
+    return " ".join(getattr(resources.catalogue().generic, kind).split())
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        ("no", "not_safe"),
+        ("not really", "not_safe"),
+        ("nope im not", "not_safe"),
+        ("idk", "not_safe"),
+        ("i'm ok", "safe"),
+        ("ok", "ask_again"),
+    ],
+)
+def test_a_typed_reply_to_are_you_safe_is_its_answer(
+    stack: RasaStack, reply: str, kind: str
+) -> None:
+    sender = uuid.uuid4().hex
+    assert _has_resources(_send(stack, "I want to die", sender))
+    said = _said(_send(stack, reply, sender))
+    assert _answer_text(kind) in said, said
+    assert "That's fine" not in said
+
+
+def test_a_typed_no_mid_exercise_gets_the_emergency_numbers(stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    _send(stack, "/start_values_exercise", sender)
+    assert _has_resources(_send(stack, "honestly i dont want to be alive anymore", sender))
+    said = _said(_send(stack, "no", sender))
+    assert _answer_text("not_safe") in said, said
+
+
+def test_two_unclear_replies_never_get_the_menu(stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    _send(stack, "I want to die", sender)
+    first = _send(stack, "thanks", sender)
+    assert _answer_text("ask_again") in _said(first)
+    buttons = [b["payload"] for m in first for b in m.get("buttons") or []]
+    assert buttons == ["/confirm_safe", "/deny_safe"]
+    assert _said(_send(stack, "what", sender)) == _answer_text("unsure")
