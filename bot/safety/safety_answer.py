@@ -53,7 +53,10 @@ class Reading:
 
 
 PHRASE_LABELS = ("safe", "not_safe", "distress", "uncertain")
-_CLAUSE_PUNCTUATION_RE = re.compile(r"[.,;:!?\n]+")
+# A clause and the punctuation that ends it (to tell a question from an answer).
+_CLAUSE_RE = re.compile(r"([^.,;:!?\n]*)([.,;:!?\n]*)")
+# Skin tones, variation selectors and joiners change how an emoji looks, not what it says.
+_EMOJI_MODIFIERS_RE = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f\u200d]")
 
 
 @dataclass(frozen=True)
@@ -229,9 +232,13 @@ class SafetyAnswerReader:
         """What ``text`` says about the user's safety right now."""
         vocab = self.vocabulary
         normalised = normalize_module.normalize((text or "")[:MAX_READ_CHARS])
-        clauses = [self._clause_words(part) for part in _CLAUSE_PUNCTUATION_RE.split(normalised)]
-        clauses = [words for clause in clauses for words in self._split_at_breaks(clause)]
-        words = [w for clause in clauses for w in clause]
+        # (words, is a question) for each clause; "am i safe?? no" asks, then answers.
+        clauses: list[tuple[list[str], bool]] = []
+        for part, end in _CLAUSE_RE.findall(normalised):
+            asked = "?" in end
+            for words in self._split_at_breaks(self._clause_words(part)):
+                clauses.append((words, asked))
+        words = [w for clause, _ in clauses for w in clause]
         if not words:
             if _WORD_RE.search(normalised):
                 return Reading(SafetyAnswer.UNCLEAR, "only words said in passing")
@@ -239,15 +246,14 @@ class SafetyAnswerReader:
         whole = vocab.whole_reply.get(tuple(words))
         if whole is not None:
             return Reading(whole, "the whole reply")
+        if len(clauses) == 1 and _starts_with_any(words, vocab.question_openers):
+            clauses = [(words, True)]
 
-        found: set[str] = set()
-        for clause in clauses:
-            found.update(self._signals(clause))
-        if _starts_with_any(words, vocab.question_openers) or normalised.rstrip().endswith("?"):
-            found -= {"safe", "not_safe"}
-            question = True
-        else:
-            question = False
+        per_clause = [
+            {s for s in self._signals(clause) if not asked or s in ("distress", "uncertain")}
+            for clause, asked in clauses
+        ]
+        found = set().union(*per_clause)
         doubt = any(_contains(words, m) for m in vocab.doubt_markers) or any(
             s in normalised for s in vocab.doubt_symbols
         )
@@ -257,16 +263,32 @@ class SafetyAnswerReader:
         if "distress" in found and "safe" not in found:
             return Reading(SafetyAnswer.NOT_SAFE, "tells of danger or distress")
         if ("not_safe" in found or "distress" in found) and "safe" in found:
-            return Reading(SafetyAnswer.UNCLEAR, "mixed: says both")
+            return self._read_mixed(per_clause)
         if "not_safe" in found:
             return Reading(SafetyAnswer.NOT_SAFE, "says not safe")
         if "safe" in found:
             if doubt:
                 return Reading(SafetyAnswer.UNCLEAR, "safe, with a shrug or irony")
             return Reading(SafetyAnswer.SAFE, "says safe")
-        if question:
+        if any(asked for _, asked in clauses):
             return Reading(SafetyAnswer.UNCLEAR, "a question back")
         return Reading(SafetyAnswer.UNCLEAR, "no answer recognised")
+
+    @staticmethod
+    def _read_mixed(per_clause: list[set[str]]) -> Reading:
+        """Both kinds of signal: people tell the story first and answer at the end.
+
+        A last answer of "no" or danger is taken as it is. A last "yes" is taken only when what
+        came before was the story (danger words), not a "no": "no. im fine" is asked again.
+        """
+        answered = [signals for signals in per_clause if signals]
+        last = answered[-1]
+        if len(last) == 1 and last <= {"not_safe", "distress"}:
+            return Reading(SafetyAnswer.NOT_SAFE, "answers no at the end")
+        earlier = set().union(*answered[:-1])
+        if last == {"safe"} and "not_safe" not in earlier:
+            return Reading(SafetyAnswer.SAFE, "tells what happened, then answers yes")
+        return Reading(SafetyAnswer.UNCLEAR, "mixed: says both")
 
     def _clause_words(self, part: str) -> list[str]:
         words = [self._spelled(w) for w in _WORD_RE.findall(part)]
@@ -285,6 +307,7 @@ class SafetyAnswerReader:
 
     def _read_symbols(self, normalised: str) -> Reading:
         vocab = self.vocabulary
+        normalised = _EMOJI_MODIFIERS_RE.sub("", normalised)
         rest = "".join(c for c in normalised if not c.isspace())
         for symbol in sorted(vocab.safe_symbols | vocab.unclear_symbols, key=len, reverse=True):
             rest = rest.replace(symbol, "")

@@ -149,3 +149,28 @@ def test_a_phrase_in_two_lists_is_refused(tmp_path: Path) -> None:
 def test_without_a_dictionary_typos_are_still_corrected() -> None:
     reader = SafetyAnswerReader(load_vocabulary())
     assert reader.read("nto really").answer is SafetyAnswer.NOT_SAFE
+
+
+def test_folded_rounds_keep_their_floor() -> None:
+    """Rounds already scored blind and then tuned on: a regression guard, not a measurement."""
+    from bot.safety.evaluate_answers import SETS_DIR, score
+
+    for path in sorted(SETS_DIR.glob("*.yml")):
+        report = score(path)
+        assert report.not_safe_read_as_safe == 0, path.name
+        assert report.count("not_safe", "not_safe") >= 0.95 * report.count("not_safe"), path.name
+        assert report.count("safe", "safe") >= 0.8 * report.count("safe"), path.name
+
+
+def test_a_question_quoted_back_then_answered() -> None:
+    assert read_safety_answer("am i safe?? lol no").answer is SafetyAnswer.NOT_SAFE
+    assert read_safety_answer("what happens if i say no?").answer is (
+        SafetyAnswer.UNCLEAR
+    )
+
+
+def test_a_story_then_the_answer_at_the_end() -> None:
+    story = "he kicked the door in and i grabbed the kids and drove to my sisters. we are safe"
+    assert read_safety_answer(story).answer is SafetyAnswer.SAFE
+    assert read_safety_answer("i was fine earlier. not anymore").answer is SafetyAnswer.NOT_SAFE
+    assert read_safety_answer("no. im fine").answer is SafetyAnswer.UNCLEAR
