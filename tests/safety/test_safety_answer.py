@@ -164,9 +164,7 @@ def test_folded_rounds_keep_their_floor() -> None:
 
 def test_a_question_quoted_back_then_answered() -> None:
     assert read_safety_answer("am i safe?? lol no").answer is SafetyAnswer.NOT_SAFE
-    assert read_safety_answer("what happens if i say no?").answer is (
-        SafetyAnswer.UNCLEAR
-    )
+    assert read_safety_answer("what happens if i say no?").answer is (SafetyAnswer.UNCLEAR)
 
 
 def test_a_story_then_the_answer_at_the_end() -> None:
