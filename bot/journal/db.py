@@ -129,8 +129,9 @@ def dispose_engines(url: str | None = None) -> None:
                 engine.dispose()
 
 
-SCRUB_ATTEMPTS = 20
+SCRUB_ATTEMPTS = 10
 SCRUB_PAUSE_S = 0.1
+SCRUB_BUSY_MS = 100
 
 
 def scrub_deleted(url: str | None = None) -> bool:
@@ -152,8 +153,15 @@ def scrub_deleted(url: str | None = None) -> bool:
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
-            busy, log_frames, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            cursor.close()
+            # The pool's busy timeout (15 s) would make each try wait that long on a reader;
+            # short tries keep the whole wait near two seconds, then it is restored.
+            cursor.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_MS}")
+            try:
+                row = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                busy, log_frames, _done = row
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+                cursor.close()
         except sqlite3.Error as error:
             logger.warning("checkpoint after erasure failed (%s)", type(error).__name__)
             busy, log_frames = 1, None

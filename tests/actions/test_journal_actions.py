@@ -111,3 +111,30 @@ def test_unreachable_journal_gets_a_short_answer(monkeypatch) -> None:
     dispatcher = CollectingDispatcher()
     assert ActionDeleteMyData().run(dispatcher, make_tracker(sender_id="ana"), {}) == []
     assert _texts(dispatcher) == ["utter_delete_failed"]
+
+
+def test_erasure_says_unfinished_while_a_reader_holds_old_pages(journal_db: str) -> None:
+    """The reply says "erased" only when the WAL could be emptied (see db.scrub_deleted)."""
+    import sqlite3
+    import time
+
+    from sqlalchemy.engine import make_url
+
+    _fill_journal("ana")
+    path = make_url(journal_db).database
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        reader.execute("PRAGMA journal_mode=WAL")
+        _fill_journal("bo")  # frames in the WAL that a checkpoint must copy back
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM users").fetchone()  # holds a snapshot
+        dispatcher = CollectingDispatcher()
+        started = time.monotonic()
+        ActionDeleteMyData().run(dispatcher, make_tracker(sender_id="ana"), {})
+        assert time.monotonic() - started < 10
+        assert _texts(dispatcher) == ["utter_delete_unfinished"]
+    finally:
+        reader.close()
+    dispatcher = CollectingDispatcher()
+    ActionDeleteMyData().run(dispatcher, make_tracker(sender_id="ana"), {})
+    assert _texts(dispatcher) == ["utter_deleted"]
