@@ -24,7 +24,7 @@ from actions.dbt_forms import (
     long_date,
     other_payload,
 )
-from actions.journal import channel_of
+from actions.journal import channel_of, keeping_allowed
 from bot.exercises import scripts as sc
 from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, TextBook, shorten
 from bot.exercises.form_turns import hint_already_given
@@ -395,6 +395,8 @@ class ActionSaveBoundaryScript(Action):
             "text": script.text,
         }
         known_id = tracker.get_slot("bs_script_id")
+        if not keeping_allowed(dispatcher, tracker):
+            return []
         try:
             with session_scope() as session:
                 user = journal.get_or_create_user(session, channel_of(tracker), tracker.sender_id)

@@ -2,7 +2,13 @@
 
 Erasure also removes the conversation log: the tracker store (ErasingSQLTrackerStore in
 endpoints.yml) deletes this sender's events after the turn in which ``action_delete_my_data``
-ran, because Rasa would otherwise save the current session again right after the action.
+ran, because Rasa would otherwise save the current session again right after the action. The
+reply says "erased" only once the deleted content is gone from the database files too
+(``db.scrub_deleted``).
+
+An export reaches each channel in its own form (``bot.journal.exports``): Telegram gets a file,
+REST the JSON object, the web page a one-time download link served by ``bot.web``. The body
+is never kept in the conversation log.
 """
 
 from __future__ import annotations
@@ -17,13 +23,16 @@ from rasa_sdk.events import AllSlotsReset, EventType, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from bot.journal import JournalError, JournalUnavailable, repository, session_scope
+from bot.journal import JournalError, JournalUnavailable, db, repository, session_scope
+from bot.journal.exports import EXPORT_FILENAME, EXPORT_KEY
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FILENAME = "secure-base-my-data.json"
-# Channels that can receive a file; elsewhere the export is sent as text.
+# Channels that can receive a file, and those whose page downloads through a one-time link.
 DOCUMENT_CHANNELS = frozenset({"telegram"})
+LINK_CHANNELS = frozenset({"socketio"})
+# Where bot.web serves the links; relative, so it resolves against the page's own origin.
+EXPORT_LINK_PATH = "/export/"
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -47,6 +56,27 @@ def with_journal(dispatcher: CollectingDispatcher, work: Callable[[Session], T])
         return _UNAVAILABLE
 
 
+def keeping_allowed(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Whether this user agreed that their answers are kept; says so kindly when not.
+
+    Never asked: the answer is not kept and the consent question is offered. Declined: a short
+    note, no question (they have answered). The repository refuses writes without consent as
+    well; this check is what lets the exercise tell the user the truth instead of an error.
+    """
+    try:
+        with session_scope() as session:
+            consent = repository.consent_of(session, channel_of(tracker), tracker.sender_id)
+    except JournalUnavailable:
+        return True  # the save itself will meet the outage and say "I can't reach my notebook"
+    if consent is True:
+        return True
+    if consent is None:
+        dispatcher.utter_message(response="utter_journal_not_kept_ask")
+    else:
+        dispatcher.utter_message(response="utter_journal_not_kept")
+    return False
+
+
 def _value_lines(values: list[dict[str, Any]]) -> str:
     lines = []
     for value in values:
@@ -57,6 +87,51 @@ def _value_lines(values: list[dict[str, Any]]) -> str:
             line += f" (before: {value['previous_consistency']}/10)"
         lines.append(line)
     return "\n".join(lines)
+
+
+class ActionAskJournalConsent(Action):
+    """Asks, once, whether answers may be kept; silent when the user has already answered."""
+
+    def name(self) -> str:
+        return "action_ask_journal_consent"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            with session_scope() as session:
+                consent = repository.consent_of(session, channel_of(tracker), tracker.sender_id)
+        except JournalUnavailable:
+            return []  # nothing can be kept right now either; ask another time
+        if consent is None:
+            dispatcher.utter_message(response="utter_ask_journal_consent")
+        return []
+
+
+class ActionSetJournalConsent(Action):
+    """Records "keep my answers" or "stop keeping my answers", whenever the user says it."""
+
+    def name(self) -> str:
+        return "action_set_journal_consent"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        # The intent the rule fired on (the ranking helper returns None for an unranked message).
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        agreed = intent == "keep_my_answers"
+
+        def record(session: Session) -> bool:
+            user = repository.get_or_create_user(session, channel_of(tracker), tracker.sender_id)
+            repository.set_consent(session, user, agreed)
+            return True
+
+        if with_journal(dispatcher, record) is _UNAVAILABLE:
+            return []
+        dispatcher.utter_message(
+            response="utter_consent_given" if agreed else "utter_consent_declined"
+        )
+        return []
 
 
 class ActionShowJournal(Action):
@@ -127,14 +202,37 @@ class ActionExportMyData(Action):
         )
         if export is _UNAVAILABLE:
             return []
-        content = json.dumps(export, ensure_ascii=False, indent=2, default=str)
+        if channel in LINK_CHANNELS:
+            return self._send_link(dispatcher, tracker, channel, export)
         dispatcher.utter_message(response="utter_export_intro")
         if channel in DOCUMENT_CHANNELS:
+            content = json.dumps(export, ensure_ascii=False, indent=2, default=str)
             dispatcher.utter_message(
                 json_message={"document": {"filename": EXPORT_FILENAME, "content": content}}
             )
         else:
-            dispatcher.utter_message(text=content)
+            dispatcher.utter_message(
+                json_message={EXPORT_KEY: {"filename": EXPORT_FILENAME, "content": export}}
+            )
+        return []
+
+    @staticmethod
+    def _send_link(
+        dispatcher: CollectingDispatcher, tracker: Tracker, channel: str, export: Any
+    ) -> list[EventType]:
+        content = json.dumps(export, ensure_ascii=False, indent=2, default=str)
+        token = with_journal(
+            dispatcher,
+            lambda session: repository.create_pending_export(
+                session, channel, tracker.sender_id, EXPORT_FILENAME, content
+            ),
+        )
+        if token is _UNAVAILABLE:
+            return []
+        minutes = int(repository.EXPORT_LINK_LIFETIME.total_seconds() // 60)
+        dispatcher.utter_message(
+            response="utter_export_link", link=f"{EXPORT_LINK_PATH}{token}", minutes=minutes
+        )
         return []
 
 
@@ -150,6 +248,7 @@ class ActionDeleteMyData(Action):
         try:
             with session_scope() as session:
                 repository.delete_user(session, channel_of(tracker), tracker.sender_id)
+            scrubbed = db.scrub_deleted()
         except JournalUnavailable:
             logger.warning("journal unavailable: erasure not done")
             dispatcher.utter_message(response="utter_delete_failed")
@@ -158,6 +257,9 @@ class ActionDeleteMyData(Action):
             logger.warning("erasure refused: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_delete_failed")
             return []
-        dispatcher.utter_message(response="utter_deleted")
+        # Rows are gone either way; "erased" is said only when no copy is readable on disk.
+        dispatcher.utter_message(
+            response="utter_deleted" if scrubbed else "utter_delete_unfinished"
+        )
         # The tracker store deletes this conversation's log after the turn (see module doc).
         return [AllSlotsReset(), Restarted()]

@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.journal import channel_of
+from actions.journal import channel_of, keeping_allowed
 from actions.values import answer_button, answer_text, answers_only, fresh_start_events
 from bot.exercises.reflection import (
     answer_reader,
@@ -142,7 +142,8 @@ class ActionReflectDependency(Action):
             )
         )
 
-        previous, saved = self._save(tracker, scores)
+        keep = keeping_allowed(dispatcher, tracker)
+        previous, saved = self._save(tracker, scores) if keep else (None, False)
         if previous is not None:
             moved = change_lines(content, previous, scores)
             dispatcher.utter_message(
@@ -152,7 +153,7 @@ class ActionReflectDependency(Action):
             )
         if saved:
             dispatcher.utter_message(text=texts.get("saved"))
-        else:
+        elif keep:
             dispatcher.utter_message(response="utter_journal_unavailable")
 
         buttons = offers(content, scores)

@@ -31,9 +31,10 @@ class ActionSaveRegion(Action):
             return []
         try:
             with session_scope() as session:
-                user = repository.get_or_create_user(
-                    session, channel_of(tracker), tracker.sender_id
-                )
+                # Kept only with the user's yes; the slot still serves this conversation.
+                user = repository.find_user(session, channel_of(tracker), tracker.sender_id)
+                if user is None or user.journal_consent is not True:
+                    return []
                 repository.set_region(session, user, region)
         except JournalError as error:
             logger.warning("region not saved to the journal (%s)", type(error).__name__)

@@ -35,7 +35,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.journal import _UNAVAILABLE, channel_of, with_journal
+from actions.journal import _UNAVAILABLE, channel_of, keeping_allowed, with_journal
 from actions.values import answers_only
 from bot import roleplay
 from bot.journal import JournalInputError, RoleplayReplyIn, repository
@@ -632,7 +632,9 @@ class ActionEndRoleplay(Action):
         dispatcher.utter_message(
             response="utter_roleplay_debrief", debrief="\n".join(summary.lines)
         )
-        if _save_practice(dispatcher, tracker, state, summary.outcome):
+        if keeping_allowed(dispatcher, tracker) and _save_practice(
+            dispatcher, tracker, state, summary.outcome
+        ):
             dispatcher.utter_message(response="utter_roleplay_saved")
         dispatcher.utter_message(
             response="utter_roleplay_next", buttons=_next_buttons(domain, state)

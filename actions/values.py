@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.journal import channel_of
+from actions.journal import channel_of, keeping_allowed
 from bot.exercises.ratings import RatingProblem, read_rating
 from bot.exercises.values import (
     TOP_COUNT,
@@ -595,7 +595,9 @@ class ActionSaveValuesExercise(Action):
             lines.append(texts.get("summary_action", value=content.name(focus.value), action=step))
         dispatcher.utter_message(text="\n".join(lines))
 
-        if self._save(tracker, area_key, ratings, step, focus):
+        if not keeping_allowed(dispatcher, tracker):
+            pass  # keeping_allowed told the user nothing was kept
+        elif self._save(tracker, area_key, ratings, step, focus):
             dispatcher.utter_message(text=texts.get("summary_saved"))
         else:
             dispatcher.utter_message(response="utter_journal_unavailable")

@@ -24,7 +24,7 @@ from actions.dbt_forms import (
     long_date,
     other_payload,
 )
-from actions.journal import channel_of
+from actions.journal import channel_of, keeping_allowed
 from bot.exercises import wise_mind as wm
 from bot.exercises.dbt_texts import TextBook
 from bot.exercises.form_turns import hint_already_given, is_other_payload
@@ -346,7 +346,8 @@ class ActionSaveWiseMind(Action):
         before = tracker.get_slot("wm_distress_before")
         after = tracker.get_slot("wm_distress_after")
         note = tracker.get_slot("wm_note") or None
-        saved_at = self._save(tracker, practice, before, after, note)
+        keep = keeping_allowed(dispatcher, tracker)
+        saved_at = self._save(tracker, practice, before, after, note) if keep else None
 
         key = wm.distress_summary_key(before, after)
         dispatcher.utter_message(text=texts.text(key, before=before, after=after))
@@ -355,9 +356,9 @@ class ActionSaveWiseMind(Action):
                 text=texts.text("summary.very_high"),
                 buttons=[texts.button("crisis_lines", "/crisis")],
             )
-        if saved_at is None:
+        if keep and saved_at is None:
             dispatcher.utter_message(response="utter_journal_unavailable")
-        else:
+        elif saved_at is not None:
             dispatcher.utter_message(text=texts.text("summary.saved", date=long_date(saved_at)))
         dispatcher.utter_message(
             text=texts.text("summary.next"),

@@ -174,12 +174,13 @@ class Cluster:
             # store). The order that keeps users away from a 5xx: the lock store gives up
             # waiting at 120 s (the fail-safe apologises), Sanic at 140 s, nginx at 150 s.
             "SANIC_RESPONSE_TIMEOUT": os.environ.get("SANIC_RESPONSE_TIMEOUT", "140"),
-            "SECURE_BASE_ID_SECRET": os.environ.get("SECURE_BASE_ID_SECRET")
-            or secrets.token_urlsafe(32),
+            # No generated default (see check_id_secret): a new secret per run would orphan
+            # every journal row of the previous run and make erasure miss them.
             "SECURE_BASE_SESSION_SECRET": os.environ.get("SECURE_BASE_SESSION_SECRET")
             or secrets.token_urlsafe(32),
             **settings.env,
         }
+        self.check_id_secret()
         self.credentials_file = self.workdir / "credentials.yml"
         self.endpoints_file = self.workdir / "endpoints.yml"
         self.nginx_conf = self.workdir / "nginx" / "nginx.conf"
@@ -260,6 +261,31 @@ class Cluster:
             )
         )
 
+    def check_id_secret(self) -> None:
+        """Refuse to start without a valid ``SECURE_BASE_ID_SECRET`` (``SecretError``)."""
+        from bot.journal.identity import ID_SECRET_ENV
+        from bot.secrets import SecretError, check_secret
+
+        value = self.env.get(ID_SECRET_ENV, "")
+        if not value.strip():
+            raise SecretError(
+                f"{ID_SECRET_ENV} is not set: every process of a deployment must share one "
+                "pseudonym secret; set it (the same value everywhere) and start again"
+            )
+        check_secret(ID_SECRET_ENV, value)
+
+    def record_id_secret(self) -> None:
+        """Record the secret's fingerprint, or refuse (``IdSecretMismatch``) if another is there."""
+        from bot.journal import repository, session_scope
+        from bot.journal.db import dispose_engines
+
+        secret = self.env["SECURE_BASE_ID_SECRET"].strip().encode("utf-8")
+        try:
+            with session_scope(self.settings.database_url) as session:
+                repository.check_id_secret(session, secret)
+        finally:
+            dispose_engines(self.settings.database_url)
+
     def prepare_database(self) -> None:
         """Create the journal's schema and Rasa's ``events`` table before any process starts.
 
@@ -273,6 +299,7 @@ class Cluster:
 
         upgrade(self.settings.database_url)
         dispose_engines(self.settings.database_url)
+        self.record_id_secret()
         engine = sa.create_engine(self.settings.database_url)
         try:
             SQLTrackerStore.Base.metadata.create_all(engine)

@@ -5,6 +5,8 @@
 
 Run from the repository root. The database must be PostgreSQL (every process writes to it) and
 must exist; the journal's schema and Rasa's events table are created if missing.
+``SECURE_BASE_ID_SECRET`` must be set, the same for every process: the first start records a
+keyed fingerprint of it in the database, and a later start with another secret is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.journal.errors import IdSecretMismatch
+from bot.secrets import SecretError
 from deploy.cluster import LOCK_STORES, Cluster, Settings
 
 
@@ -76,7 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         model=args.model,
         web_port=args.web_port,
     )
-    cluster = Cluster(settings)
+    try:
+        cluster = Cluster(settings)
+        # Before any process starts: a second secret would file users under other pseudonyms.
+        cluster.prepare_database()
+    except (SecretError, IdSecretMismatch) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     stopping = False
 
     def stop(*_: object) -> None:

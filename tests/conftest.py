@@ -18,6 +18,7 @@ import sys  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -92,7 +93,7 @@ def journal_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]
 
     url = f"sqlite:///{tmp_path / 'journal.db'}"
     monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    monkeypatch.setenv("SECURE_BASE_ID_SECRET", "action-tests-secret")
+    monkeypatch.setenv("SECURE_BASE_ID_SECRET", "action-tests-pseudonym-key-0123456789")
     db.upgrade(url)
     yield url
     db.dispose_engines(url)
@@ -134,3 +135,20 @@ def make_tracker(
         active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
     )
+
+
+def user_who_agreed(session: Any, channel: str, sender_id: str) -> Any:
+    """A journal user who said yes to keeping their answers (the journal refuses writes before)."""
+    from bot.journal import repository
+
+    user = repository.get_or_create_user(session, channel, sender_id)
+    return repository.set_consent(session, user, True)
+
+
+def agree_to_keeping(url: str, channel: str, *senders: str) -> None:
+    """Record these senders' yes to keeping their answers, as ``action_set_journal_consent`` does."""
+    from bot.journal import session_scope
+
+    with session_scope(url) as session:
+        for sender in senders:
+            user_who_agreed(session, channel, sender)

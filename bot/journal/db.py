@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,7 +83,11 @@ def _make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
-    """Foreign keys on, and real transactions.
+    """Foreign keys on, deleted content overwritten, and real transactions.
+
+    ``secure_delete``: SQLite otherwise only marks deleted cells free, and an erased entry stays
+    readable in the file until the page happens to be reused. It is a per-connection setting,
+    so Rasa's tracker store sets it on its own connections too (``tracker_store._sqlite_wal``).
 
     pysqlite opens transactions lazily and never around DDL or SELECT, which makes migrations
     non-atomic. We take over (SQLAlchemy's documented recipe) and open every transaction with
@@ -94,6 +100,7 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -120,6 +127,52 @@ def dispose_engines(url: str | None = None) -> None:
             engine = _engines.pop(key, None)
             if engine is not None:
                 engine.dispose()
+
+
+SCRUB_ATTEMPTS = 10
+SCRUB_PAUSE_S = 0.1
+SCRUB_BUSY_MS = 100
+
+
+def scrub_deleted(url: str | None = None) -> bool:
+    """After an erasure: True once deleted content can no longer be read from the database files.
+
+    SQLite in WAL mode keeps the pages as they were before the delete in the ``-wal`` file until
+    a checkpoint copies the new (zeroed, see ``secure_delete``) pages into the database; TRUNCATE
+    then empties the log. A reader in the middle of a transaction can hold the checkpoint back
+    (``busy``), so it is tried for about two seconds and False is returned if it never completes.
+    PostgreSQL: deleted rows are invisible to every query at once; their bytes stay in the table
+    files until autovacuum reuses the space, which no database user can read. True there.
+    """
+    engine = engine_for(url)
+    if engine.dialect.name != "sqlite":
+        return True
+    for _ in range(SCRUB_ATTEMPTS):
+        # A raw DBAPI connection (autocommit, see _configure_sqlite): a checkpoint cannot run
+        # inside the BEGIN IMMEDIATE that SQLAlchemy's own connections open.
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            # The pool's busy timeout (15 s) would make each try wait that long on a reader;
+            # short tries keep the whole wait near two seconds, then it is restored.
+            cursor.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_MS}")
+            try:
+                row = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                busy, log_frames, _done = row
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+                cursor.close()
+        except sqlite3.Error as error:
+            logger.warning("checkpoint after erasure failed (%s)", type(error).__name__)
+            busy, log_frames = 1, None
+        finally:
+            raw.close()
+        # log_frames is -1 when the database is not in WAL mode: nothing to copy back.
+        if busy == 0 and log_frames in (0, -1):
+            return True
+        time.sleep(SCRUB_PAUSE_S)
+    logger.warning("checkpoint after erasure did not complete; deleted pages remain in the WAL")
+    return False
 
 
 _UNREACHABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)

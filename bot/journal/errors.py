@@ -24,3 +24,11 @@ class JournalInputError(JournalError, ValueError):
 
 class JournalNotFound(JournalError, LookupError):
     """The entry asked for does not exist or belongs to someone else."""
+
+
+class IdSecretMismatch(JournalUnavailable):
+    """This process's pseudonym secret is not the one the database was first used with."""
+
+
+class JournalConsentMissing(JournalError):
+    """The user has not agreed (or has declined) that the bot keeps their answers."""

@@ -1,9 +1,14 @@
 """Pseudonymous user ids: the journal never stores a raw sender id.
 
 A user is ``HMAC-SHA256(secret, "channel:sender_id")``. The secret comes from
-``SECURE_BASE_ID_SECRET`` or, when that is unset, from ``var/id_secret`` (created once, mode 0600).
+``SECURE_BASE_ID_SECRET`` (checked by ``bot.secrets.check_secret``) or, for a single-process
+``make run`` when that is unset, from ``var/id_secret`` (created once, mode 0600). A deployment
+of several processes must set it (``require_id_secret``).
+
 Trap: every process that opens the journal (action server, CLI) must see the same secret, and
-losing it orphans every journal row (they can no longer be found from a sender id).
+losing it orphans every journal row (they can no longer be found from a sender id, nor erased).
+``fingerprint`` gives a keyed digest of the secret that the repository records in the database
+on first use and compares on every later start, so a process with another secret is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import secrets
 from pathlib import Path
 
 from bot.journal.db import VAR_DIR
+from bot.secrets import SecretError, check_secret
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +31,9 @@ DEFAULT_SECRET_FILE = VAR_DIR / "id_secret"
 
 def load_id_secret(path: Path | None = None) -> bytes:
     """The HMAC key: the environment first, else the secret file (created on first use)."""
-    from_env = os.environ.get(ID_SECRET_ENV)
-    if from_env:
-        return from_env.encode("utf-8")
+    from_env = os.environ.get(ID_SECRET_ENV, "")
+    if from_env.strip():
+        return check_secret(ID_SECRET_ENV, from_env).encode("utf-8")
     secret_file = path or DEFAULT_SECRET_FILE
     try:
         return _read_secret(secret_file)
@@ -43,6 +49,25 @@ def load_id_secret(path: Path | None = None) -> bytes:
         handle.write(secrets.token_hex(32) + "\n")
     logger.info("created a new pseudonym secret in %s", secret_file)
     return _read_secret(secret_file)
+
+
+def require_id_secret() -> bytes:
+    """The checked secret from the environment, for deployments: unset is refused.
+
+    A generated file would differ per machine or container, so each process would compute other
+    pseudonyms and erasure would miss data; a deployment must share one configured value.
+    """
+    if not os.environ.get(ID_SECRET_ENV, "").strip():
+        raise SecretError(
+            f"{ID_SECRET_ENV} is not set: every process of a deployment must share one pseudonym "
+            "secret (for instance: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return load_id_secret()
+
+
+def fingerprint(secret: bytes) -> str:
+    """A digest that identifies ``secret`` without revealing it (keyed by the secret itself)."""
+    return hmac.new(secret, b"secure-base/id-secret-fingerprint/1", hashlib.sha256).hexdigest()
 
 
 def _read_secret(secret_file: Path) -> bytes:

@@ -81,10 +81,9 @@ class User(Base):
     id = sa.Column(sa.Integer, primary_key=True)
     pseudonym = sa.Column(sa.String(64), nullable=False, unique=True)
     region = sa.Column(sa.String(32))
-    # Added by revision 0002; false until the user says yes to keeping a journal.
-    journal_consent = sa.Column(
-        sa.Boolean, nullable=False, default=False, server_default=sa.false()
-    )
+    # None: never asked; False: declined; True: agreed. Nothing is journaled unless True
+    # (revision 0002 added it, 0003 made "never asked" distinct from "declined").
+    journal_consent = sa.Column(sa.Boolean, nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -223,6 +222,38 @@ class RoleplayReply(Base):
     created_at = _created_at()
 
     session = relationship("RoleplaySession", back_populates="replies")
+
+
+class DeploymentKey(Base):
+    """A keyed fingerprint of a deployment-wide secret, recorded by the first process to start.
+
+    Every later process compares its own secret's fingerprint with this row and refuses to work
+    on a mismatch: processes with different pseudonym secrets would file one person under two
+    ids, and an erasure by one would leave the other's rows behind.
+    """
+
+    __tablename__ = "deployment_keys"
+
+    name = sa.Column(sa.String(64), primary_key=True)
+    fingerprint = sa.Column(sa.String(64), nullable=False)
+    created_at = _created_at()
+
+
+class PendingExport(Base):
+    """An export waiting to be downloaded once through a link (the web page's download).
+
+    Keyed by the SHA-256 of the link's random token, so the table alone cannot be turned into
+    working links; the row goes when the link is used, when it expires, or with an erasure.
+    """
+
+    __tablename__ = "pending_exports"
+
+    token_hash = sa.Column(sa.String(64), primary_key=True)
+    pseudonym = sa.Column(sa.String(64), nullable=False, index=True)
+    filename = sa.Column(sa.String(120), nullable=False)
+    body = sa.Column(sa.Text, nullable=False)
+    expires_at = sa.Column(UTCDateTime(), nullable=False, index=True)
+    created_at = _created_at()
 
 
 # Tables that hold a user's entries directly, each with the timestamp that retention uses.

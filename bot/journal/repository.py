@@ -7,7 +7,11 @@ with a clear reason, never a database error. Logs carry pseudonyms and counts on
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -18,8 +22,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from bot.journal import tracker_events
-from bot.journal.errors import JournalInputError, JournalNotFound
-from bot.journal.identity import pseudonym, short
+from bot.journal.errors import (
+    IdSecretMismatch,
+    JournalConsentMissing,
+    JournalInputError,
+    JournalNotFound,
+)
+from bot.journal.identity import ID_SECRET_ENV, fingerprint, load_id_secret, pseudonym, short
 from bot.journal.inputs import (
     ACTION_TEXT_LIMIT,
     NAME_LIMIT,
@@ -40,6 +49,8 @@ from bot.journal.models import (
     Base,
     BoundaryScript,
     CommittedAction,
+    DeploymentKey,
+    PendingExport,
     ReflectionResult,
     RoleplayReply,
     RoleplaySession,
@@ -55,14 +66,59 @@ PRIORITIES = ("relationship", "self_respect")
 EXPORT_FORMAT = "secure-base-journal-export/1"
 
 
+# --- the deployment's pseudonym secret ----------------------------------------------------
+
+ID_SECRET_KEY = "id_secret"
+# (database, fingerprint) pairs this process has already checked: one query per process.
+_checked_secrets: set[tuple[str, str]] = set()
+_checked_lock = threading.Lock()
+
+
+def check_id_secret(session: Session, secret: bytes | None = None) -> None:
+    """Record this secret's fingerprint on first use; refuse a secret with another fingerprint.
+
+    Raises ``IdSecretMismatch`` (a ``JournalUnavailable``: actions answer "I can't reach my
+    notebook") rather than computing pseudonyms nobody else would find or erase.
+    """
+    mine = fingerprint(secret if secret is not None else load_id_secret())
+    bind = session.get_bind()
+    cache_key = (bind.url.render_as_string(hide_password=True), mine)
+    with _checked_lock:
+        if cache_key in _checked_secrets:
+            return
+    _insert_ignoring_duplicate(session, DeploymentKey, name=ID_SECRET_KEY, fingerprint=mine)
+    recorded = session.execute(
+        sa.select(DeploymentKey.fingerprint).where(DeploymentKey.name == ID_SECRET_KEY)
+    ).scalar_one()
+    if not hmac.compare_digest(recorded, mine):
+        logger.error("%s differs from the secret this database was first used with", ID_SECRET_ENV)
+        raise IdSecretMismatch(
+            f"{ID_SECRET_ENV} differs from the one this database was first used with; every "
+            "process must share one secret, or pseudonyms (and erasure) would miss data"
+        )
+    with _checked_lock:
+        _checked_secrets.add(cache_key)
+
+
+def _insert_ignoring_duplicate(session: Session, model: type, **values: Any) -> bool:
+    """Insert a row unless one with the same key exists (two processes may start together)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if "created_at" in model.__table__.c and "created_at" not in values:
+        values["created_at"] = utcnow()
+    statement = insert(model.__table__).values(**values).on_conflict_do_nothing()
+    return session.execute(statement).rowcount == 1
+
+
 # --- users -------------------------------------------------------------------------------
 
 
-def _pseudonym_for(channel: str, sender_id: str) -> str:
+def _pseudonym_for(session: Session, channel: str, sender_id: str) -> str:
     if not isinstance(channel, str) or not channel:
         raise JournalInputError("channel", "must be a non-empty text")
     if not isinstance(sender_id, str) or not sender_id:
         raise JournalInputError("sender_id", "must be a non-empty text")
+    check_id_secret(session)
     return pseudonym(channel, sender_id)
 
 
@@ -72,12 +128,12 @@ def _user_by_pseudonym(session: Session, pid: str) -> User | None:
 
 def find_user(session: Session, channel: str, sender_id: str) -> User | None:
     """The journal user of this sender on this channel, if they have one."""
-    return _user_by_pseudonym(session, _pseudonym_for(channel, sender_id))
+    return _user_by_pseudonym(session, _pseudonym_for(session, channel, sender_id))
 
 
 def get_or_create_user(session: Session, channel: str, sender_id: str) -> User:
     """The journal user of this sender, created on first contact (safe against a race)."""
-    pid = _pseudonym_for(channel, sender_id)
+    pid = _pseudonym_for(session, channel, sender_id)
     user = _user_by_pseudonym(session, pid)
     if user is not None:
         return user
@@ -104,6 +160,8 @@ def get_or_create_user(session: Session, channel: str, sender_id: str) -> User:
 
 def set_region(session: Session, user: User, region: str | None) -> User:
     """Remember (or forget, with None) the region used to choose crisis resources."""
+    if region is not None:
+        _require_consent(user)
     user.region = clean_text(region, "region", REGION_LIMIT, required=False)
     session.flush()
     return user
@@ -117,6 +175,18 @@ def set_consent(session: Session, user: User, journal_consent: bool) -> User:
     session.flush()
     logger.info("journal user %s consent set to %s", short(user.pseudonym), journal_consent)
     return user
+
+
+def consent_of(session: Session, channel: str, sender_id: str) -> bool | None:
+    """True (agreed), False (declined) or None (never asked) for this sender."""
+    user = find_user(session, channel, sender_id)
+    return user.journal_consent if user is not None else None
+
+
+def _require_consent(user: User) -> None:
+    # Every write of an entry passes here: a missing "yes" keeps nothing, whatever the caller.
+    if user.journal_consent is not True:
+        raise JournalConsentMissing("the user has not agreed that their answers are kept")
 
 
 # --- values and committed actions -------------------------------------------------------
@@ -150,6 +220,7 @@ def save_value_ratings(
     session: Session, user: User, life_area: str, ratings: Sequence[ValueRatingIn]
 ) -> list[ValueRating]:
     """Store one sitting of the values exercise: one row per value, all with the same time."""
+    _require_consent(user)
     area = clean_text(life_area, "life_area", NAME_LIMIT)
     if not ratings:
         raise JournalInputError("ratings", "needs at least one value")
@@ -212,6 +283,7 @@ def add_committed_action(
     session: Session, user: User, text: str, value: str | None = None
 ) -> CommittedAction:
     """Store a small step the user chose, optionally tied to one of their values."""
+    _require_consent(user)
     action = CommittedAction(
         user_id=user.id,
         value=clean_text(value, "value", NAME_LIMIT, required=False),
@@ -259,6 +331,7 @@ def add_wise_mind_entry(
     note: str | None = None,
 ) -> WiseMindEntry:
     """Store one practice with distress before and after (0-10) and an optional note."""
+    _require_consent(user)
     entry = WiseMindEntry(
         user_id=user.id,
         practice=clean_text(practice, "practice", NAME_LIMIT),
@@ -313,6 +386,7 @@ def save_boundary_script(
     text: str | None = None,
 ) -> BoundaryScript:
     """Store a DEAR MAN script; ``text`` defaults to the four parts, one per line."""
+    _require_consent(user)
     parts = {
         "describe": clean_text(describe, "describe", SCRIPT_PART_LIMIT),
         "express": clean_text(express, "express", SCRIPT_PART_LIMIT),
@@ -353,6 +427,7 @@ def update_boundary_script(
     text: str | None = None,
 ) -> BoundaryScript:
     """Change some fields of a script; the text is re-assembled when a part changes without it."""
+    _require_consent(user)
     script = get_boundary_script(session, user, script_id)
     if script is None:
         raise JournalNotFound("no such boundary script")
@@ -395,6 +470,7 @@ def list_boundary_scripts(session: Session, user: User) -> list[BoundaryScript]:
 
 def save_reflection(session: Session, user: User, scores: dict[str, float]) -> ReflectionResult:
     """Store the per-dimension scores of one codependency reflection."""
+    _require_consent(user)
     result = ReflectionResult(user_id=user.id, scores=clean_scores(scores))
     session.add(result)
     session.flush()
@@ -422,6 +498,7 @@ def save_roleplay_session(
     replies: Iterable[RoleplayReplyIn | tuple[str, str, dict[str, Any] | None]],
 ) -> RoleplaySession:
     """Store one role-play with each reply, its label and the assessor's features."""
+    _require_consent(user)
     record = RoleplaySession(
         user_id=user.id,
         scenario_id=clean_text(scenario_id, "scenario_id", NAME_LIMIT),
@@ -562,6 +639,61 @@ def export_user(session: Session, channel: str, sender_id: str) -> dict[str, Any
     return export
 
 
+# --- one-time export downloads ------------------------------------------------------------
+
+EXPORT_LINK_LIFETIME = timedelta(minutes=10)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_pending_export(
+    session: Session,
+    channel: str,
+    sender_id: str,
+    filename: str,
+    body: str,
+    lifetime: timedelta = EXPORT_LINK_LIFETIME,
+) -> str:
+    """Keep ``body`` for one download and return the link's token (shown once, never stored)."""
+    pid = _pseudonym_for(session, channel, sender_id)
+    now = utcnow()
+    # Expired links of anyone go here: no separate cleaner needed for a rarely used feature.
+    session.execute(sa.delete(PendingExport.__table__).where(PendingExport.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        PendingExport(
+            token_hash=_token_hash(token),
+            pseudonym=pid,
+            filename=clean_text(filename, "filename", 120),
+            body=body,
+            expires_at=now + lifetime,
+            created_at=now,
+        )
+    )
+    session.flush()
+    logger.info("journal export link created for user %s", short(pid))
+    return token
+
+
+def take_pending_export(session: Session, token: str) -> tuple[str, str] | None:
+    """``(filename, body)`` for a valid token, deleting it (single use); None otherwise."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    row = session.get(PendingExport, _token_hash(token))
+    if row is None:
+        return None
+    # Deleted before the expiry check: an expired row has no further use either.
+    deleted = _delete(
+        session,
+        sa.delete(PendingExport.__table__).where(PendingExport.token_hash == row.token_hash),
+    )
+    if deleted != 1 or row.expires_at <= utcnow():
+        return None
+    return row.filename, row.body
+
+
 def _delete(session: Session, statement: sa.sql.Delete) -> int:
     return session.execute(statement).rowcount
 
@@ -575,6 +707,12 @@ def delete_user(session: Session, channel: str, sender_id: str) -> dict[str, int
     user = find_user(session, channel, sender_id)
     counts = {"roleplay_replies": 0, **{model.__tablename__: 0 for model, _ in ENTRY_TABLES}}
     counts["users"] = 0
+    counts["pending_exports"] = _delete(
+        session,
+        sa.delete(PendingExport.__table__).where(
+            PendingExport.pseudonym == _pseudonym_for(session, channel, sender_id)
+        ),
+    )
     if user is not None:
         sessions_of_user = sa.select(RoleplaySession.id).where(RoleplaySession.user_id == user.id)
         counts["roleplay_replies"] = _delete(
@@ -607,6 +745,11 @@ def purge(session: Session, older_than: timedelta, now: datetime | None = None) 
         raise ValueError("older_than must be a positive duration")
     cutoff = (now or utcnow()) - older_than
     counts: dict[str, int] = {}
+    # Export links last minutes; any left over have expired (they are never kept longer).
+    counts["pending_exports"] = _delete(
+        session,
+        sa.delete(PendingExport.__table__).where(PendingExport.expires_at <= utcnow()),
+    )
     old_sessions = sa.select(RoleplaySession.id).where(RoleplaySession.created_at < cutoff)
     counts["roleplay_replies"] = _delete(
         session,

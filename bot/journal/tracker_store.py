@@ -26,15 +26,17 @@ module only in the Rasa server; the action server never does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import sessionmaker
+
+from bot.journal.exports import PLACEHOLDER, is_export_message
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Erased events must not stay readable in freed pages (see bot.journal.db.scrub_deleted).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -117,6 +121,13 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
+    def _checkpoint(self) -> None:
+        # The action already scrubbed the journal's copy; this covers events deleted here.
+        with self.engine.connect() as connection:
+            row = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        if row is None or row[0] != 0:
+            logger.warning("checkpoint after erasing a conversation did not complete")
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         parent = super()
         return await _guarded(lambda: parent.retrieve(sender_id), "retrieve")
@@ -124,6 +135,23 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         parent = super()
         return await _guarded(lambda: parent.retrieve_full_tracker(sender_id), "retrieve")
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The events to store, with every export body replaced by a short placeholder.
+
+        The channel has already delivered the export when Rasa saves the turn; only the copy
+        in the log is replaced (see ``bot.journal.exports``).
+        """
+        for event in super()._additional_events(session, tracker):
+            if isinstance(event, BotUttered) and is_export_message(event.data.get("custom")):
+                yield BotUttered(
+                    text=None,
+                    data={"custom": PLACEHOLDER},
+                    metadata=event.metadata,
+                    timestamp=event.timestamp,
+                )
+            else:
+                yield event
 
     def _erasure_requested(self, tracker: DialogueStateTracker) -> str | None:
         for event in tracker.events:
@@ -147,5 +175,7 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
                 .delete(synchronize_session=False)
             )
             session.commit()
+        if self.engine.dialect.name == "sqlite":
+            self._checkpoint()
         # No sender id here: the log line must not undo what the erasure did.
         logger.info("conversation erased after %s instead of saved (%d events)", action, deleted)

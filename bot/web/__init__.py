@@ -4,6 +4,11 @@ The page, its script and the rasa-webchat bundle are all served from this projec
 CDN. The Content-Security-Policy lets the page talk only to itself and to the Rasa socket.io
 server; it also blocks the web-font stylesheet the widget's bundle imports from a public CDN, so
 nothing on the page waits on the internet (the page uses system fonts).
+
+``/export/<token>`` hands out a data export once: the bot's export action stores it in the
+journal database with a random token (only its hash is kept) and sends the page a link; the
+first GET within ten minutes downloads the file and deletes it. The token is the proof that the
+request comes from the chat session it was sent to; any later or unknown request gets 410.
 """
 
 from __future__ import annotations
@@ -37,6 +42,21 @@ FILES: dict[str, tuple[str, str]] = {
     ),
 }
 _VENDOR_HINT = "The chat widget is not installed: run `npm ci --prefix web`."
+EXPORT_PREFIX = "/export/"
+_EXPORT_GONE = (
+    b'This download link has expired or was already used. Ask the bot "export my data" '
+    b"in the chat for a new one.\n"
+)
+_EXPORT_UNAVAILABLE = b"Your data cannot be fetched right now; please try again in a moment.\n"
+
+
+def _take_export(token: str) -> tuple[str, str] | None:
+    """The export behind ``token`` (deleted as it is read), or None; raises JournalUnavailable."""
+    # Imported here: the page itself must start (and be tested) without the journal's modules.
+    from bot.journal import repository, session_scope
+
+    with session_scope() as session:
+        return repository.take_pending_export(session, token)
 
 
 @dataclass(frozen=True)
@@ -83,8 +103,17 @@ def _handler(web_root: Path, config: PageConfig) -> type[BaseHTTPRequestHandler]
         def version_string(self) -> str:
             return "SecureBaseWeb"
 
-        def _send(self, status: int, body: bytes, content_type: str, cache: str) -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str,
+            cache: str,
+            disposition: str | None = None,
+        ) -> None:
             self.send_response(status)
+            if disposition is not None:
+                self.send_header("Content-Disposition", disposition)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", cache)
@@ -97,8 +126,36 @@ def _handler(web_root: Path, config: PageConfig) -> type[BaseHTTPRequestHandler]
             if self.command != "HEAD":
                 self.wfile.write(body)
 
+        def _send_export(self, token: str) -> None:
+            from bot.journal import JournalUnavailable
+
+            text = "text/plain; charset=utf-8"
+            if self.command != "GET":
+                # HEAD must not spend the single use.
+                self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"Use GET.\n", text, "no-store")
+                return
+            try:
+                found = _take_export(token)
+            except JournalUnavailable:
+                self._send(HTTPStatus.SERVICE_UNAVAILABLE, _EXPORT_UNAVAILABLE, text, "no-store")
+                return
+            if found is None:
+                self._send(HTTPStatus.GONE, _EXPORT_GONE, text, "no-store")
+                return
+            filename, body = found
+            self._send(
+                HTTPStatus.OK,
+                body.encode("utf-8"),
+                "application/json; charset=utf-8",
+                "no-store",
+                disposition=f'attachment; filename="{filename}"',
+            )
+
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
             path = urlsplit(self.path).path
+            if path.startswith(EXPORT_PREFIX):
+                self._send_export(path[len(EXPORT_PREFIX) :])
+                return
             if path == "/config.js":
                 self._send(HTTPStatus.OK, config_js, "text/javascript; charset=utf-8", "no-cache")
                 return

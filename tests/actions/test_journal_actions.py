@@ -8,12 +8,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import ActionDeleteMyData, ActionExportMyData, ActionShowJournal
 from bot.journal import ValueRatingIn, repository, session_scope
-from tests.conftest import make_tracker
+from bot.journal.exports import EXPORT_KEY
+from tests.conftest import make_tracker, user_who_agreed
 
 
 def _fill_journal(sender: str, channel: str = "rest") -> None:
     with session_scope() as session:
-        user = repository.get_or_create_user(session, channel, sender)
+        user = user_who_agreed(session, channel, sender)
         repository.save_value_ratings(
             session, user, "family", [ValueRatingIn("honesty", 9, 4), ValueRatingIn("care", 7, 8)]
         )
@@ -62,7 +63,8 @@ def test_export_contains_every_stored_item(journal_db: str) -> None:
     dispatcher = CollectingDispatcher()
     ActionExportMyData().run(dispatcher, make_tracker(sender_id="ana"), {})
     assert dispatcher.messages[0]["response"] == "utter_export_intro"
-    export = json.loads(dispatcher.messages[1]["text"])
+    # REST tools get the JSON object itself, marked so the tracker store keeps only a placeholder.
+    export = dispatcher.messages[1]["custom"][EXPORT_KEY]["content"]
     assert {r["value"] for r in export["value_ratings"]} == {"honesty", "care"}
     assert export["committed_actions"][0]["text"] == "tell Sam how I really feel"
     assert export["boundary_scripts"][0]["title"] == "Shift cover"
@@ -109,3 +111,30 @@ def test_unreachable_journal_gets_a_short_answer(monkeypatch) -> None:
     dispatcher = CollectingDispatcher()
     assert ActionDeleteMyData().run(dispatcher, make_tracker(sender_id="ana"), {}) == []
     assert _texts(dispatcher) == ["utter_delete_failed"]
+
+
+def test_erasure_says_unfinished_while_a_reader_holds_old_pages(journal_db: str) -> None:
+    """The reply says "erased" only when the WAL could be emptied (see db.scrub_deleted)."""
+    import sqlite3
+    import time
+
+    from sqlalchemy.engine import make_url
+
+    _fill_journal("ana")
+    path = make_url(journal_db).database
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        reader.execute("PRAGMA journal_mode=WAL")
+        _fill_journal("bo")  # frames in the WAL that a checkpoint must copy back
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM users").fetchone()  # holds a snapshot
+        dispatcher = CollectingDispatcher()
+        started = time.monotonic()
+        ActionDeleteMyData().run(dispatcher, make_tracker(sender_id="ana"), {})
+        assert time.monotonic() - started < 10
+        assert _texts(dispatcher) == ["utter_delete_unfinished"]
+    finally:
+        reader.close()
+    dispatcher = CollectingDispatcher()
+    ActionDeleteMyData().run(dispatcher, make_tracker(sender_id="ana"), {})
+    assert _texts(dispatcher) == ["utter_deleted"]

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import roleplay as actions
 from bot import roleplay
 from bot.journal import repository, session_scope
-from tests.conftest import make_tracker
+from tests.conftest import agree_to_keeping, make_tracker, user_who_agreed
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((REPO / "domain" / "roleplay.yml").read_text())
@@ -25,6 +25,14 @@ UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere"
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def journal_db(journal_db: str) -> str:
+    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
+    covers the user who did not)."""
+    agree_to_keeping(journal_db, "rest", "ana")
+    return journal_db
 
 
 def _slots(events: list) -> dict[str, Any]:
@@ -126,7 +134,7 @@ def _saved(sender: str = "ana") -> list:
 
 def _save_script(sender: str = "ana", title: str = "Weekend shifts") -> int:
     with session_scope() as session:
-        user = repository.get_or_create_user(session, "rest", sender)
+        user = user_who_agreed(session, "rest", sender)
         script = repository.save_boundary_script(
             session,
             user,
@@ -646,7 +654,7 @@ def _features(**true: bool) -> dict[str, bool]:
 
 def _save_practice(replies: list[dict[str, bool]], scenario: str = "cover_shift") -> None:
     with session_scope() as session:
-        user = repository.get_or_create_user(session, "rest", "ana")
+        user = user_who_agreed(session, "rest", "ana")
         repository.save_roleplay_session(
             session,
             user,

@@ -19,7 +19,9 @@ from actions.voice_check import (
 from bot.exercises.voice_check import voice_check_content
 from bot.journal import repository as journal
 from bot.journal import session_scope
+from tests.conftest import agree_to_keeping
 from tests.exercises.dialogue import (
+    SENDER,
     buttons,
     run_action,
     slot_values,
@@ -128,6 +130,7 @@ def test_without_saved_values_the_value_is_typed(journal_db: str) -> None:
 
 
 def test_saved_values_are_offered_as_buttons(journal_db: str) -> None:
+    agree_to_keeping(journal_db, "rest", SENDER)
     run_action(
         ActionSaveValuesExercise(),
         {

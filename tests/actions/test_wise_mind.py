@@ -17,10 +17,19 @@ from bot.exercises import wise_mind as wm
 from bot.journal import db
 from bot.journal import repository as journal
 from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
+from tests.conftest import agree_to_keeping, user_who_agreed
 
 REPO = Path(__file__).resolve().parents[2]
 SENDER = "wise-mind-tester"
 CHANNEL = "rest"
+
+
+@pytest.fixture
+def journal_db(journal_db: str) -> str:
+    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
+    covers the user who did not)."""
+    agree_to_keeping(journal_db, CHANNEL, SENDER)
+    return journal_db
 
 
 def tracker(slots: dict[str, Any] | None = None, **turn: Any) -> Tracker:
@@ -254,7 +263,7 @@ def test_a_very_high_rating_after_points_to_crisis_lines(journal_db: str) -> Non
 
 def test_the_next_offer_leaves_out_last_times_practice(journal_db: str) -> None:
     with db.session_scope(journal_db) as session:
-        user = journal.get_or_create_user(session, CHANNEL, SENDER)
+        user = user_who_agreed(session, CHANNEL, SENDER)
         journal.add_wise_mind_entry(session, user, "breathing", 8, 5)
         journal.add_wise_mind_entry(session, user, "question", 6, 3)
     dispatcher = CollectingDispatcher()

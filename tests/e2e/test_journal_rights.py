@@ -17,7 +17,9 @@ import sqlalchemy as sa
 
 from bot.journal import ValueRatingIn, repository
 from bot.journal.db import dispose_engines, session_scope
+from bot.journal.exports import EXPORT_KEY
 from bot.journal.identity import pseudonym
+from tests.conftest import user_who_agreed
 from tests.e2e.servers import RasaStack
 
 pytestmark = pytest.mark.server
@@ -100,7 +102,7 @@ def _rows_mentioning(stack: RasaStack, sender: str) -> dict[str, int]:
 
 def _seed_journal(stack: RasaStack, sender: str) -> None:
     with session_scope(stack.database_url) as session:
-        user = repository.get_or_create_user(session, "rest", sender)
+        user = user_who_agreed(session, "rest", sender)
         repository.save_value_ratings(
             session, user, "friendships", [ValueRatingIn("loyalty", 8, 3)]
         )
@@ -120,7 +122,7 @@ def test_show_export_and_delete_in_the_chat(stack: RasaStack, same_secret: None)
     assert "call Mia on Sunday" in shown
 
     exported = _send(stack, sender, "export my data")
-    document = json.loads(exported[-1]["text"])
+    document = exported[-1]["custom"][EXPORT_KEY]["content"]
     assert document["value_ratings"][0]["value"] == "loyalty"
     assert "what do you remember about me?" in json.dumps(document["conversation_events"])
 

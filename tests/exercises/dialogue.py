@@ -142,6 +142,6 @@ def journal_without_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     """A database the journal cannot use (no migrations run): actions must carry on."""
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    monkeypatch.setenv("SECURE_BASE_ID_SECRET", "exercise-tests-secret")
+    monkeypatch.setenv("SECURE_BASE_ID_SECRET", "exercise-tests-pseudonym-key-0123456789")
     yield url
     db.dispose_engines()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import threading
 import time
 import uuid
@@ -69,6 +70,7 @@ def cluster(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Ite
         action_servers=2,
         redis_port=services.redis.port,
         redis_db=0,
+        env={"SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32)},
     )
     with Cluster(settings) as running:
         yield running

@@ -18,7 +18,7 @@ from bot.journal.identity import ID_SECRET_ENV
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test may touch the repository's var/ (its database or its pseudonym secret)."""
-    monkeypatch.setenv(ID_SECRET_ENV, "journal-tests-secret")
+    monkeypatch.setenv(ID_SECRET_ENV, "journal-tests-pseudonym-key-0123456789")
     monkeypatch.setenv(db.DATABASE_URL_ENV, f"sqlite:///{tmp_path / 'default.db'}")
     monkeypatch.delenv("SECURE_BASE_RETENTION_DAYS", raising=False)
     yield

@@ -14,6 +14,7 @@ from bot.journal import repository as repo
 from bot.journal.cli import RETENTION_ENV, main, parse_duration, retention_from_env
 from bot.journal.db import session_scope
 from bot.journal.models import utcnow
+from tests.conftest import user_who_agreed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,13 +53,13 @@ def test_module_entry_point_upgrades_and_reports(db_url: str) -> None:
         text=True,
         check=True,
     )
-    assert "journal schema at 0002" in done.stdout
+    assert "journal schema at 0003" in done.stdout
     assert "Running upgrade 0001 -> 0002" in done.stderr
 
 
 def _old_entry(url: str, sender_id: str, text: str) -> None:
     with session_scope(url) as session:
-        user = repo.get_or_create_user(session, "rest", sender_id)
+        user = user_who_agreed(session, "rest", sender_id)
         action = repo.add_committed_action(session, user, text)
         action.created_at = user.created_at = user.updated_at = utcnow() - timedelta(days=40)
 
@@ -104,7 +105,7 @@ def test_stats_counts_rows_without_content(
     save_tracker("stats-sender", conversation("private words"))
     assert main(["--url", journal_url, "stats"]) == 0
     out = capsys.readouterr().out
-    assert "schema revision 0002" in out
+    assert "schema revision 0003" in out
     assert "users                1" in out and "committed_actions    1" in out
     assert "events               7" in out
     for secret in ("a very private step", "private words", "stats-sender"):

@@ -15,6 +15,7 @@ from bot.journal import db
 from bot.journal import repository as repo
 from bot.journal.errors import JournalUnavailable
 from bot.journal.models import User
+from tests.conftest import user_who_agreed
 
 UNREACHABLE_POSTGRES = "postgresql://postgres@127.0.0.1:1/x"
 
@@ -80,7 +81,7 @@ def test_sqlite_session_works_from_another_thread(tmp_path: Path) -> None:
     def work() -> None:
         try:
             with db.session_scope(url) as session:
-                repo.get_or_create_user(session, "rest", "threaded")
+                user_who_agreed(session, "rest", "threaded")
         except BaseException as error:  # noqa: BLE001 - reported to the main thread
             errors.append(error)
 
@@ -92,9 +93,9 @@ def test_sqlite_session_works_from_another_thread(tmp_path: Path) -> None:
 
 def test_session_scope_commits_and_rolls_back(journal_url: str) -> None:
     with db.session_scope(journal_url) as session:
-        repo.get_or_create_user(session, "rest", "kept")
+        user_who_agreed(session, "rest", "kept")
     with pytest.raises(RuntimeError), db.session_scope(journal_url) as session:
-        repo.get_or_create_user(session, "rest", "rolled-back")
+        user_who_agreed(session, "rest", "rolled-back")
         raise RuntimeError("the action failed half-way")
     with db.session_scope(journal_url) as session:
         assert repo.find_user(session, "rest", "kept") is not None
@@ -103,7 +104,7 @@ def test_session_scope_commits_and_rolls_back(journal_url: str) -> None:
 
 def test_unreachable_postgres_raises_journal_unavailable() -> None:
     with pytest.raises(JournalUnavailable) as caught, db.session_scope(UNREACHABLE_POSTGRES) as s:
-        repo.get_or_create_user(s, "rest", "someone")
+        user_who_agreed(s, "rest", "someone")
     assert "cannot be used right now" in str(caught.value)
     with pytest.raises(JournalUnavailable):
         db.upgrade(UNREACHABLE_POSTGRES)

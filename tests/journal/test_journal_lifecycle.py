@@ -24,6 +24,7 @@ from bot.journal.models import (
     WiseMindEntry,
     utcnow,
 )
+from tests.conftest import user_who_agreed
 
 CHANNEL = "telegram"
 ALICE, BOB = "alice-7731", "bob-5520"  # raw sender ids, distinctive enough to grep for
@@ -47,7 +48,7 @@ def fill(url: str, sender_id: str) -> list[str]:
         "reply": f"No, not tonight {tag}",
     }
     with session_scope(url) as session:
-        user = repo.get_or_create_user(session, CHANNEL, sender_id)
+        user = user_who_agreed(session, CHANNEL, sender_id)
         repo.set_region(session, user, "UK")
         repo.set_consent(session, user, True)
         repo.save_value_ratings(session, user, texts["area"], [ValueRatingIn(texts["value"], 9, 5)])
@@ -158,6 +159,7 @@ def test_delete_leaves_nothing_of_the_sender_anywhere(
         counts = repo.delete_user(session, CHANNEL, ALICE)
 
     assert counts == {
+        "pending_exports": 0,
         "roleplay_replies": 1,
         "value_ratings": 2,
         "committed_actions": 1,
@@ -205,6 +207,8 @@ def test_deleting_a_user_row_cascades_to_every_entry(journal_url: str) -> None:
         session.execute(sa.delete(User.__table__))
     with session_scope(journal_url) as session:
         counts = repo.table_counts(session)
+    # The deployment's secret fingerprint is not a user's; everything else is gone.
+    assert counts.pop("deployment_keys") == 1
     assert set(counts.values()) == {0}
 
 
@@ -221,9 +225,9 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
     save_tracker("old-talker", conversation("long ago", start=time.time() - 100 * 86400))
     save_tracker("new-talker", conversation("just now"))
     with session_scope(journal_url) as session:
-        gone = repo.get_or_create_user(session, CHANNEL, "gone")  # only old entries
-        mixed = repo.get_or_create_user(session, CHANNEL, "mixed")  # old and new entries
-        idle = repo.get_or_create_user(session, CHANNEL, "idle")  # old user, nothing stored
+        gone = user_who_agreed(session, CHANNEL, "gone")  # only old entries
+        mixed = user_who_agreed(session, CHANNEL, "mixed")  # old and new entries
+        idle = user_who_agreed(session, CHANNEL, "idle")  # old user, nothing stored
         old_rows = [
             repo.add_committed_action(session, gone, "old step"),
             repo.add_wise_mind_entry(session, gone, "lake", 5),
@@ -255,6 +259,7 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
         counts = repo.purge(session, timedelta(days=90))
 
     assert counts == {
+        "pending_exports": 0,
         "roleplay_replies": 1,
         "value_ratings": 1,
         "committed_actions": 2,
@@ -279,7 +284,7 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
 
 def test_purge_keeps_recent_users_and_refuses_a_non_positive_age(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        repo.get_or_create_user(session, CHANNEL, "fresh")
+        user_who_agreed(session, CHANNEL, "fresh")
     with session_scope(journal_url) as session:
         counts = repo.purge(session, timedelta(hours=12))
         with pytest.raises(ValueError):

@@ -16,6 +16,8 @@ from bot.journal.errors import JournalUnavailable
 from bot.journal.identity import ID_SECRET_ENV, load_id_secret, pseudonym
 from bot.journal.inputs import ValueRatingIn
 from bot.journal.models import CommittedAction, utcnow
+from bot.secrets import SecretError
+from tests.conftest import user_who_agreed
 
 SENDER = "raw-sender-8817"
 PRIVATE = [
@@ -38,8 +40,19 @@ def test_pseudonym_is_a_keyed_hash_of_channel_and_sender() -> None:
 
 
 def test_secret_comes_from_the_environment_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ID_SECRET_ENV, "from-env")
-    assert load_id_secret(Path("/nonexistent/never-created")) == b"from-env"
+    monkeypatch.setenv(ID_SECRET_ENV, "from-env-pseudonym-key-0123456789abc")
+    assert load_id_secret(Path("/nonexistent/never-created")) == (
+        b"from-env-pseudonym-key-0123456789abc"
+    )
+
+
+@pytest.mark.parametrize("weak", ["from-env", "a-long-random-string-shared-by-every-process"])
+def test_a_weak_or_example_secret_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
+    monkeypatch.setenv(ID_SECRET_ENV, weak)
+    with pytest.raises(SecretError, match=ID_SECRET_ENV):
+        load_id_secret(Path("/nonexistent/never-created"))
 
 
 def test_secret_file_is_created_once_with_private_permissions(
@@ -65,7 +78,7 @@ def test_no_raw_text_or_sender_id_in_logs(
     save_tracker(SENDER, conversation(PRIVATE[0]))
     caplog.set_level(logging.DEBUG)
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "telegram", SENDER)
+        user = user_who_agreed(session, "telegram", SENDER)
         repo.set_region(session, user, "UK")
         repo.set_consent(session, user, True)
         repo.add_wise_mind_entry(session, user, "stone flake", 6, 3, PRIVATE[1])
@@ -111,6 +124,6 @@ def test_unavailable_message_names_no_user(caplog: pytest.LogCaptureFixture) -> 
     caplog.set_level(logging.DEBUG)
     with pytest.raises(JournalUnavailable) as caught:
         with session_scope("postgresql://postgres@127.0.0.1:1/x") as session:
-            repo.get_or_create_user(session, "telegram", SENDER)
+            user_who_agreed(session, "telegram", SENDER)
     assert SENDER not in str(caught.value)
     assert all(SENDER not in record.getMessage() for record in caplog.records)

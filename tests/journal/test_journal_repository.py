@@ -14,6 +14,7 @@ from bot.journal.errors import JournalNotFound
 from bot.journal.identity import pseudonym
 from bot.journal.inputs import RoleplayReplyIn, ValueRatingIn
 from bot.journal.models import User, ValueRating
+from tests.conftest import user_who_agreed
 
 
 def test_get_or_create_user_is_stable_and_pseudonymous(journal_url: str) -> None:
@@ -28,7 +29,8 @@ def test_get_or_create_user_is_stable_and_pseudonymous(journal_url: str) -> None
     assert other_channel.id != first.id
     assert first.pseudonym == pseudonym("telegram", "4242")
     assert len(first.pseudonym) == 64 and "4242" not in stored
-    assert first.journal_consent is False and first.region is None
+    # None: never asked, which keeps nothing, as a "no" does.
+    assert first.journal_consent is None and first.region is None
     assert first.created_at.tzinfo is not None and first.created_at.utcoffset() == timedelta(0)
 
 
@@ -56,7 +58,7 @@ def test_get_or_create_user_from_two_threads_makes_one_user(journal_url: str) ->
 def test_find_user_does_not_create(journal_url: str) -> None:
     with session_scope(journal_url) as session:
         assert repo.find_user(session, "rest", "nobody") is None
-        created = repo.get_or_create_user(session, "rest", "somebody")
+        created = user_who_agreed(session, "rest", "somebody")
     with session_scope(journal_url) as session:
         assert repo.find_user(session, "rest", "nobody") is None
         assert repo.find_user(session, "rest", "somebody").id == created.id
@@ -64,7 +66,7 @@ def test_find_user_does_not_create(journal_url: str) -> None:
 
 def test_set_region_and_consent_persist(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "rest", "u1")
+        user = user_who_agreed(session, "rest", "u1")
         created_updated_at = user.updated_at
         repo.set_region(session, user, " UK ")
         repo.set_consent(session, user, True)
@@ -81,7 +83,7 @@ def test_set_region_and_consent_persist(journal_url: str) -> None:
 
 def test_value_ratings_show_change_between_sittings(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "rest", "values")
+        user = user_who_agreed(session, "rest", "values")
         rows = repo.save_value_ratings(
             session,
             user,
@@ -118,7 +120,7 @@ def test_value_ratings_show_change_between_sittings(journal_url: str) -> None:
 
 def test_committed_actions_can_be_listed_and_done(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "rest", "actions")
+        user = user_who_agreed(session, "rest", "actions")
         first = repo.add_committed_action(session, user, "Call my sister on Sunday", "family")
         second = repo.add_committed_action(session, user, "Walk for ten minutes")
     with session_scope(journal_url) as session:
@@ -129,7 +131,7 @@ def test_committed_actions_can_be_listed_and_done(journal_url: str) -> None:
         user = repo.find_user(session, "rest", "actions")
         everything = repo.list_committed_actions(session, user)
         still_open = repo.list_committed_actions(session, user, include_done=False)
-        other = repo.get_or_create_user(session, "rest", "someone-else")
+        other = user_who_agreed(session, "rest", "someone-else")
         with pytest.raises(JournalNotFound):
             repo.set_action_done(session, other, first.id)
 
@@ -140,7 +142,7 @@ def test_committed_actions_can_be_listed_and_done(journal_url: str) -> None:
 
 def test_wise_mind_entries_keep_distress_and_note(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "rest", "wm")
+        user = user_who_agreed(session, "rest", "wm")
         repo.add_wise_mind_entry(session, user, "stone flake", 8, 5, "Calmer after the lake.")
         repo.add_wise_mind_entry(session, user, "breathing wise mind", 6)
     with session_scope(journal_url) as session:
@@ -169,7 +171,7 @@ def _script_fields() -> dict[str, str]:
 
 def test_boundary_scripts_save_get_update_list(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "rest", "bs")
+        user = user_who_agreed(session, "rest", "bs")
         script = repo.save_boundary_script(session, user, **_script_fields())
         custom = repo.save_boundary_script(
             session, user, **{**_script_fields(), "title": "Mum"}, text="My own wording."
@@ -197,7 +199,7 @@ def test_boundary_scripts_save_get_update_list(journal_url: str) -> None:
         user = repo.find_user(session, "rest", "bs")
         fetched = repo.get_boundary_script(session, user, script.id)
         listed = repo.list_boundary_scripts(session, user)
-        stranger = repo.get_or_create_user(session, "rest", "stranger")
+        stranger = user_who_agreed(session, "rest", "stranger")
         assert repo.get_boundary_script(session, stranger, script.id) is None
         assert repo.get_boundary_script(session, user, 999_999) is None
         with pytest.raises(JournalNotFound):
@@ -210,7 +212,7 @@ def test_boundary_scripts_save_get_update_list(journal_url: str) -> None:
 
 def test_reflections_newest_first(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "rest", "refl")
+        user = user_who_agreed(session, "rest", "refl")
         repo.save_reflection(session, user, {"boundaries": 3, "identity": 2.5})
         repo.save_reflection(session, user, {"boundaries": 1, "identity": 2})
     with session_scope(journal_url) as session:
@@ -227,7 +229,7 @@ def test_reflections_newest_first(journal_url: str) -> None:
 
 def test_roleplay_sessions_keep_replies_in_order(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "rest", "rp")
+        user = user_who_agreed(session, "rest", "rp")
         saved = repo.save_roleplay_session(
             session,
             user,
@@ -262,8 +264,8 @@ def test_summary_tells_what_is_remembered(journal_url: str) -> None:
     import json
 
     with session_scope(journal_url) as session:
-        empty = repo.summary(session, repo.get_or_create_user(session, "rest", "new"))
-        user = repo.get_or_create_user(session, "rest", "sum")
+        empty = repo.summary(session, user_who_agreed(session, "rest", "new"))
+        user = user_who_agreed(session, "rest", "sum")
         repo.set_region(session, user, "US")
         repo.save_value_ratings(session, user, "health", [ValueRatingIn("rest", 8, 3)])
         done = repo.add_committed_action(session, user, "Sleep by eleven", "rest")
@@ -298,7 +300,7 @@ def test_summary_tells_what_is_remembered(journal_url: str) -> None:
 
 def test_table_counts_count_rows_only(journal_url: str) -> None:
     with session_scope(journal_url) as session:
-        user = repo.get_or_create_user(session, "rest", "counts")
+        user = user_who_agreed(session, "rest", "counts")
         repo.add_committed_action(session, user, "one")
         repo.add_committed_action(session, user, "two")
     with session_scope(journal_url) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def _cluster(tmp_path: Path, **options) -> Cluster:
         database_url="postgresql://postgres@127.0.0.1/secure_base",
         workdir=tmp_path / "work",
         model=model,
+        env={"SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32)},
         **options,
     )
     cluster = Cluster(settings)

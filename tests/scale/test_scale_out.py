@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             redis_db=db,
             lock_store=os.environ.get("SECURE_BASE_SCALE_LOCK_STORE", "atomic"),
             lock_key_prefix=prefix,
+            env={"SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32)},
         )
         try:
             with Cluster(settings) as running:

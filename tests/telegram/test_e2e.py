@@ -129,9 +129,13 @@ def test_start_greets_with_an_inline_keyboard(telegram: TelegramStack) -> None:
     assert len(messages) >= 1
     greeting = messages[0].params
     assert greeting["text"].startswith("Hi, I'm Secure Base")
-    keyboard = messages[-1].params["reply_markup"]["inline_keyboard"]
-    payloads = [button["callback_data"] for row in keyboard for button in row]
+    # The menu's keyboard, then the consent question's (asked once, after the greeting).
+    keyboards = [
+        m.params["reply_markup"]["inline_keyboard"] for m in messages if "reply_markup" in m.params
+    ]
+    payloads = [button["callback_data"] for k in keyboards for row in k for button in row]
     assert "/start_wise_mind" in payloads
+    assert payloads[-2:] == ["/keep_my_answers", "/stop_keeping_answers"]
     assert all(len(p.encode()) <= 64 for p in payloads)
     assert telegram.user_intents(chat) == ["greet"]
 

@@ -1,0 +1,53 @@
+"""Finding 6 of issue 13: after "delete my data" nothing of the user is readable in the files.
+
+The raw bytes of the SQLite database and its -wal and -shm files are searched for a marker that
+was written into the journal and into the conversation: before the fix (no ``secure_delete``,
+no checkpoint) the erased text stayed readable in the write-ahead log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.journal import repository, session_scope
+from bot.journal.db import dispose_engines
+from tests.conftest import user_who_agreed
+from tests.e2e.servers import RasaStack
+from tests.security.chat import send
+
+pytestmark = pytest.mark.server
+
+
+def _database_files(url: str) -> list[Path]:
+    main = Path(make_url(url).database)
+    return [p for p in (main, Path(f"{main}-wal"), Path(f"{main}-shm")) if p.exists()]
+
+
+def _files_containing(url: str, needle: str) -> list[str]:
+    raw = needle.encode("utf-8")
+    return [p.name for p in _database_files(url) if raw in p.read_bytes()]
+
+
+def test_erased_text_is_gone_from_the_database_files(stack: RasaStack, same_secret: None) -> None:
+    sender = f"erase-{uuid.uuid4().hex[:10]}"
+    marker = f"quokka{uuid.uuid4().hex[:12]}"
+    with session_scope(stack.database_url) as session:
+        user = user_who_agreed(session, "rest", sender)
+        repository.add_committed_action(session, user, f"tell Sam about {marker}")
+    dispose_engines(stack.database_url)
+    send(stack, sender, f"hello, my secret word is {marker}")
+    send(stack, sender, "what do you remember about me?")
+    # Both are on disk before the erasure (else the test below would prove nothing).
+    assert _files_containing(stack.database_url, marker)
+    assert _files_containing(stack.database_url, sender)
+
+    send(stack, sender, "delete my data")
+    done = send(stack, sender, "yes, delete everything")
+    assert "erased" in done[0]["text"]
+
+    assert _files_containing(stack.database_url, marker) == []
+    assert _files_containing(stack.database_url, sender) == []
