@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot.channels import failsafe
+from bot.journal import db
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
 from tests.e2e.crisis_check import shows_crisis_resources
@@ -27,11 +28,13 @@ SENDER = "sender-7f3a"
 
 
 @pytest.fixture(autouse=True)
-def counts_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def counts_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Crisis counts go to a temporary database, never the repository's var/."""
     url = f"sqlite:///{tmp_path / 'counts.db'}"
     monkeypatch.setenv(counter.DATABASE_URL_ENV, url)
-    return url
+    db.upgrade(url)
+    yield url
+    db.dispose_engines(url)
 
 
 class Dialogue:
