@@ -332,7 +332,8 @@ _pending_counts: deque[concurrent.futures.Future[None]] = deque()
 _background: set[asyncio.Future[Any]] = set()
 
 
-def _keep(task: asyncio.Future[Any]) -> None:
+def keep_running(task: asyncio.Future[Any]) -> None:
+    """Hold a reference to a background task until it ends."""
     # The loop holds only weak references to tasks: one nobody keeps can vanish mid-send.
     _background.add(task)
     task.add_done_callback(_background.discard)
@@ -383,8 +384,22 @@ async def answer_crisis_first(
     resources with it: the shield keeps the sending (and then the counting) going.
     """
     task = asyncio.ensure_future(_answer_crisis(output, recipient, region, categories, channel))
-    _keep(task)
+    keep_running(task)
     await asyncio.shield(task)
+
+
+async def answer_if_crisis(
+    text: str, output: OutputChannel, recipient: str, *, channel: str, region: str | None = None
+) -> bool:
+    """The floor alone, for text that does not go to the dialogue (an edited Telegram message):
+    the resources if the detector fires. Returns whether it fired."""
+    result = _detect(_detection_text(text if isinstance(text, str) else ""))
+    if not (result and result.is_crisis):
+        return False
+    categories = tuple(result.categories)
+    logger.info("crisis message on channel %s (categories: %s)", channel, ",".join(categories))
+    await answer_crisis_first(output, recipient, region, categories, channel)
+    return True
 
 
 class CrisisAnsweredOutputChannel(RecordingOutputChannel):
