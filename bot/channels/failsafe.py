@@ -75,6 +75,8 @@ MAX_IN_FLIGHT: int = _positive_int_from_env(MAX_IN_FLIGHT_ENV, 4)
 TOO_LONG_TEXT = (
     "That's more than I can read in one go. Could you send it to me in a few shorter messages?"
 )
+# A message that could not be decoded at all (malformed or crafted JSON): never silence.
+UNREADABLE_TEXT = "Sorry, I couldn't read that message. Could you type it again in plain words?"
 EMPTY_TEXT = "I'm here whenever you're ready. Type a few words and we'll go from there."
 APOLOGY_TEXT = "Sorry, I couldn't answer that just now. Please try again in a moment."
 # The conversation store is down: the message was not kept, so the user should send it again.
