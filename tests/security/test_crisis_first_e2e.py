@@ -184,19 +184,24 @@ async def test_a_huge_socketio_message_does_not_slow_another_conversation(stack:
         for _ in range(3):
             baseline.append(await _reply_time(other, other_token, "/greet"))
             await _drain(other)
-        # Just under engine.io's packet limit; words, so the normaliser has work to do.
-        huge = ("I feel so tired of all of this today " * 25_000)[:900_000]
+        # Just under engine.io's packet limit (the JSON escapes count too); accents, digits
+        # for letters and punctuation give the normaliser the most work (7 s when read whole).
+        huge = ("Ünïcødé d1e k!ll s3lf ... wh@t?? " * 20_000)[:500_000]
+        answer: asyncio.Future = asyncio.ensure_future(big.next_utterance())
         await big.say(huge, big_token)
-        await asyncio.sleep(0.2)  # the huge packet is on its way / being read
-        during = await _reply_time(other, other_token, "/greet")
-        answer = await big.next_utterance()
-        assert answer.get("text") == failsafe.TOO_LONG_TEXT
+        # The other conversation keeps talking until the huge message has been answered.
+        during = []
+        while not answer.done():
+            during.append(await _reply_time(other, other_token, "/greet"))
+            await _drain(other)
+        assert (await answer).get("text") == failsafe.TOO_LONG_TEXT
+        during.append(await _reply_time(other, other_token, "/greet"))
     finally:
         await other.close()
         await big.close()
-    # Generous: the machine is shared. Before the limit came first, the huge message alone
-    # held the event loop for 4 s or more.
-    assert during < max(3.0, 5 * statistics.median(baseline)), (baseline, during)
+    # Generous for a shared machine, yet below what reading all of it for a crisis held the
+    # event loop for (several seconds; 4.4 s for 1 MB in the issue).
+    assert max(during) < max(1.5, 3 * statistics.median(baseline)), (baseline, during)
 
 
 async def test_deeply_nested_json_over_socketio_gets_an_answer(stack: Stack) -> None:
