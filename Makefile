@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup web-deps browser nginx scale-test fault-test fuzz bench db run test lint format pytest validate train model conversations clean
+.PHONY: help setup web-deps browser nginx scale-test fault-test security-test fuzz bench db run test lint format pytest validate train model conversations clean
 
 help: ## List every verb
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ scale-test: model nginx ## Several Rasa processes behind nginx on PostgreSQL + R
 
 fault-test: model nginx ## kill -9, action server down, PostgreSQL and Redis outages (private instances)
 	$(PY) -m pytest -q -s -rxX tests/faults
+
+security-test: model ## Crisis answer first, Telegram delivery once, limits before work (real servers)
+	$(PY) -m pytest -q tests/security
 
 fuzz: model ## Property-based fuzzing of the REST input against a real server
 	$(PY) -m pytest -q tests/fuzz
