@@ -19,7 +19,7 @@ import os
 import re
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -411,8 +411,24 @@ class CrisisAnsweredOutputChannel(RecordingOutputChannel):
     kept by Rasa), but a resource text the user already got is not delivered a second time.
     """
 
+    def __init__(self, inner: OutputChannel, region: str | None, categories: Sequence[str]) -> None:
+        super().__init__(inner)
+        # What the fail-safe sent, and the generic (region-less) variant the dialogue shows
+        # while no region is chosen: both say what the user already has. Another region's
+        # lines (a region the user picked in the conversation) are new to them and go out.
+        texts = [m.get("text", "") for m in resources.crisis_messages(region, categories)]
+        try:
+            generic = resources.catalogue().generic
+            texts += [generic.resources, generic.abuse]
+        except Exception as exc:
+            logger.error("crisis resources unavailable (%s)", type(exc).__name__)
+        self._known = {" ".join(t.split()) for t in texts if isinstance(t, str)}
+
     def _already_sent(self, *texts: Any) -> bool:
-        return any(isinstance(t, str) and _is_resource_text(t) for t in texts)
+        return any(
+            isinstance(t, str) and _is_resource_text(t) and " ".join(t.split()) in self._known
+            for t in texts
+        )
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         if self._already_sent(message.get("text")):
@@ -481,7 +497,11 @@ async def handle_message(
             await _send_all(output, recipient, [{"text": EMPTY_TEXT}], "empty-message prompt")
         return
 
-    recorder = (CrisisAnsweredOutputChannel if is_crisis else RecordingOutputChannel)(output)
+    recorder = (
+        CrisisAnsweredOutputChannel(output, region, categories)
+        if is_crisis
+        else RecordingOutputChannel(output)
+    )
     # What a collecting channel (REST) already holds: the crisis resources stay whatever fails.
     kept = len(output.messages) if isinstance(output, CollectingOutputChannel) else 0
     guarded = copy.copy(message)

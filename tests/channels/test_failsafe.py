@@ -145,6 +145,30 @@ async def test_resources_reach_the_user_before_a_hung_dialogue_returns() -> None
     assert collector.messages == await _expected_resources(tuple(detected.categories))
 
 
+async def test_the_lines_of_a_region_chosen_in_the_conversation_still_go_out() -> None:
+    async def send_uk(message: UserMessage) -> None:
+        for item in resources.crisis_messages("UK"):
+            await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+
+    collector = await _run(CRISIS_TEXT, Dialogue(send_uk))
+    detected = failsafe.safety.detect(CRISIS_TEXT)
+    expected = await _expected_resources(tuple(detected.categories))
+    assert collector.messages[: len(expected)] == expected
+    uk = resources.crisis_messages("UK")[0]["text"]
+    assert " ".join(uk.split()) in {" ".join(t.split()) for t in _texts(collector)}
+
+
+async def test_the_generic_resources_of_the_dialogue_are_not_repeated() -> None:
+    generic = resources.catalogue().generic.resources
+
+    async def send_generic(message: UserMessage) -> None:
+        await message.output_channel.send_response(message.sender_id, {"text": generic})
+
+    collector = await _run(CRISIS_TEXT, Dialogue(send_generic))
+    detected = failsafe.safety.detect(CRISIS_TEXT)
+    assert collector.messages == await _expected_resources(tuple(detected.categories))
+
+
 async def test_a_cancelled_handler_still_delivers_the_resources() -> None:
     gate = asyncio.Event()
 
