@@ -858,11 +858,8 @@ class SecureTelegramInput(InputChannel):
             asyncio.ensure_future(self._renew_claim(update_id)) if update_id is not None else None
         )
         try:
-            await self._act(inbound, on_new_message, app_ctx)
-            answer: tuple[int, dict[str, Any]] = (
-                200,
-                {"status": "ok" if inbound.kind != "ignored" else "ignored"},
-            )
+            acted = await self._act(inbound, on_new_message, app_ctx)
+            answer: tuple[int, dict[str, Any]] = (200, {"status": "ok" if acted else "ignored"})
         except asyncio.CancelledError:
             # Only a server shutting down cancels this task. Not answered, so not marked done:
             # the claim runs out and Telegram's next attempt takes the update over.
@@ -884,26 +881,26 @@ class SecureTelegramInput(InputChannel):
             await asyncio.sleep(self.ledger.memory.claim_seconds / 3)
             await self.ledger.renew(update_id)
 
-    async def _act(self, inbound: Inbound, on_new_message: OnNewMessage, app_ctx: Any) -> None:
+    async def _act(self, inbound: Inbound, on_new_message: OnNewMessage, app_ctx: Any) -> bool:
+        """Act on one update; False when it asked nothing of us (ignored, an ordinary edit)."""
         output = self._output
         assert output is not None
         if inbound.kind == "ignored":
             if inbound.callback_query_id:
                 await output.answer_callback(inbound.callback_query_id)
             logger.debug("telegram update %s ignored: %s", inbound.update_id, inbound.reason)
-            return
+            return False
         assert inbound.chat_id is not None
         recipient = str(inbound.chat_id)
         if inbound.kind == "unreadable":
             await output.send_text_message(recipient, UNREADABLE_TEXT)
-            return
+            return True
 
         if inbound.kind == "edited":
             # The dialogue has moved on from that message; only the floor reads it again.
-            await failsafe.answer_if_crisis(
+            return await failsafe.answer_if_crisis(
                 inbound.text or "", output, recipient, channel=self.name(), region=self.region
             )
-            return
 
         text = inbound.text
         if inbound.kind == "callback":
@@ -916,7 +913,7 @@ class SecureTelegramInput(InputChannel):
                 text = inbound.button_title
             if not text:
                 await output.send_text_message(recipient, BUTTON_EXPIRED_TEXT)
-                return
+                return True
 
         message = UserMessage(
             text,
@@ -932,6 +929,7 @@ class SecureTelegramInput(InputChannel):
             known_intents=self.known_intents(app_ctx),
             region=self.region,
         )
+        return True
 
     # -- Sanic --------------------------------------------------------------------------------
 
