@@ -108,7 +108,7 @@ scale-test: model nginx ## Several Rasa processes behind nginx on PostgreSQL + R
 fault-test: model nginx ## kill -9, action server down, PostgreSQL and Redis outages (private instances)
 	$(PY) -m pytest -q -s -rxX tests/faults
 
-security-test: model ## Issue 13's guards: export growth, erasure on disk, one pseudonym secret, export links
+security-test: model ## Issue 13's guards with real servers: crisis first, delivery once, limits, exports, erasure, secrets
 	$(PY) -m pytest -q tests/security
 
 fuzz: model ## Property-based fuzzing of the REST input against a real server

@@ -11,13 +11,16 @@ Nothing here logs raw user text or sender ids at INFO or above.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import json
 import logging
 import os
 import re
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +75,8 @@ MAX_IN_FLIGHT: int = _positive_int_from_env(MAX_IN_FLIGHT_ENV, 4)
 TOO_LONG_TEXT = (
     "That's more than I can read in one go. Could you send it to me in a few shorter messages?"
 )
+# A message that could not be decoded at all (malformed or crafted JSON): never silence.
+UNREADABLE_TEXT = "Sorry, I couldn't read that message. Could you type it again in plain words?"
 EMPTY_TEXT = "I'm here whenever you're ready. Type a few words and we'll go from there."
 APOLOGY_TEXT = "Sorry, I couldn't answer that just now. Please try again in a moment."
 # The conversation store is down: the message was not kept, so the user should send it again.
@@ -277,6 +282,183 @@ def _admission() -> asyncio.Semaphore:
     return gate
 
 
+def _detection_text(raw: str) -> str:
+    """What the detector reads: all of a message within the limit, else its two ends.
+
+    The normaliser costs time in proportion to the text (1 MB took 4.4 s, holding the event
+    loop for every conversation of the process); a too-long message is never passed on, so only
+    its beginning and end, where people put what matters, are read for a crisis.
+    """
+    if len(raw) <= MAX_MESSAGE_CHARS:
+        return raw
+    return raw[:MAX_MESSAGE_CHARS] + "\n" + raw[-MAX_MESSAGE_CHARS:]
+
+
+MAX_METADATA_BYTES = 8 * 1024
+MAX_METADATA_DEPTH = 8
+_MAX_METADATA_NODES = 512
+
+
+def bounded_metadata(metadata: Any) -> dict[str, Any] | None:
+    """``metadata`` if it is a small, shallow JSON object, else None (it is stored per event).
+
+    Walked without recursion, so a crafted deep structure cannot raise RecursionError here.
+    """
+    if not isinstance(metadata, dict):
+        return None
+    stack: list[tuple[Any, int]] = [(metadata, 1)]
+    nodes = 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_METADATA_DEPTH or nodes > _MAX_METADATA_NODES:
+            return None
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, depth + 1) for v in value)
+    try:
+        size = len(json.dumps(metadata, ensure_ascii=False, default=str).encode("utf-8"))
+    except (TypeError, ValueError):
+        return None
+    return metadata if size <= MAX_METADATA_BYTES else None
+
+
+# Every crisis is counted in one worker thread: a slow or unreachable database (PostgreSQL's
+# connect timeout is seconds) must never hold the event loop, nor take the threads Rasa and
+# SQLAlchemy use. Counts wait in order; past the bound they are dropped with a warning, so an
+# outage cannot grow memory without end.
+MAX_PENDING_COUNTS = 1000
+_count_pool: ThreadPoolExecutor | None = None
+_pending_counts: deque[concurrent.futures.Future[None]] = deque()
+_background: set[asyncio.Future[Any]] = set()
+
+
+def keep_running(task: asyncio.Future[Any]) -> None:
+    """Hold a reference to a background task until it ends."""
+    # The loop holds only weak references to tasks: one nobody keeps can vanish mid-send.
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def _count_later(region: str | None, channel: str) -> None:
+    global _count_pool
+    while _pending_counts and _pending_counts[0].done():
+        _pending_counts.popleft()
+    if len(_pending_counts) >= MAX_PENDING_COUNTS:
+        logger.warning("crisis counter backlog full; one crisis event not counted")
+        return
+    if _count_pool is None:
+        _count_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crisis-counter")
+    where = region or os.environ.get(REGION_ENV) or DEFAULT_REGION
+    # A thread's future, not the loop's: nothing here awaits it, and it outlives any one loop.
+    _pending_counts.append(_count_pool.submit(counter.record, where, channel))
+
+
+async def wait_for_counts(timeout: float = 30.0) -> None:
+    """Wait until the crisis counts queued so far are written (tests; a clean shutdown)."""
+    pending = [f for f in _pending_counts if not f.done()]
+    if pending:
+        await asyncio.to_thread(concurrent.futures.wait, pending, timeout)
+
+
+async def _answer_crisis(
+    output: OutputChannel,
+    recipient: str,
+    region: str | None,
+    categories: tuple[str, ...],
+    channel: str,
+) -> None:
+    await _send_resources(output, recipient, region, categories)
+    _count_later(region, channel)
+
+
+async def answer_crisis_first(
+    output: OutputChannel,
+    recipient: str,
+    region: str | None,
+    categories: tuple[str, ...],
+    channel: str,
+) -> None:
+    """Send the crisis resources now, in a task that finishes even if the caller is cancelled.
+
+    A client that hangs up, Sanic's response timeout or a cancelled webhook must not take the
+    resources with it: the shield keeps the sending (and then the counting) going.
+    """
+    task = asyncio.ensure_future(_answer_crisis(output, recipient, region, categories, channel))
+    keep_running(task)
+    await asyncio.shield(task)
+
+
+async def answer_if_crisis(
+    text: str, output: OutputChannel, recipient: str, *, channel: str, region: str | None = None
+) -> bool:
+    """The floor alone, for text that does not go to the dialogue (an edited Telegram message):
+    the resources if the detector fires. Returns whether it fired."""
+    result = _detect(_detection_text(text if isinstance(text, str) else ""))
+    if not (result and result.is_crisis):
+        return False
+    categories = tuple(result.categories)
+    logger.info("crisis message on channel %s (categories: %s)", channel, ",".join(categories))
+    await answer_crisis_first(output, recipient, region, categories, channel)
+    return True
+
+
+class CrisisAnsweredOutputChannel(RecordingOutputChannel):
+    """The dialogue's channel after the fail-safe has already sent the crisis resources.
+
+    The dialogue still runs (its events, the form it stops, the safety question's state are all
+    kept by Rasa), but a resource text the user already got is not delivered a second time.
+    """
+
+    def __init__(self, inner: OutputChannel, region: str | None, categories: Sequence[str]) -> None:
+        super().__init__(inner)
+        # What the fail-safe sent, and the generic (region-less) variant the dialogue shows
+        # while no region is chosen: both say what the user already has. Another region's
+        # lines (a region the user picked in the conversation) are new to them and go out.
+        texts = [m.get("text", "") for m in resources.crisis_messages(region, categories)]
+        try:
+            generic = resources.catalogue().generic
+            texts += [generic.resources, generic.abuse]
+        except Exception as exc:
+            logger.error("crisis resources unavailable (%s)", type(exc).__name__)
+        self._known = {" ".join(t.split()) for t in texts if isinstance(t, str)}
+
+    def _already_sent(self, *texts: Any) -> bool:
+        return any(
+            isinstance(t, str) and _is_resource_text(t) and " ".join(t.split()) in self._known
+            for t in texts
+        )
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if self._already_sent(message.get("text")):
+            self._record(message.get("text"))
+            return
+        await super().send_response(recipient_id, message)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if self._already_sent(text):
+            self._record(text)
+            return
+        await super().send_text_message(recipient_id, text, **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        if self._already_sent(text):
+            self._record(text)
+            return
+        await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        if self._already_sent(text):
+            self._record(text)
+            return
+        await super().send_quick_replies(recipient_id, text, quick_replies, **kwargs)
+
+
 async def handle_message(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     message: UserMessage,
@@ -287,40 +469,48 @@ async def handle_message(
 ) -> None:
     """Pass one user message to Rasa with the fail-safe around it.
 
-    Crisis detection runs first on the raw text; afterwards, a crisis message that did not get
-    the resources gets them, and a message that got no answer at all gets a short apology.
+    Limits come first, then crisis detection on the raw text; a crisis gets the static
+    resources at once, before the dialogue (which may wait behind this user's earlier turn for
+    a minute or more), and the dialogue's own copy is not repeated. A message that got no answer
+    at all gets a short apology.
     """
-    raw = message.text or ""
+    raw = message.text if isinstance(message.text, str) else ""
     output = message.output_channel
     recipient = message.sender_id
 
-    result = _detect(raw)
+    result = _detect(_detection_text(raw))
     is_crisis = bool(result and result.is_crisis)
     categories: tuple[str, ...] = tuple(result.categories) if result and is_crisis else ()
     if is_crisis:
-        counter.record(region or os.environ.get(REGION_ENV) or DEFAULT_REGION, channel)
         logger.info("crisis message on channel %s (categories: %s)", channel, ",".join(categories))
+        await answer_crisis_first(output, recipient, region, categories, channel)
 
     if len(raw) > MAX_MESSAGE_CHARS:
         logger.info("message on channel %s too long (%d chars), not passed on", channel, len(raw))
-        if is_crisis:
-            await _send_resources(output, recipient, region, categories)
-        else:
+        if not is_crisis:
             await _send_all(output, recipient, [{"text": TOO_LONG_TEXT}], "too-long note")
         return
 
     text = guard_text(raw, known_intents) if raw.strip() else ""
     if not text.strip():
-        if is_crisis:  # cannot happen for empty text, but the floor does not assume it
-            await _send_resources(output, recipient, region, categories)
-        else:
+        if not is_crisis:  # a crisis in empty text cannot happen; it was answered if it did
             await _send_all(output, recipient, [{"text": EMPTY_TEXT}], "empty-message prompt")
         return
 
-    recorder = RecordingOutputChannel(output)
+    recorder = (
+        CrisisAnsweredOutputChannel(output, region, categories)
+        if is_crisis
+        else RecordingOutputChannel(output)
+    )
+    # What a collecting channel (REST) already holds: the crisis resources stay whatever fails.
+    kept = len(output.messages) if isinstance(output, CollectingOutputChannel) else 0
     guarded = copy.copy(message)
     guarded.text = text
     guarded.output_channel = recorder
+    if message.metadata is not None:
+        guarded.metadata = bounded_metadata(message.metadata)
+        if guarded.metadata is None:
+            logger.info("metadata on channel %s too large or deep; dropped", channel)
     unavailable = False
     try:
         if is_crisis:  # straight in, ahead of the queue
@@ -335,41 +525,18 @@ async def handle_message(
         # (a collecting channel has not delivered it yet) gives way to "send it again".
         unavailable = True
         if isinstance(output, CollectingOutputChannel):
-            output.messages.clear()
+            del output.messages[kept:]
             recorder.texts.clear()
     except Exception as exc:
         logger.error("dialogue failed on channel %s (%s)", channel, type(exc).__name__)
         logger.debug("dialogue failure details", exc_info=True)
 
-    if is_crisis and not any(_is_resource_text(t) for t in recorder.texts):
-        await _send_resources(output, recipient, region, categories)
-    elif is_crisis:
-        # The dialogue's answer is one static response for every crisis; the detector knows
-        # the kind, so the domestic-violence and sexual-assault lines are added here.
-        await _send_extra_lines(output, recipient, region, categories, recorder.texts)
-    elif unavailable:
+    if is_crisis:
+        return
+    if unavailable:
         await _send_all(output, recipient, [{"text": UNAVAILABLE_TEXT}], "unavailable note")
     elif recorder.sent_count == 0:
         await _send_all(output, recipient, [{"text": APOLOGY_TEXT}], "apology")
-
-
-async def _send_extra_lines(
-    output: OutputChannel,
-    recipient: str,
-    region: str | None,
-    categories: Sequence[str],
-    already_sent: Sequence[str],
-) -> None:
-    """Send the resource messages after the first (the abuse lines) that were not sent yet."""
-    sent = {" ".join(text.split()) for text in already_sent}
-    try:
-        extra = resources.crisis_messages(region, categories)[1:]
-    except Exception as exc:
-        logger.error("extra crisis lines unavailable (%s)", type(exc).__name__)
-        return
-    missing = [m for m in extra if " ".join(m.get("text", "").split()) not in sent]
-    if missing:
-        await _send_all(output, recipient, missing, "extra crisis lines")
 
 
 def _is_resource_text(text: str) -> bool:

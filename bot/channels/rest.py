@@ -43,6 +43,9 @@ def _bad_request(error: str) -> HTTPResponse:
 
 
 MAX_SENDER_CHARS = 256
+# Sanic accepts bodies up to 100 MB; a real message (4000 characters, JSON-escaped, with
+# metadata) is far below this. Refused before the JSON is parsed or anything is detected.
+MAX_BODY_BYTES = 1024 * 1024
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -157,6 +160,11 @@ class SafeRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse | ResponseStream:
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.json(
+                    {"error": f"The request body is larger than {MAX_BODY_BYTES} bytes."},
+                    status=413,
+                )
             try:
                 sender, text, metadata, input_channel = parse_body(request.body)
             except BadRequest as exc:

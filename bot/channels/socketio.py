@@ -150,6 +150,40 @@ def _keep_sanic_cors_out(sio: AsyncServer) -> None:
     sio.eio.handle_request = handle
 
 
+# engine.io's own default, set here so the limit is visible: a longer packet closes the
+# connection before anything reads it. Below it, the fail-safe's length limit answers.
+MAX_PACKET_BYTES = 1_000_000
+
+
+class AnsweringAsyncServer(AsyncServer):
+    """python-socketio's server, except that a packet it cannot decode gets an answer.
+
+    JSON nested past Python's recursion limit (``[[[[...``) raises inside python-socketio's
+    packet decoder, before any handler of ours runs; engine.io logs it and the user gets
+    nothing. ``_handle_eio_message`` is private API of python-socketio 5.x, checked against
+    5.18 (the version Rasa 3.6 installs here).
+    """
+
+    def __init__(self, *args: Any, answer_event: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answer_event = answer_event
+        self.answer_namespace = "/"
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, RecursionError) as exc:
+            logger.info("socketio: a packet that could not be decoded (%s)", type(exc).__name__)
+            sid = self.manager.sid_from_eio_sid(eio_sid, self.answer_namespace)
+            if sid is not None:
+                await self.emit(
+                    self.answer_event,
+                    {"text": failsafe.UNREADABLE_TEXT},
+                    room=sid,
+                    namespace=self.answer_namespace,
+                )
+
+
 class SafeSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel with signed sessions, an origin list and the fail-safe."""
 
@@ -237,9 +271,11 @@ class SafeSocketIOInput(SocketIOInput):
     def _metadata(self, data: dict[str, Any]) -> dict[str, Any] | None:
         metadata = data.get(self.metadata_key)
         if isinstance(metadata, str):
+            if len(metadata) > failsafe.MAX_METADATA_BYTES:
+                return None
             try:
                 metadata = json.loads(metadata)
-            except ValueError:
+            except (ValueError, RecursionError):
                 metadata = None
         return metadata if isinstance(metadata, dict) else None
 
@@ -247,7 +283,13 @@ class SafeSocketIOInput(SocketIOInput):
         """The socket.io server: the stock events, with checked origins and signed sessions."""
         known_intents = self.known_intents
         signer = SessionSigner(self._session_secret or load_session_secret())
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AnsweringAsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            max_http_buffer_size=MAX_PACKET_BYTES,
+            answer_event=self.bot_message_evt,
+        )
+        sio.answer_namespace = self.namespace or "/"
         _keep_sanic_cors_out(sio)
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio  # get_output_channel needs it
@@ -286,7 +328,14 @@ class SafeSocketIOInput(SocketIOInput):
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: Any = None) -> None:
             if not isinstance(data, dict):
-                data = {}
+                # Not the widget's shape (a list, a string, a number): say so, never silence.
+                await sio.emit(
+                    self.bot_message_evt,
+                    {"text": failsafe.UNREADABLE_TEXT},
+                    room=sid,
+                    namespace=self.namespace,
+                )
+                return
             if self.session_persistence:
                 # The connection speaks for the session it was bound to; a message from a
                 # connection that never asked for one is bound now, to its token or a fresh one.

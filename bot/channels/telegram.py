@@ -6,8 +6,12 @@ Differences from ``rasa.core.channels.telegram`` and why:
   the background, retried with backoff (the stock channel exits when Telegram is unreachable);
 - every request must carry the secret we registered (``X-Telegram-Bot-Api-Secret-Token``);
   anything else gets 403 and nothing is processed;
-- a repeated ``update_id`` is ignored, and every update is answered with 200 (Telegram retries
-  any other status for hours), including kinds we do not handle;
+- a repeated ``update_id`` is answered once across processes and restarts
+  (:mod:`bot.channels.update_ledger`): the id is marked done only after it was answered, the
+  work runs in a task a cancelled request cannot stop, and a repeat that arrives while another
+  attempt is still at work gets 503 so that Telegram tries again later; everything else gets
+  200 (Telegram retries any other status for hours), including kinds we do not handle;
+- an edited message is read by the crisis check (resources if it fires), not by the dialogue;
 - every user message goes through :func:`bot.channels.failsafe.handle_message`;
 - no ``getMe`` per update, no raw markdown in what the user reads, callback data kept within
   Telegram's 64 bytes, and a journal export sent as a document.
@@ -47,6 +51,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import failsafe
+from bot.channels.update_ledger import BUSY, DONE, FallbackLedger, ledger_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +63,7 @@ DEFAULT_API_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # The update kinds we ask Telegram for; anything else that arrives is acknowledged and ignored.
-ALLOWED_UPDATES = ("message", "callback_query")
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
 # Commands are not typed text: each maps to an intent that must exist in the domain.
 COMMAND_INTENTS: Mapping[str, str] = {
@@ -187,36 +192,6 @@ def secret_matches(header_value: str | None, secret: str) -> bool:
     return hmac.compare_digest(header_value.encode("utf-8"), secret.encode("utf-8"))
 
 
-class RecentUpdateIds:
-    """A bounded memory of the update ids this process has already taken.
-
-    Telegram re-sends an update when our answer is slow or lost. The memory is per process: with
-    several Rasa processes behind one webhook URL, a re-sent update can reach a process that has
-    not seen it. Telegram sends one update at a time per bot unless ``max_connections`` allows
-    more, so in practice the repeat goes to the same process; a shared store (Redis) would close
-    the gap.
-    """
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self._capacity = capacity
-        self._ids: OrderedDict[int, None] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def first_time(self, update_id: int) -> bool:
-        """Record the id; True if it was not seen before (check and record in one step)."""
-        if update_id in self._ids:
-            self._ids.move_to_end(update_id)
-            return False
-        self._ids[update_id] = None
-        if len(self._ids) > self._capacity:
-            self._ids.popitem(last=False)
-        return True
-
-
 class CallbackDataMap:
     """Keeps button payloads within Telegram's 64-byte callback_data.
 
@@ -259,7 +234,8 @@ class Inbound:
 
     ``kind`` is one of: ``text`` (typed words), ``command`` (a bot command, ``text`` is the
     ``/intent`` payload), ``callback`` (a button press, ``text`` is its payload or None when the
-    id expired), ``unreadable`` (a sticker, photo... without words) or ``ignored``.
+    id expired), ``edited`` (new words in a message sent earlier: read for a crisis only),
+    ``unreadable`` (a sticker, photo... without words) or ``ignored``.
     """
 
     kind: str
@@ -356,6 +332,9 @@ def parse_update(update: Any, callbacks: CallbackDataMap) -> Inbound:
         )
 
     message = update.get("message")
+    edited = not isinstance(message, dict) and isinstance(update.get("edited_message"), dict)
+    if edited:
+        message = update["edited_message"]
     if not isinstance(message, dict):
         kinds = sorted(k for k in update if k != "update_id")
         return Inbound("ignored", update_id, reason="kind " + ",".join(kinds))
@@ -371,6 +350,10 @@ def parse_update(update: Any, callbacks: CallbackDataMap) -> Inbound:
     if not isinstance(text, str):
         # A caption is words the person wrote: read it (it may signal a crisis).
         text = message.get("caption") if isinstance(message.get("caption"), str) else None
+    if edited:
+        if text is None or not text.strip():
+            return Inbound("ignored", update_id, chat_id, reason="edited without words")
+        return Inbound("edited", update_id, chat_id, text=text, language_code=language)
     if text is not None and text.strip():
         payload = _command_payload(text)
         if payload is not None:
@@ -712,13 +695,14 @@ class SecureTelegramInput(InputChannel):
         known_intents: frozenset[str] | None = None,
         retry_initial_seconds: float = RETRY_INITIAL_SECONDS,
         retry_max_seconds: float = RETRY_MAX_SECONDS,
+        ledger: FallbackLedger | None = None,
     ) -> None:
         self.settings = settings
         self.region = region
         self.retry_initial_seconds = retry_initial_seconds
         self.retry_max_seconds = retry_max_seconds
         self.callbacks = CallbackDataMap()
-        self.recent = RecentUpdateIds()
+        self.ledger = ledger if ledger is not None else ledger_from_env()
         self._client: TelegramClient | None = None
         self._output: TelegramOutput | None = None
         self._known_intents = known_intents
@@ -845,37 +829,78 @@ class SecureTelegramInput(InputChannel):
             return 413, {"status": "too large"}
         try:
             update = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             logger.warning("telegram webhook body is not JSON; ignored")
             return 400, {"status": "malformed"}
 
         inbound = parse_update(update, self.callbacks)
-        if inbound.update_id is not None and not self.recent.first_time(inbound.update_id):
-            logger.debug("telegram update %s seen before; ignored", inbound.update_id)
+        if inbound.update_id is None:
+            return await self._answer(inbound, on_new_message, app_ctx)
+        state = await self.ledger.claim(inbound.update_id)
+        if state == DONE:
+            logger.debug("telegram update %s answered before; ignored", inbound.update_id)
             return 200, {"status": "duplicate"}
+        if state == BUSY:
+            # Another attempt is still at work (or died and its claim has not run out yet):
+            # Telegram tries again later, and then gets "duplicate" or takes it over.
+            return 503, {"status": "in progress"}
+        task = asyncio.ensure_future(self._answer(inbound, on_new_message, app_ctx))
+        failsafe.keep_running(task)
+        # Shielded: Telegram hanging up (its timeout) must not stop the answer half-way, nor
+        # leave the id claimed but never answered.
+        return await asyncio.shield(task)
+
+    async def _answer(
+        self, inbound: Inbound, on_new_message: OnNewMessage, app_ctx: Any
+    ) -> tuple[int, dict[str, Any]]:
+        update_id = inbound.update_id
+        renewal = (
+            asyncio.ensure_future(self._renew_claim(update_id)) if update_id is not None else None
+        )
         try:
-            await self._act(inbound, on_new_message, app_ctx)
+            acted = await self._act(inbound, on_new_message, app_ctx)
+            answer: tuple[int, dict[str, Any]] = (200, {"status": "ok" if acted else "ignored"})
         except asyncio.CancelledError:
+            # Only a server shutting down cancels this task. Not answered, so not marked done:
+            # the claim runs out and Telegram's next attempt takes the update over.
             raise
         except Exception as exc:  # never a 500: Telegram would re-send the update for hours
-            logger.error("telegram update %s failed (%s)", inbound.update_id, type(exc).__name__)
+            logger.error("telegram update %s failed (%s)", update_id, type(exc).__name__)
             logger.debug("telegram update failure details", exc_info=True)
-            return 200, {"status": "error"}
-        return 200, {"status": "ok" if inbound.kind != "ignored" else "ignored"}
+            # The fail-safe has answered what it could; a re-send would fail the same way.
+            answer = (200, {"status": "error"})
+        finally:
+            if renewal is not None:
+                renewal.cancel()
+        if update_id is not None:
+            await self.ledger.finish(update_id)
+        return answer
 
-    async def _act(self, inbound: Inbound, on_new_message: OnNewMessage, app_ctx: Any) -> None:
+    async def _renew_claim(self, update_id: int) -> None:
+        while True:
+            await asyncio.sleep(self.ledger.memory.claim_seconds / 3)
+            await self.ledger.renew(update_id)
+
+    async def _act(self, inbound: Inbound, on_new_message: OnNewMessage, app_ctx: Any) -> bool:
+        """Act on one update; False when it asked nothing of us (ignored, an ordinary edit)."""
         output = self._output
         assert output is not None
         if inbound.kind == "ignored":
             if inbound.callback_query_id:
                 await output.answer_callback(inbound.callback_query_id)
             logger.debug("telegram update %s ignored: %s", inbound.update_id, inbound.reason)
-            return
+            return False
         assert inbound.chat_id is not None
         recipient = str(inbound.chat_id)
         if inbound.kind == "unreadable":
             await output.send_text_message(recipient, UNREADABLE_TEXT)
-            return
+            return True
+
+        if inbound.kind == "edited":
+            # The dialogue has moved on from that message; only the floor reads it again.
+            return await failsafe.answer_if_crisis(
+                inbound.text or "", output, recipient, channel=self.name(), region=self.region
+            )
 
         text = inbound.text
         if inbound.kind == "callback":
@@ -888,7 +913,7 @@ class SecureTelegramInput(InputChannel):
                 text = inbound.button_title
             if not text:
                 await output.send_text_message(recipient, BUTTON_EXPIRED_TEXT)
-                return
+                return True
 
         message = UserMessage(
             text,
@@ -904,6 +929,7 @@ class SecureTelegramInput(InputChannel):
             known_intents=self.known_intents(app_ctx),
             region=self.region,
         )
+        return True
 
     # -- Sanic --------------------------------------------------------------------------------
 

@@ -56,11 +56,18 @@ def _sqlite_path(parsed: URL) -> Path | None:
     return Path(parsed.database)
 
 
-def _make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
-    parsed = make_url(url)
+def make_engine(url: str | URL, **options: Any) -> Engine:
+    """The one way the project opens ``DATABASE_URL``: the journal, the tracker store, the counter.
+
+    Every engine gets a connect timeout (PostgreSQL without one waits about two minutes for an
+    unreachable host, holding whoever asked), ``pool_pre_ping`` (a restarted server leaves dead
+    pooled connections) and ``hide_parameters`` (SQLAlchemy puts bound values, user text and
+    sender ids, into exception messages). ``options`` are passed to ``create_engine``;
+    ``connect_args`` are merged with ours.
+    """
+    parsed = make_url(database_url(url) if isinstance(url, str) else url)
     backend = parsed.get_backend_name()
-    # hide_parameters: SQLAlchemy puts bound values (journal text) into exception messages.
-    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
+    connect_args: dict[str, Any] = {}
     if backend == "sqlite":
         path = _sqlite_path(parsed)
         if path is not None:
@@ -70,14 +77,20 @@ def _make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
                 raise JournalUnavailable(
                     f"cannot create the directory of the SQLite database ({error.strerror})"
                 ) from None
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
-    elif backend == "postgresql":
-        if "connect_timeout" not in parsed.query:
-            kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
-        # A restarted server leaves dead pooled connections; check before handing one out.
-        kwargs["pool_pre_ping"] = True
-    engine = sa.create_engine(parsed, **kwargs)
-    if backend == "sqlite":
+        connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+    elif backend == "postgresql" and "connect_timeout" not in parsed.query:
+        connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    connect_args.update(options.pop("connect_args", None) or {})
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True, "pool_pre_ping": True}
+    kwargs.update(options)
+    if connect_args:
+        kwargs["connect_args"] = connect_args
+    return sa.create_engine(parsed, **kwargs)
+
+
+def _make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+    engine = make_engine(url)
+    if engine.url.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=foreign_keys)
     return engine
 

@@ -265,3 +265,32 @@ ENTRY_TABLES: tuple[tuple[type, str], ...] = (
     (ReflectionResult, "created_at"),
     (RoleplaySession, "created_at"),
 )
+
+
+class CrisisCount(Base):
+    """How many crisis messages one region and channel had on one day (``bot.safety.counter``).
+
+    Not a user's data: no sender, no text, so erasure and retention never touch it.
+    """
+
+    __tablename__ = "crisis_counts"
+
+    day = sa.Column(sa.Date, primary_key=True)
+    region = sa.Column(sa.String(16), primary_key=True)
+    channel = sa.Column(sa.String(32), primary_key=True)
+    count = sa.Column(sa.Integer, nullable=False)
+
+
+class TelegramUpdate(Base):
+    """A Telegram ``update_id`` taken by one server process (``bot.channels.telegram``).
+
+    Shared by every process and kept over restarts, so a re-sent update is answered once.
+    ``state`` is ``claimed`` while a process works on it (until ``expires_at``, unix seconds,
+    after which another process may take it over) and ``done`` once it was answered.
+    """
+
+    __tablename__ = "telegram_updates"
+
+    update_id = sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+    state = sa.Column(sa.String(8), nullable=False)
+    expires_at = sa.Column(sa.Float, nullable=False, index=True)

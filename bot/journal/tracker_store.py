@@ -14,9 +14,9 @@ Two more things Rasa's store gets wrong during a database outage, fixed here:
   ``BaseException`` so that wrapper (``except Exception``) lets it through, and
   ``bot.channels.failsafe`` answers "temporarily unavailable" (crisis resources still go out).
 - SQLAlchemy writes bound parameters (sender ids; the user's words in a failed save) into its
-  exception messages, which Rasa logs at ERROR. The engine is re-created with
-  ``hide_parameters=True`` (and ``pool_pre_ping``, so a restarted PostgreSQL does not cost the
-  first users after it an error).
+  exception messages, which Rasa logs at ERROR. The engine is re-created by
+  ``bot.journal.db.make_engine`` (hidden parameters, a connect timeout, and ``pool_pre_ping``,
+  so a restarted PostgreSQL does not cost the first users after it an error).
 
 endpoints.yml: ``type: bot.journal.tracker_store.ErasingSQLTrackerStore`` with the usual
 SQLTrackerStore keys and, optionally, ``erase_actions: [action_..., ...]``. Rasa imports this
@@ -36,14 +36,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import sessionmaker
 
+from bot.journal.db import make_engine
 from bot.journal.exports import PLACEHOLDER, is_export_message
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ERASE_ACTIONS = ("action_delete_my_data",)
-PG_CONNECT_TIMEOUT_S = 5
-
-SQLITE_BUSY_S = 15
 
 T = TypeVar("T")
 
@@ -102,21 +100,16 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
 
     def _rebuild_engine(self) -> None:
         url = self.engine.url
-        options: dict[str, Any] = {**create_engine_kwargs(url), "hide_parameters": True}
-        if url.get_backend_name() == "postgresql":
-            options["pool_pre_ping"] = True
-            if "connect_timeout" not in url.query:
-                connect_args = dict(options.get("connect_args") or {})
-                connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
-                options["connect_args"] = connect_args
-        elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        # Rasa's pool sizes, on the project's one engine factory (timeouts, pre-ping, hidden
+        # parameters); Rasa's session code predates SQLAlchemy's 2.0-style engine.
+        options: dict[str, Any] = {**create_engine_kwargs(url), "future": False}
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             # One reused connection instead of a new one per query (SQLAlchemy 1.4 opens a file
             # database with NullPool), and a write-ahead log: a commit appends to the log and
             # syncs it at checkpoints, instead of syncing the database file each time.
             options["poolclass"] = sa.pool.QueuePool
-            options["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_S}
         self.engine.dispose()
-        self.engine = sa.create_engine(url, **options)
+        self.engine = make_engine(url, **options)
         if url.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sessionmaker(bind=self.engine)

@@ -2,10 +2,14 @@
 
 One row per (day, region, channel) with a count: enough to know that the floor is used, and
 where, with nothing that could identify a user or repeat their words. The table lives in the
-project database (``DATABASE_URL``, default ``sqlite:///<repo>/var/secure_base.db``).
+project database (``DATABASE_URL``, default ``sqlite:///<repo>/var/secure_base.db``), created by
+the journal's migrations (``python -m bot.journal upgrade``), and is written through the
+journal's engine (``bot.journal.db``: connect timeout, pre-ping). That import is the one place
+``bot.safety`` reaches outside itself, made lazily so detection never loads SQLAlchemy.
 
-TODO(lead): the journal's Alembic migrations own the schema; ``crisis_counts`` is created here
-with ``CREATE TABLE IF NOT EXISTS`` until it moves into a migration.
+``record`` blocks for as long as the database makes it wait (up to the connect timeout):
+callers on an event loop run it in a worker thread, after the resources went out
+(``bot.channels.failsafe``).
 
     python -m bot.safety.counter      # print the counts
 """
@@ -17,10 +21,8 @@ import logging
 import os
 import re
 import sys
-import threading
 from datetime import date, datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.safety.yaml_data import PROJECT_ROOT
 
@@ -32,14 +34,9 @@ logger = logging.getLogger(__name__)
 DATABASE_URL_ENV = "DATABASE_URL"
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / "var" / "secure_base.db"
 TABLE_NAME = "crisis_counts"
-REGION_MAX = 16
+REGION_MAX = 16  # the column sizes of bot.journal.models.CrisisCount
 CHANNEL_MAX = 32
 _CHANNEL_RE = re.compile(r"[^a-z0-9_.-]+")
-
-_engines: dict[str, Engine] = {}
-_ready: set[str] = set()
-_lock = threading.Lock()
-_table = None
 
 
 def database_url() -> str:
@@ -47,45 +44,16 @@ def database_url() -> str:
     return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DATABASE_PATH}"
 
 
-def _crisis_counts():
-    global _table
-    if _table is None:
-        import sqlalchemy as sa
+def _crisis_counts() -> Any:
+    from bot.journal.models import CrisisCount
 
-        metadata = sa.MetaData()
-        _table = sa.Table(
-            TABLE_NAME,
-            metadata,
-            sa.Column("day", sa.Date, primary_key=True),
-            sa.Column("region", sa.String(REGION_MAX), primary_key=True),
-            sa.Column("channel", sa.String(CHANNEL_MAX), primary_key=True),
-            sa.Column("count", sa.Integer, nullable=False),
-        )
-    return _table
+    return CrisisCount.__table__
 
 
 def _engine(url: str) -> Engine:
-    with _lock:
-        engine = _engines.get(url)
-        if engine is None:
-            import sqlalchemy as sa
-            from sqlalchemy.engine import make_url
+    from bot.journal.db import engine_for
 
-            parsed = make_url(url)
-            kwargs: dict[str, object] = {"future": True}
-            if parsed.get_backend_name() == "sqlite":
-                if parsed.database and parsed.database != ":memory:":
-                    Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-                # several server processes share the file: wait for a lock instead of failing
-                kwargs["connect_args"] = {"timeout": 15}
-            else:
-                kwargs["pool_pre_ping"] = True
-            engine = sa.create_engine(url, **kwargs)
-            _engines[url] = engine
-        if url not in _ready:
-            _crisis_counts().metadata.create_all(engine, checkfirst=True)
-            _ready.add(url)
-        return engine
+    return engine_for(url)
 
 
 def _clean_region(region: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot.channels import failsafe
+from bot.journal import db
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
 from tests.e2e.crisis_check import shows_crisis_resources
@@ -27,11 +28,13 @@ SENDER = "sender-7f3a"
 
 
 @pytest.fixture(autouse=True)
-def counts_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def counts_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Crisis counts go to a temporary database, never the repository's var/."""
     url = f"sqlite:///{tmp_path / 'counts.db'}"
     monkeypatch.setenv(counter.DATABASE_URL_ENV, url)
-    return url
+    db.upgrade(url)
+    yield url
+    db.dispose_engines(url)
 
 
 class Dialogue:
@@ -103,15 +106,93 @@ async def test_a_crisis_is_counted_by_region_and_channel(
     await failsafe.handle_message(
         Dialogue(_say_hello), message, channel="socketio", known_intents=KNOWN, region="UK"
     )
+    # Counted in a worker thread after the resources went out.
+    await failsafe.wait_for_counts()
     counts = {(region, channel): n for _, region, channel, n in counter.read_counts(counts_url)}
     assert counts == {("US", "test"): 1, ("UK", "socketio"): 1}
 
 
-async def test_crisis_resources_are_appended_to_an_answer_without_them() -> None:
+async def test_crisis_resources_go_out_before_the_dialogue_answers() -> None:
     collector = await _run(CRISIS_TEXT, Dialogue(_say_hello))
-    assert _texts(collector)[0] == "Hello, good to see you."
     detected = failsafe.safety.detect(CRISIS_TEXT)
-    assert collector.messages[1:] == await _expected_resources(tuple(detected.categories))
+    expected = await _expected_resources(tuple(detected.categories))
+    assert collector.messages[: len(expected)] == expected
+    assert _texts(collector)[len(expected) :] == ["Hello, good to see you."]
+
+
+async def test_resources_reach_the_user_before_a_hung_dialogue_returns() -> None:
+    release = asyncio.Event()
+
+    async def hang(message: UserMessage) -> None:
+        await release.wait()
+        await _send_resources(message)
+
+    collector = CollectingOutputChannel()
+    message = UserMessage(CRISIS_TEXT, collector, SENDER, input_channel="test")
+    turn = asyncio.ensure_future(
+        failsafe.handle_message(Dialogue(hang), message, channel="test", known_intents=KNOWN)
+    )
+    for _ in range(100):
+        if collector.messages:
+            break
+        await asyncio.sleep(0.01)
+    assert _has_resources(collector)
+    assert not turn.done()
+    release.set()
+    await turn
+    # The dialogue's own copy (it ran, and Rasa kept its events) did not reach the user twice.
+    detected = failsafe.safety.detect(CRISIS_TEXT)
+    assert collector.messages == await _expected_resources(tuple(detected.categories))
+
+
+async def test_the_lines_of_a_region_chosen_in_the_conversation_still_go_out() -> None:
+    async def send_uk(message: UserMessage) -> None:
+        for item in resources.crisis_messages("UK"):
+            await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+
+    collector = await _run(CRISIS_TEXT, Dialogue(send_uk))
+    detected = failsafe.safety.detect(CRISIS_TEXT)
+    expected = await _expected_resources(tuple(detected.categories))
+    assert collector.messages[: len(expected)] == expected
+    uk = resources.crisis_messages("UK")[0]["text"]
+    assert " ".join(uk.split()) in {" ".join(t.split()) for t in _texts(collector)}
+
+
+async def test_the_generic_resources_of_the_dialogue_are_not_repeated() -> None:
+    generic = resources.catalogue().generic.resources
+
+    async def send_generic(message: UserMessage) -> None:
+        await message.output_channel.send_response(message.sender_id, {"text": generic})
+
+    collector = await _run(CRISIS_TEXT, Dialogue(send_generic))
+    detected = failsafe.safety.detect(CRISIS_TEXT)
+    assert collector.messages == await _expected_resources(tuple(detected.categories))
+
+
+async def test_a_cancelled_handler_still_delivers_the_resources() -> None:
+    gate = asyncio.Event()
+
+    class SlowChannel(CollectingOutputChannel):
+        async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+            await gate.wait()
+            await super().send_response(recipient_id, message)
+
+    collector = SlowChannel()
+    message = UserMessage(CRISIS_TEXT, collector, SENDER, input_channel="test")
+    turn = asyncio.ensure_future(
+        failsafe.handle_message(Dialogue(_say_hello), message, channel="test", known_intents=KNOWN)
+    )
+    await asyncio.sleep(0.05)
+    turn.cancel()  # the client hung up while the resources were on their way
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    gate.set()
+    for _ in range(100):
+        if _has_resources(collector):
+            break
+        await asyncio.sleep(0.01)
+    assert _has_resources(collector)
+    assert "Hello, good to see you." not in _texts(collector)
 
 
 async def test_crisis_resources_already_sent_are_not_repeated() -> None:

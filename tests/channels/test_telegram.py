@@ -164,31 +164,10 @@ def test_an_empty_configured_secret_matches_nothing() -> None:
     assert tg.secret_matches("", "") is False
 
 
-def test_recent_update_ids_take_each_id_once() -> None:
-    recent = tg.RecentUpdateIds(capacity=3)
-    assert recent.first_time(1)
-    assert not recent.first_time(1)
-    assert recent.first_time(2)
-    assert recent.first_time(3)
-    assert recent.first_time(4)  # evicts 1, the oldest
-    assert len(recent) == 3
-    assert recent.first_time(1)
-    assert not recent.first_time(4)
-
-
-def test_recent_update_ids_keep_a_repeated_id_fresh() -> None:
-    recent = tg.RecentUpdateIds(capacity=2)
-    recent.first_time(1)
-    recent.first_time(2)
-    assert not recent.first_time(1)  # 1 becomes the newest
-    recent.first_time(3)  # evicts 2
-    assert not recent.first_time(1)
-    assert recent.first_time(2)
-
-
-def test_recent_update_ids_need_room() -> None:
-    with pytest.raises(ValueError):
-        tg.RecentUpdateIds(capacity=0)
+def test_an_edited_message_is_read_for_words_only_for_the_crisis_check() -> None:
+    update = {"update_id": 9, "edited_message": _message_update(text="I want to die")["message"]}
+    inbound = tg.parse_update(update, tg.CallbackDataMap())
+    assert (inbound.kind, inbound.chat_id, inbound.text) == ("edited", 42, "I want to die")
 
 
 # -- callback data --------------------------------------------------------------------------
@@ -300,7 +279,7 @@ def test_messages_without_words_are_unreadable(content: dict) -> None:
 @pytest.mark.parametrize(
     "update",
     [
-        {"update_id": 3, "edited_message": _message_update(text="x")["message"]},
+        {"update_id": 3, "edited_message": _message_update(text="   ")["message"]},
         {
             "update_id": 4,
             "my_chat_member": {

@@ -5,42 +5,59 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from bot.journal import db
 from bot.safety import counter
 from bot.safety.yaml_data import PROJECT_ROOT
 
 
-def test_counts_add_up_per_day_region_and_channel(db_url: str) -> None:
+@pytest.fixture
+def counts_db(db_url: str) -> Iterator[str]:
+    """A migrated database on each backend (the table belongs to the journal's migrations)."""
+    db.upgrade(db_url)
+    yield db_url
+    db.dispose_engines(db_url)
+
+
+@pytest.fixture
+def counts_sqlite(sqlite_url: str) -> Iterator[str]:
+    db.upgrade(sqlite_url)
+    yield sqlite_url
+    db.dispose_engines(sqlite_url)
+
+
+def test_counts_add_up_per_day_region_and_channel(counts_db: str) -> None:
     day = date(2026, 3, 1)
-    counter.record("US", "rest", day, url=db_url)
-    counter.record("US", "rest", day, url=db_url)
-    counter.record("gb", "Telegram", day, url=db_url)
-    counter.record("UK", "telegram", date(2026, 3, 2), url=db_url)
-    assert counter.read(db_url) == [
+    counter.record("US", "rest", day, url=counts_db)
+    counter.record("US", "rest", day, url=counts_db)
+    counter.record("gb", "Telegram", day, url=counts_db)
+    counter.record("UK", "telegram", date(2026, 3, 2), url=counts_db)
+    assert counter.read(counts_db) == [
         (day, "UK", "telegram", 1),
         (day, "US", "rest", 2),
         (date(2026, 3, 2), "UK", "telegram", 1),
     ]
 
 
-def test_default_day_is_today_in_utc(sqlite_url: str) -> None:
-    counter.record("CA", "socketio", url=sqlite_url)
-    [(day, region, channel, count)] = counter.read(sqlite_url)
+def test_default_day_is_today_in_utc(counts_sqlite: str) -> None:
+    counter.record("CA", "socketio", url=counts_sqlite)
+    [(day, region, channel, count)] = counter.read(counts_sqlite)
     assert day == datetime.now(timezone.utc).date()
     assert (region, channel, count) == ("CA", "socketio", 1)
 
 
-def test_only_codes_are_stored(sqlite_url: str) -> None:
-    counter.record("Narnia; DROP TABLE x", "web chat <script>", url=sqlite_url)
-    counter.record(None, None, url=sqlite_url)  # type: ignore[arg-type]
-    rows = counter.read(sqlite_url)
+def test_only_codes_are_stored(counts_sqlite: str) -> None:
+    counter.record("Narnia; DROP TABLE x", "web chat <script>", url=counts_sqlite)
+    counter.record(None, None, url=counts_sqlite)  # type: ignore[arg-type]
+    rows = counter.read(counts_sqlite)
     assert {(r[1], r[2]) for r in rows} == {("OTHER", "web_chat_script_"), ("UNSET", "unknown")}
-    engine = sa.create_engine(sqlite_url)
+    engine = sa.create_engine(counts_sqlite)
     columns = {c["name"] for c in sa.inspect(engine).get_columns("crisis_counts")}
     engine.dispose()
     assert columns == {"day", "region", "channel", "count"}
@@ -51,9 +68,49 @@ def test_database_url_comes_from_the_environment(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'nested' / 'dir' / 'counts.db'}"
     monkeypatch.setenv(counter.DATABASE_URL_ENV, url)
+    db.upgrade(url)
     counter.record("AU", "rest")
-    assert (tmp_path / "nested" / "dir" / "counts.db").exists()
     assert [r[1:] for r in counter.read()] == [("AU", "rest", 1)]
+    db.dispose_engines(url)
+
+
+def test_the_counter_uses_the_journal_engine_with_its_timeouts(counts_sqlite: str) -> None:
+    # One engine per database for the journal, the tracker store's factory and the counter.
+    assert counter._engine(counts_sqlite) is db.engine_for(counts_sqlite)
+    assert db.engine_for(counts_sqlite).pool._pre_ping
+
+
+def test_a_database_without_the_migration_is_not_written_behind_alembic(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        counter.record("US", "rest", url=sqlite_url)
+    assert "could not count a crisis event" in caplog.text
+    engine = sa.create_engine(sqlite_url)
+    try:
+        assert not sa.inspect(engine).has_table("crisis_counts")
+    finally:
+        engine.dispose()
+        db.dispose_engines(sqlite_url)
+
+
+def test_an_existing_crisis_counts_table_keeps_its_rows_through_the_migration(
+    sqlite_url: str,
+) -> None:
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as connection:  # what the counter created on its own before 0003
+        connection.exec_driver_sql(
+            "CREATE TABLE crisis_counts (day DATE NOT NULL, region VARCHAR(16) NOT NULL, "
+            "channel VARCHAR(32) NOT NULL, count INTEGER NOT NULL, "
+            "PRIMARY KEY (day, region, channel))"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO crisis_counts VALUES ('2026-01-02', 'US', 'rest', 4)"
+        )
+    engine.dispose()
+    db.upgrade(sqlite_url)
+    assert counter.read(sqlite_url) == [(date(2026, 1, 2), "US", "rest", 4)]
+    db.dispose_engines(sqlite_url)
 
 
 def test_failures_never_reach_the_caller(caplog: pytest.LogCaptureFixture) -> None:
@@ -64,10 +121,10 @@ def test_failures_never_reach_the_caller(caplog: pytest.LogCaptureFixture) -> No
     assert "could not count a crisis event" in caplog.text
 
 
-def test_command_prints_the_counts(sqlite_url: str) -> None:
-    counter.record("IE", "telegram", date(2026, 5, 4), url=sqlite_url)
+def test_command_prints_the_counts(counts_sqlite: str) -> None:
+    counter.record("IE", "telegram", date(2026, 5, 4), url=counts_sqlite)
     result = subprocess.run(
-        [sys.executable, "-m", "bot.safety.counter", "--url", sqlite_url],
+        [sys.executable, "-m", "bot.safety.counter", "--url", counts_sqlite],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

@@ -112,7 +112,7 @@ def test_start_up_does_not_wait_for_telegram_and_registers_the_webhook_later(
     assert register.params == {
         "url": WEBHOOK_URL,
         "secret_token": SECRET,
-        "allowed_updates": ["message", "callback_query"],
+        "allowed_updates": ["message", "edited_message", "callback_query"],
         "drop_pending_updates": False,
     }
     log = (telegram.stack.workdir / "rasa.log").read_text(errors="replace")

@@ -77,7 +77,7 @@ async def test_registration_sends_url_secret_and_update_kinds(fake_api: FakeBotA
     assert call.params == {
         "url": "https://bot.example.org/webhooks/telegram/webhook",
         "secret_token": SECRET,
-        "allowed_updates": ["message", "callback_query"],
+        "allowed_updates": ["message", "edited_message", "callback_query"],
         "drop_pending_updates": False,
     }
     (commands,) = fake_api.calls("setMyCommands")
