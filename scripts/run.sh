@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 # Every server listens on loopback only; an operator who wants another interface says so.
 : "${SECURE_BASE_BIND:=127.0.0.1}"
 : "${SECURE_BASE_WEB_ORIGINS:=http://localhost:${WEB_PORT} http://127.0.0.1:${WEB_PORT}}"
+# endpoints.yml reads ACTION_PORT.
+export ACTION_PORT
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 [ -f .env ] && { set -a; . ./.env; set +a; }
 # One database for the journal and Rasa's conversation log (endpoints.yml reads DATABASE_URL).

@@ -96,8 +96,9 @@ class Client:
         await self.sio.eio.disconnect(abort=True)
 
 
-def _tracker_user_texts(stack: RasaStack, sender_id: str) -> list[str]:
-    answer = requests.get(f"{stack.base_url}/conversations/{sender_id}/tracker", timeout=60)
+def _tracker_user_texts(stack: RasaStack, session_id: str) -> list[str]:
+    # The channel keys the conversation as web:<session id> (bot/sender_ids.py).
+    answer = requests.get(f"{stack.base_url}/conversations/web:{session_id}/tracker", timeout=60)
     answer.raise_for_status()
     return [e.get("text") for e in answer.json()["events"] if e["event"] == "user"]
 
