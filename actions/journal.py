@@ -23,6 +23,7 @@ from rasa_sdk.events import AllSlotsReset, EventType, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from bot import sender_ids
 from bot.journal import JournalError, JournalUnavailable, db, repository, session_scope
 from bot.journal.exports import EXPORT_FILENAME, EXPORT_KEY
 
@@ -36,8 +37,13 @@ EXPORT_LINK_PATH = "/export/"
 
 
 def channel_of(tracker: Tracker) -> str:
-    """The channel name the journal's pseudonym is built from ("rest", "socketio", ...)."""
-    return tracker.get_latest_input_channel() or "unknown"
+    """The channel the journal's pseudonym is built from ("rest", "socketio", "telegram").
+
+    Read from the sender id's prefix, which only the channel itself sets; never from the event's
+    ``input_channel``, which a REST client could once choose (and so open a Telegram user's
+    journal). An id without a known prefix gets a channel of its own that no client can reach.
+    """
+    return sender_ids.channel_of(tracker.sender_id) or "unknown"
 
 
 T = TypeVar("T")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import secrets
 import time
 import uuid
 from collections import Counter
@@ -19,6 +21,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bench.conversations import Conversation
+
+REST_TOKEN_ENV = "SECURE_BASE_REST_TOKEN"
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -60,11 +64,26 @@ class LoadResult:
         )
 
 
+def rest_token() -> str:
+    """The REST channel's token for this benchmark run: the environment's, else one made now
+    and kept in the environment so every server and the load generator share it."""
+    if not os.environ.get(REST_TOKEN_ENV):
+        os.environ[REST_TOKEN_ENV] = secrets.token_urlsafe(32)
+    return os.environ[REST_TOKEN_ENV]
+
+
+def rest_headers() -> dict[str, str]:
+    """What Secure Base's REST channel needs; Rasa's stock channel (moodbot) ignores it."""
+    return {"Authorization": f"Bearer {rest_token()}"}
+
+
 async def post_message(
     session: aiohttp.ClientSession, url: str, sender: str, text: str
 ) -> tuple[int, object]:
     """One webhook round trip; returns (status, parsed JSON or None)."""
-    async with session.post(url, json={"sender": sender, "message": text}) as answer:
+    async with session.post(
+        url, json={"sender": sender, "message": text}, headers=rest_headers()
+    ) as answer:
         try:
             body = await answer.json(content_type=None)
         except (aiohttp.ContentTypeError, ValueError):

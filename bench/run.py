@@ -40,7 +40,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: make `import bench` work
 
 import yaml  # noqa: E402
 
-from bench import profiling, servers  # noqa: E402
+from bench import load, profiling, servers  # noqa: E402
 from bench.conversations import (  # noqa: E402
     ScriptSet,
     domain_intents,
@@ -138,6 +138,10 @@ def server_env(workdir: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{workdir / 'journal.db'}",
         "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
         "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
+        # Secure Base's REST channel and action server are locked (bot/channels/rest.py,
+        # bot/action_auth.py); the load generator sends the REST token (bench/load.py).
+        "SECURE_BASE_REST_TOKEN": load.rest_token(),
+        "SECURE_BASE_ACTION_TOKEN": secrets.token_urlsafe(32),
     }
 
 
@@ -312,7 +316,10 @@ def secure_base_endpoints(action_port: int, store: str, workdir: Path) -> dict[s
     the work folder through DATABASE_URL) or 'sqlite' (Rasa's stock SQL store on a temp file).
     """
     endpoints = read_yaml(REPO_ROOT / "endpoints.yml")
-    endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{action_port}/webhook"}
+    endpoints["action_endpoint"] = {
+        "url": f"http://127.0.0.1:{action_port}/webhook",
+        "headers": {"Authorization": "Bearer ${SECURE_BASE_ACTION_TOKEN}"},
+    }
     configured = endpoints.pop("tracker_store", None)
     if store == "project" and isinstance(configured, dict):
         configured = dict(configured)

@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.load import rest_headers
+
 STOP_TIMEOUT_S = 30.0
 
 
@@ -159,7 +161,10 @@ def wait_for_rest_answer(server: ServerProcess, webhook: str, timeout_s: float) 
 
     def probe() -> bool:
         request = urllib.request.Request(
-            webhook, data=body, headers={"Content-Type": "application/json"}, method="POST"
+            webhook,
+            data=body,
+            headers={"Content-Type": "application/json", **rest_headers()},
+            method="POST",
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status == 200 and isinstance(json.loads(answer.read()), list)

@@ -5,6 +5,11 @@ loopback ports, all on one PostgreSQL database (tracker store and journal) and o
 store, and nginx in front of them (deploy/nginx.conf.template). Each process can be killed,
 stopped and started again on its own port, which is what the fault tests do.
 
+Every process listens on 127.0.0.1. nginx's public port serves only the web page, socket.io and
+the Telegram webhook; the REST channel is on a second loopback port (``webhook_url``) and needs
+``rest_headers``. The action servers run actions only for callers with the action token, which
+the Rasa processes send. Both tokens (and the secrets) are generated per run unless set.
+
 Used by ``python -m deploy.launch`` (operators, demos) and by tests/scale and tests/faults. The
 process plumbing (free ports, the trained model, a supervised child process) comes from
 tests/e2e/servers.py so that every test starts servers the same way.
@@ -88,6 +93,7 @@ def render_nginx_config(
     *,
     listen: int,
     actions_listen: int,
+    tools_listen: int,
     rasa_ports: Sequence[int],
     action_ports: Sequence[int],
     web_port: int | None,
@@ -127,6 +133,7 @@ def render_nginx_config(
         "WEB_LOCATION": web_location,
         "LISTEN": f"127.0.0.1:{listen}",
         "ACTIONS_LISTEN": f"127.0.0.1:{actions_listen}",
+        "TOOLS_LISTEN": f"127.0.0.1:{tools_listen}",
     }
     text = TEMPLATE.read_text(encoding="utf-8")
     for name, value in values.items():
@@ -147,6 +154,7 @@ class Cluster:
         self.model = settings.model or find_model()
         self.port = settings.port or free_port()
         self.actions_port = free_port()
+        self.tools_port = free_port()
         self.rasa_ports = [free_port() for _ in range(settings.rasa_processes)]
         self.action_ports = [free_port() for _ in range(settings.action_servers)]
         self.lock_key_prefix = settings.lock_key_prefix or f"sb{secrets.token_hex(6)}"
@@ -178,6 +186,12 @@ class Cluster:
             # every journal row of the previous run and make erasure miss them.
             "SECURE_BASE_SESSION_SECRET": os.environ.get("SECURE_BASE_SESSION_SECRET")
             or secrets.token_urlsafe(32),
+            "SECURE_BASE_REST_TOKEN": os.environ.get("SECURE_BASE_REST_TOKEN")
+            or secrets.token_urlsafe(32),
+            "SECURE_BASE_ACTION_TOKEN": os.environ.get("SECURE_BASE_ACTION_TOKEN")
+            or secrets.token_urlsafe(32),
+            # rasa-sdk binds 0.0.0.0 unless told otherwise; Rasa gets --interface below.
+            "SANIC_HOST": "127.0.0.1",
             **settings.env,
         }
         self.check_id_secret()
@@ -197,8 +211,19 @@ class Cluster:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def tools_url(self) -> str:
+        """nginx's loopback port for tools and tests (the REST channel)."""
+        return f"http://127.0.0.1:{self.tools_port}"
+
+    @property
     def webhook_url(self) -> str:
-        return f"{self.base_url}/webhooks/rest/webhook"
+        """The REST channel, through nginx's loopback tools port (not the public one)."""
+        return f"{self.tools_url}/webhooks/rest/webhook"
+
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        """What a REST request needs to be let in."""
+        return {"Authorization": f"Bearer {self.env['SECURE_BASE_REST_TOKEN']}"}
 
     def rasa_url(self, index: int) -> str:
         """One Rasa process directly, bypassing nginx."""
@@ -236,7 +261,10 @@ class Cluster:
         }
         endpoints = {
             # Through nginx: either action server may run any action, a dead one is skipped.
-            "action_endpoint": {"url": f"http://127.0.0.1:{self.actions_port}/webhook"},
+            "action_endpoint": {
+                "url": f"http://127.0.0.1:{self.actions_port}/webhook",
+                "headers": {"Authorization": "Bearer ${SECURE_BASE_ACTION_TOKEN}"},
+            },
             "tracker_store": {
                 "type": "bot.journal.tracker_store.ErasingSQLTrackerStore",
                 "url": self.settings.database_url,
@@ -252,6 +280,7 @@ class Cluster:
             render_nginx_config(
                 listen=self.port,
                 actions_listen=self.actions_port,
+                tools_listen=self.tools_port,
                 rasa_ports=self.rasa_ports,
                 action_ports=self.action_ports,
                 web_port=self.settings.web_port,

@@ -97,10 +97,23 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     print(f"Starting {args.actions} action servers and {args.rasa} Rasa processes...", flush=True)
     cluster.start()
+    if not os.environ.get("SECURE_BASE_REST_TOKEN"):
+        # Generated for this run: kept where only this user can read it, never printed.
+        token_file = workdir / "rest_token"
+        token_file.touch(mode=0o600)
+        token_file.write_text(cluster.env["SECURE_BASE_REST_TOKEN"] + "\n", encoding="ascii")
     print(
         f"\nSecure Base is running behind nginx. Ctrl-C stops it.\n"
-        f"  REST:        POST {cluster.webhook_url} (header X-Secure-Base-Sender: <id>)\n"
-        f"  socket.io:   {cluster.base_url}/socket.io/\n"
+        f"  public port: {cluster.base_url} (web page, /socket.io/, /webhooks/telegram/webhook)\n"
+        f"  REST:        POST {cluster.webhook_url} (loopback only; headers "
+        f"'Authorization: Bearer <SECURE_BASE_REST_TOKEN>', X-Secure-Base-Sender: <id>)\n"
+        + (
+            ""
+            if os.environ.get("SECURE_BASE_REST_TOKEN")
+            else "               this run's REST token is in "
+            f"{workdir / 'rest_token'} (set SECURE_BASE_REST_TOKEN to choose it)\n"
+        )
+        + f"  socket.io:   {cluster.base_url}/socket.io/\n"
         f"  health:      {cluster.base_url}/health\n"
         + (f"  web page:    {cluster.base_url}/\n" if args.web_port else "")
         + f"  Rasa:        {', '.join(str(p) for p in cluster.rasa_ports)} (loopback ports)\n"

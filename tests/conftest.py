@@ -99,6 +99,16 @@ def journal_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]
     db.dispose_engines(url)
 
 
+def channel_sender_id(sender_id: str, channel: str) -> str:
+    """``sender_id`` as ``channel`` hands it to Rasa (``rest:ana``); an already prefixed id, or
+    one for a channel that has no prefix, stays as given."""
+    from bot import sender_ids
+
+    if channel in sender_ids.PREFIXES and sender_ids.channel_of(sender_id) is None:
+        return sender_ids.with_channel(channel, sender_id)
+    return sender_id
+
+
 def make_tracker(
     slots: dict | None = None,
     *,
@@ -111,7 +121,11 @@ def make_tracker(
     requested_slot: str | None = None,
     events: list | None = None,
 ):
-    """A rasa-sdk Tracker as an action receives it, for action tests."""
+    """A rasa-sdk Tracker as an action receives it, for action tests.
+
+    ``sender_id`` is the bare id: the tracker carries it with the channel's prefix, as Rasa
+    does, so ``find_user(session, channel, sender_id)`` finds what the action wrote.
+    """
     from rasa_sdk import Tracker
 
     all_slots = {"requested_slot": requested_slot, **(slots or {})}
@@ -126,7 +140,7 @@ def make_tracker(
         else [{"event": "user", "text": text, "parse_data": latest, "input_channel": channel}]
     )
     return Tracker(
-        sender_id=sender_id,
+        sender_id=channel_sender_id(sender_id, channel),
         slots=all_slots,
         latest_message=latest,
         events=history,

@@ -5,6 +5,12 @@ Rasa's stock ``RestInput`` logs the raw user text when the dialogue fails and an
 and the answer format, validates the body (400 with a JSON error), and hands each message to
 :func:`bot.channels.failsafe.handle_message`.
 
+It is a door for tools and tests, not for users, so it is locked: every request must carry
+``Authorization: Bearer <SECURE_BASE_REST_TOKEN>``. Without the setting every request gets a 401
+that says how to set it (a weak or example token stops the server at start instead). The sender
+id becomes ``rest:<sender>`` and the body's ``input_channel`` is ignored: a REST client can only
+ever reach REST conversations (bot/sender_ids.py).
+
 credentials.yml::
 
     bot.channels.rest.SafeRestInput:
@@ -13,6 +19,7 @@ credentials.yml::
 from __future__ import annotations
 
 import asyncio
+import hmac
 import inspect
 import json
 import logging
@@ -27,7 +34,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from bot import sender_ids
 from bot.channels import failsafe
+from bot.secrets import secret_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +51,32 @@ def _bad_request(error: str) -> HTTPResponse:
     return response.json({"error": error}, status=400)
 
 
+TOKEN_ENV = "SECURE_BASE_REST_TOKEN"
+NO_TOKEN_TEXT = (
+    f"The REST channel is locked: {TOKEN_ENV} is not set on the Rasa server. Set it to a "
+    "random string of at least 32 characters (scripts/run.sh makes one in var/rest_token) and "
+    "send it as the header 'Authorization: Bearer <token>'."
+)
+BAD_TOKEN_TEXT = (
+    f"Missing or wrong token: send the header 'Authorization: Bearer <token>' with the value "
+    f"of {TOKEN_ENV}."
+)
+
+
+def _unauthorized(error: str) -> HTTPResponse:
+    return response.json(
+        {"error": error}, status=401, headers={"WWW-Authenticate": 'Bearer realm="rest"'}
+    )
+
+
+def token_matches(authorization: str | None, token: str) -> bool:
+    """Whether an ``Authorization`` header carries ``token`` (compared in constant time)."""
+    scheme, _, presented = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        return False
+    return hmac.compare_digest(presented.strip().encode("utf-8"), token.encode("utf-8"))
+
+
 MAX_SENDER_CHARS = 256
 # Sanic accepts bodies up to 100 MB; a real message (4000 characters, JSON-escaped, with
 # metadata) is far below this. Refused before the JSON is parsed or anything is detected.
@@ -53,10 +88,12 @@ def _usable_sender(sender: str) -> bool:
     return len(sender) <= MAX_SENDER_CHARS and sender.isprintable()
 
 
-def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None, str | None]:
-    """Validate a webhook body and return (sender, message, metadata, input_channel).
+def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
+    """Validate a webhook body and return (sender, message, metadata).
 
-    Separate from the handler so the rules can be read (and tested) in one place.
+    Separate from the handler so the rules can be read (and tested) in one place. A body's
+    ``input_channel`` is ignored on purpose: it used to pick the journal's channel, which let a
+    REST client speak as a Telegram user.
     """
     try:
         data = json.loads(body or b"")
@@ -83,20 +120,22 @@ def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None, str | None
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object when given.")
-    input_channel = data.get("input_channel")
-    if input_channel is not None and not isinstance(input_channel, str):
-        raise BadRequest("'input_channel' must be a string when given.")
-    return str(sender), message, metadata, input_channel or None
+    return str(sender), message, metadata
 
 
 class SafeRestInput(RestInput):
     """Rasa's REST channel, same URL and answer, with validation and the fail-safe."""
 
     def __init__(
-        self, known_intents: Collection[str] | None = None, region: str | None = None
+        self,
+        known_intents: Collection[str] | None = None,
+        region: str | None = None,
+        token: str | None = None,
     ) -> None:
         self._known_intents = frozenset(known_intents) if known_intents is not None else None
         self.region = region
+        # None: every request is refused (401) until the operator sets the token.
+        self.token = token
 
     @classmethod
     def name(cls) -> str:
@@ -105,7 +144,12 @@ class SafeRestInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
-        return cls(region=credentials.get("region"))
+        # Read at start-up: a placeholder or short token stops `rasa run` with a message that
+        # names the setting (SecretError), rather than leaving a guessable lock on the door.
+        token = secret_from_env(TOKEN_ENV)
+        if token is None:
+            logger.warning("rest channel: %s is not set; every REST request gets a 401", TOKEN_ENV)
+        return cls(region=credentials.get("region"), token=token)
 
     @property
     def known_intents(self) -> frozenset[str]:
@@ -160,33 +204,30 @@ class SafeRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse | ResponseStream:
+            if self.token is None:
+                return _unauthorized(NO_TOKEN_TEXT)
+            if not token_matches(request.headers.get("authorization"), self.token):
+                return _unauthorized(BAD_TOKEN_TEXT)
             if len(request.body or b"") > MAX_BODY_BYTES:
                 return response.json(
                     {"error": f"The request body is larger than {MAX_BODY_BYTES} bytes."},
                     status=413,
                 )
             try:
-                sender, text, metadata, input_channel = parse_body(request.body)
+                sender, text, metadata = parse_body(request.body)
             except BadRequest as exc:
                 return _bad_request(str(exc))
+            sender_id = sender_ids.with_channel(self.name(), sender)
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 message = UserMessage(
-                    text,
-                    None,
-                    sender,
-                    input_channel=input_channel or self.name(),
-                    metadata=metadata,
+                    text, None, sender_id, input_channel=self.name(), metadata=metadata
                 )
                 return response.stream(
                     self._stream(on_new_message, message), content_type="text/event-stream"
                 )
             collector = CollectingOutputChannel()
             message = UserMessage(
-                text,
-                collector,
-                sender,
-                input_channel=input_channel or self.name(),
-                metadata=metadata,
+                text, collector, sender_id, input_channel=self.name(), metadata=metadata
             )
             await self._handle(on_new_message, message)
             return response.json(collector.messages)

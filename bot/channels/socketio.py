@@ -12,7 +12,8 @@ Here the server issues every session id, as ``<id>.<signature>`` (HMAC-SHA256 wi
 secret). rasa-webchat stores the string it receives in ``session_confirm`` and sends it back
 unchanged, so the unmodified widget carries the token. A reconnecting client that presents a
 session id with a bad or missing signature gets a fresh session. The Rasa sender id (and the
-socket.io room the answers go to) is the verified ``<id>`` part only.
+socket.io room the answers go to) is ``web:`` plus the verified ``<id>`` part only, so a web
+session can never name another channel's user (bot/sender_ids.py).
 
 credentials.yml::
 
@@ -47,7 +48,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import sender_ids
 from bot.channels import failsafe
+from bot.secrets import secret_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +69,8 @@ def load_session_secret(path: Path | None = None) -> bytes:
 
     Kept on disk so sessions survive a restart of the Rasa server; created on first start.
     """
-    from_env = os.environ.get(SECRET_ENV, "")
+    # A placeholder or short value stops the server here (SecretError names the setting).
+    from_env = secret_from_env(SECRET_ENV)
     if from_env:
         return from_env.encode("utf-8")
     target = Path(path) if path is not None else DEFAULT_SECRET_FILE
@@ -260,13 +264,15 @@ class SafeSocketIOInput(SocketIOInput):
             if token:
                 logger.info("socketio: a session id with a bad signature; issuing a fresh one")
             session_id, token = signer.issue()
+        # The room is named by the sender id: Rasa's SocketIOOutput emits to room=recipient_id.
+        sender_id = sender_ids.with_channel(self.name(), session_id)
         previous = self._bound.get(sid)
-        if previous and previous != session_id:
+        if previous and previous != sender_id:
             await self._leave_room(sio, sid, previous)
-        await self._enter_room(sio, sid, session_id)
-        self._bound[sid] = session_id
+        await self._enter_room(sio, sid, sender_id)
+        self._bound[sid] = sender_id
         await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
-        return session_id
+        return sender_id
 
     def _metadata(self, data: dict[str, Any]) -> dict[str, Any] | None:
         metadata = data.get(self.metadata_key)
@@ -343,7 +349,8 @@ class SafeSocketIOInput(SocketIOInput):
                     sio, signer, sid, data.get("session_id")
                 )
             else:
-                sender_id = sid
+                sender_id = sender_ids.with_channel(self.name(), sid)
+                await self._enter_room(sio, sid, sender_id)
             text = data.get("message")
             message = UserMessage(
                 text if isinstance(text, str) else "",

@@ -50,8 +50,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import sender_ids
 from bot.channels import failsafe
 from bot.channels.update_ledger import BUSY, DONE, FallbackLedger, ledger_from_env
+from bot.secrets import check_secret
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +176,9 @@ class TelegramSettings:
             raise TelegramConfigError(
                 f"{ENV_SECRET} is malformed: use 1-256 characters of A-Z a-z 0-9 _ -"
             )
+        # Not a TelegramConfigError on purpose: a secret someone set but that anyone could guess
+        # (an example value, a few characters) stops the server instead of running unlocked.
+        check_secret(ENV_SECRET, secret)
         if not api_url.startswith(("http://", "https://")):
             raise TelegramConfigError(f"{ENV_API_URL} must start with http:// or https://")
         if webhook_url and not webhook_url.startswith(("http://", "https://")):
@@ -549,6 +554,12 @@ class TelegramOutput(OutputChannel):
     ) -> bool:
         """One Bot API call; waits out a short rate limit once, and falls back to plain text
         (``plain_text``) if Telegram cannot parse our HTML."""
+        if "chat_id" in payload:
+            # Rasa addresses answers to the sender id (tg:<chat id>); Telegram wants the chat id.
+            payload = {
+                **payload,
+                "chat_id": sender_ids.bare_id(str(payload["chat_id"]), "telegram"),
+            }
         for _attempt in range(3):
             try:
                 await self.client.call(method, payload)
@@ -634,7 +645,7 @@ class TelegramOutput(OutputChannel):
         caption = document.get("caption")
         try:
             await self.client.upload_document(
-                recipient_id,
+                sender_ids.bare_id(recipient_id, "telegram"),
                 safe_filename(document.get("filename")),
                 raw,
                 caption if isinstance(caption, str) else None,
@@ -918,7 +929,7 @@ class SecureTelegramInput(InputChannel):
         message = UserMessage(
             text,
             output,
-            recipient,
+            sender_ids.with_channel(self.name(), recipient),
             input_channel=self.name(),
             metadata={"telegram": {"update_id": inbound.update_id, "kind": inbound.kind}},
         )

@@ -1,9 +1,11 @@
 """Pseudonymous user ids: the journal never stores a raw sender id.
 
-A user is ``HMAC-SHA256(secret, "channel:sender_id")``. The secret comes from
-``SECURE_BASE_ID_SECRET`` (checked by ``bot.secrets.check_secret``) or, for a single-process
-``make run`` when that is unset, from ``var/id_secret`` (created once, mode 0600). A deployment
-of several processes must set it (``require_id_secret``).
+A user is ``HMAC-SHA256(secret, "channel:bare sender id")``: the channel's prefix on the sender id
+(``tg:42``, bot/sender_ids.py) is taken off first, so a user's pseudonym is the one it was before
+sender ids carried their channel. The secret comes from ``SECURE_BASE_ID_SECRET`` (checked by
+``bot.secrets.check_secret``) or, for a single-process ``make run`` when that is unset, from
+``var/id_secret`` (created once, mode 0600). A deployment of several processes must set it
+(``require_id_secret``).
 
 Trap: every process that opens the journal (action server, CLI) must see the same secret, and
 losing it orphans every journal row (they can no longer be found from a sender id, nor erased).
@@ -20,6 +22,7 @@ import os
 import secrets
 from pathlib import Path
 
+from bot import sender_ids
 from bot.journal.db import VAR_DIR
 from bot.secrets import SecretError, check_secret
 
@@ -80,7 +83,8 @@ def _read_secret(secret_file: Path) -> bytes:
 def pseudonym(channel: str, sender_id: str, secret: bytes | None = None) -> str:
     """The stable pseudonymous id (64 hex characters) of one sender on one channel."""
     key = secret if secret is not None else load_id_secret()
-    message = f"{channel}:{sender_id}".encode("utf-8", "surrogatepass")
+    bare = sender_ids.bare_id(sender_id, channel)
+    message = f"{channel}:{bare}".encode("utf-8", "surrogatepass")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from tests.conftest import channel_sender_id
+
 
 def form_tracker(
     sender_id: str,
@@ -25,9 +27,12 @@ def form_tracker(
     entities: list[dict] | None = None,
     events: Sequence[dict] = (),
 ) -> Tracker:
-    """The user has just said ``text`` on ``channel``; ``events`` came after that message."""
+    """The user has just said ``text`` on ``channel``; ``events`` came after that message.
+
+    The tracker's sender id carries the channel's prefix, as Rasa hands it over.
+    """
     return Tracker(
-        sender_id=sender_id,
+        sender_id=channel_sender_id(sender_id, channel),
         slots={"requested_slot": requested, **(slots or {})},
         latest_message={"text": text, "intent": {"name": intent}, "entities": entities or []},
         events=[{"event": "user", "text": text, "input_channel": channel}, *events],

@@ -17,7 +17,7 @@ from bot.exercises import wise_mind as wm
 from bot.journal import db
 from bot.journal import repository as journal
 from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
-from tests.conftest import agree_to_keeping, user_who_agreed
+from tests.conftest import agree_to_keeping, channel_sender_id, user_who_agreed
 
 REPO = Path(__file__).resolve().parents[2]
 SENDER = "wise-mind-tester"
@@ -325,7 +325,7 @@ async def test_the_validation_action_runs_on_the_real_domain() -> None:
         {"event": "slot", "name": "wm_distress_before", "value": "eight"},
     ]
     t = Tracker(
-        sender_id=SENDER,
+        sender_id=channel_sender_id(SENDER, CHANNEL),
         slots={"requested_slot": "wm_distress_before", "wm_distress_before": "eight"},
         latest_message={"text": "eight", "intent": {"name": "nlu_fallback"}, "entities": []},
         events=events,

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from bot.channels import failsafe
-from bot.channels.rest import BadRequest, parse_body
+from bot.channels.rest import BadRequest, parse_body, token_matches
 from bot.safety import resources
 from tests.e2e.crisis_check import shows_crisis_resources
 from tests.e2e.servers import RasaStack
@@ -50,6 +50,7 @@ def _send(stack: RasaStack, message: str, sender: str | None = None) -> list[dic
     answer = requests.post(
         _webhook(stack),
         json={"sender": sender or uuid.uuid4().hex, "message": message},
+        headers=stack.rest_headers,
         timeout=120,
     )
     assert answer.status_code == 200, answer.text
@@ -91,6 +92,7 @@ def test_streamed_answer(stack: RasaStack) -> None:
     answer = requests.post(
         f"{_webhook(stack)}?stream=true",
         json={"sender": uuid.uuid4().hex, "message": "I want to die"},
+        headers=stack.rest_headers,
         timeout=120,
     )
     assert answer.status_code == 200
@@ -114,7 +116,10 @@ def test_malformed_requests_get_400_with_a_json_error(
     stack: RasaStack, body: bytes, error: str
 ) -> None:
     answer = requests.post(
-        _webhook(stack), data=body, headers={"Content-Type": "application/json"}, timeout=30
+        _webhook(stack),
+        data=body,
+        headers={"Content-Type": "application/json", **stack.rest_headers},
+        timeout=30,
     )
     assert answer.status_code == 400
     assert error in answer.json()["error"]
@@ -122,9 +127,33 @@ def test_malformed_requests_get_400_with_a_json_error(
 
 def test_parse_body_accepts_the_stock_format() -> None:
     body = json.dumps({"sender": 42, "message": "hi", "metadata": {"a": 1}}).encode()
-    assert parse_body(body) == ("42", "hi", {"a": 1}, None)
+    assert parse_body(body) == ("42", "hi", {"a": 1})
     with pytest.raises(BadRequest):
         parse_body(b'{"sender": true, "message": "hi"}')
+
+
+def test_parse_body_never_returns_a_channel_from_the_body() -> None:
+    body = json.dumps({"sender": "42", "message": "hi", "input_channel": "telegram"}).encode()
+    assert parse_body(body) == ("42", "hi", None)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Bearer right-token", True),
+        ("bearer right-token", True),
+        ("Bearer  right-token ", True),
+        ("Bearer wrong-token", False),
+        ("Bearer right-token-and-more", False),
+        ("Basic right-token", False),
+        ("right-token", False),
+        ("Bearer ", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_token_matches_only_the_bearer_token(header: str | None, expected: bool) -> None:
+    assert token_matches(header, "right-token") is expected
 
 
 def test_user_text_never_reaches_the_server_log(stack: RasaStack) -> None:

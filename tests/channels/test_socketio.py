@@ -17,6 +17,7 @@ import requests
 import socketio
 
 from bot.channels.socketio import SessionSigner, load_session_secret
+from bot.secrets import SecretError
 from tests.e2e.crisis_check import shows_crisis_resources
 from tests.e2e.servers import RasaStack
 
@@ -96,8 +97,9 @@ class Client:
         await self.sio.eio.disconnect(abort=True)
 
 
-def _tracker_user_texts(stack: RasaStack, sender_id: str) -> list[str]:
-    answer = requests.get(f"{stack.base_url}/conversations/{sender_id}/tracker", timeout=60)
+def _tracker_user_texts(stack: RasaStack, session_id: str) -> list[str]:
+    # The channel keys the conversation as web:<session id> (bot/sender_ids.py).
+    answer = requests.get(f"{stack.base_url}/conversations/web:{session_id}/tracker", timeout=60)
     answer.raise_for_status()
     return [e.get("text") for e in answer.json()["events"] if e["event"] == "user"]
 
@@ -249,5 +251,13 @@ def test_session_secret_file_is_created_private_and_reused(
     assert len(first) >= 32
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_session_secret(path) == first
-    monkeypatch.setenv("SECURE_BASE_SESSION_SECRET", "from-the-environment")
-    assert load_session_secret(path) == b"from-the-environment"
+    monkeypatch.setenv("SECURE_BASE_SESSION_SECRET", "from-the-environment-0123456789-ABCDEF")
+    assert load_session_secret(path) == b"from-the-environment-0123456789-ABCDEF"
+
+
+def test_a_guessable_session_secret_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECURE_BASE_SESSION_SECRET", "another-long-random-string")
+    with pytest.raises(SecretError, match="SECURE_BASE_SESSION_SECRET"):
+        load_session_secret(tmp_path / "session_secret")

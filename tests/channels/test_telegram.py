@@ -8,9 +8,10 @@ import logging
 import pytest
 
 from bot.channels import telegram as tg
+from bot.secrets import SecretError
 
 TOKEN = "123456789:AAExampleToken_with-dashes"
-SECRET = "a-Secret_value-123"
+SECRET = "a-Secret_value-123_QRSTUVWXYZ_456789"
 
 
 def _message_update(update_id: int = 1, chat_type: str = "private", **message: object) -> dict:
@@ -66,9 +67,13 @@ def test_settings_come_from_the_environment() -> None:
 
 def test_credentials_win_over_the_environment_and_blank_ones_do_not() -> None:
     env = {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_SECRET": SECRET, "TELEGRAM_API_URL": "http://x:1"}
-    creds = {"secret": "other-secret", "token": "", "api_url": "http://127.0.0.1:8081"}
+    creds = {
+        "secret": "other-secret_0123456789_ABCDEFGHIJ",
+        "token": "",
+        "api_url": "http://127.0.0.1:8081",
+    }
     settings = tg.TelegramSettings.load(creds, env)
-    assert settings.secret == "other-secret"
+    assert settings.secret == "other-secret_0123456789_ABCDEFGHIJ"
     assert settings.token == TOKEN
     assert settings.api_url == "http://127.0.0.1:8081"
     assert settings.webhook_url is None
@@ -101,6 +106,22 @@ def test_bad_settings_are_named_without_their_values(env: dict, expected: str) -
     for value in env.values():
         if len(value) > 6:
             assert value not in message
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "x1",
+        "a-random-string-of-letters-digits-and-underscores",
+        "abcabcabcabcabcabcabcabcabcabcabcabc",
+    ],
+)
+def test_a_weak_or_example_secret_is_refused_by_name(weak: str) -> None:
+    # Telegram itself accepts 1 character; a secret anyone can guess unlocks the webhook.
+    with pytest.raises(SecretError) as caught:
+        tg.TelegramSettings.load(None, {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_SECRET": weak})
+    assert "TELEGRAM_SECRET" in str(caught.value)
+    assert weak not in str(caught.value)
 
 
 def test_settings_repr_hides_token_and_secret() -> None:

@@ -9,6 +9,10 @@ store, which is how a test proves conversations survive a restart.
 
 Used by the channel, web and Telegram tests; the processes' output goes to log files in
 ``workdir`` and the tail of a log is shown when a server fails to start.
+
+Both servers listen on 127.0.0.1 and are locked as deployed: Rasa sends a fresh
+``SECURE_BASE_ACTION_TOKEN`` to the action server, and a REST request needs
+``stack.rest_headers`` (``Authorization: Bearer <stack.rest_token>``).
 """
 
 from __future__ import annotations
@@ -146,7 +150,11 @@ class RasaStack:
         self.endpoints_file.write_text(
             yaml.safe_dump(
                 {
-                    "action_endpoint": {"url": f"http://127.0.0.1:{self.action_port}/webhook"},
+                    "action_endpoint": {
+                        "url": f"http://127.0.0.1:{self.action_port}/webhook",
+                        # As endpoints.yml: the token comes from the environment.
+                        "headers": {"Authorization": "Bearer ${SECURE_BASE_ACTION_TOKEN}"},
+                    },
                     "tracker_store": {
                         "type": "bot.journal.tracker_store.ErasingSQLTrackerStore",
                         "url": self.database_url,
@@ -168,6 +176,10 @@ class RasaStack:
             "DATABASE_URL": self.database_url,
             "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
             "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
+            "SECURE_BASE_REST_TOKEN": secrets.token_urlsafe(32),
+            "SECURE_BASE_ACTION_TOKEN": secrets.token_urlsafe(32),
+            # rasa-sdk binds 0.0.0.0 unless told otherwise.
+            "SANIC_HOST": "127.0.0.1",
             **(env or {}),
         }
         self._actions: _Process | None = None
@@ -177,6 +189,15 @@ class RasaStack:
     def base_url(self) -> str:
         """The Rasa server, e.g. ``http://127.0.0.1:40123``."""
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def rest_token(self) -> str:
+        return self.env["SECURE_BASE_REST_TOKEN"]
+
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        """What a REST request needs to be let in."""
+        return {"Authorization": f"Bearer {self.rest_token}"}
 
     @property
     def action_url(self) -> str:

@@ -44,6 +44,7 @@ def _send(stack: RasaStack, sender: str, message: str) -> list[dict]:
     answer = requests.post(
         f"{stack.base_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": message},
+        headers=stack.rest_headers,
         timeout=120,
     )
     assert answer.status_code == 200, answer.text
@@ -59,7 +60,7 @@ def _user_texts(stack: RasaStack, sender: str) -> list[str]:
                     "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
                     "ORDER BY id"
                 ),
-                {"s": sender},
+                {"s": f"rest:{sender}"},
             ).scalars()
             return [json.loads(row)["text"] for row in rows]
     finally:
@@ -83,7 +84,7 @@ def _rows_mentioning(stack: RasaStack, sender: str) -> dict[str, int]:
                 if "sender_id" in columns:
                     query, params = (
                         f"SELECT COUNT(*) FROM {table} WHERE sender_id = :v",
-                        {"v": sender},
+                        {"v": f"rest:{sender}"},
                     )
                 elif "pseudonym" in columns:
                     query, params = f"SELECT COUNT(*) FROM {table} WHERE pseudonym = :v", {"v": pid}

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot import sender_ids
 from bot.journal import db
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,13 +53,18 @@ def user(
 
 
 def sdk_tracker(events: Sequence[Any], sender_id: str = SENDER) -> Any:
-    """A rasa-sdk Tracker holding ``events``, exactly as Rasa would send it to an action."""
+    """A rasa-sdk Tracker holding ``events``, exactly as Rasa would send it to an action.
+
+    ``sender_id`` is the bare id; Rasa's carries the channel's prefix (``rest:user-1``).
+    """
     from rasa.shared.core.events import ActionExecuted
     from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
     from rasa_sdk import Tracker
 
     tracker = DialogueStateTracker.from_events(
-        sender_id, [ActionExecuted("action_listen"), *events], slots=domain().slots
+        sender_ids.with_channel(CHANNEL, sender_id),
+        [ActionExecuted("action_listen"), *events],
+        slots=domain().slots,
     )
     return Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
 

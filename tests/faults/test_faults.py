@@ -97,7 +97,7 @@ def say(cluster: Cluster, sender: str, text: str) -> tuple[int, list[str]]:
     try:
         answer = requests.post(
             cluster.webhook_url,
-            headers={PIN_HEADER: sender},
+            headers={PIN_HEADER: sender, **cluster.rest_headers},
             json={"sender": sender, "message": text},
             timeout=180,
         )
@@ -133,6 +133,7 @@ def test_kill_9_of_a_rasa_process_under_load_loses_no_answered_message(
                 burst=3,
                 pinned=lambda i: i % 2 == 0,
                 keep_going=lambda: not stop.is_set(),
+                headers=cluster.rest_headers,
             )
         )
 
@@ -315,12 +316,25 @@ def test_redis_down_conversations_go_on_and_crisis_gets_resources(
     senders = [f"redis-{run}-{i}" for i in range(4)]
     services.redis.stop()
     replies, wall = asyncio.run(
-        run_conversations(cluster.webhook_url, senders, turns=6, burst=3, pinned=lambda i: True)
+        run_conversations(
+            cluster.webhook_url,
+            senders,
+            turns=6,
+            burst=3,
+            pinned=lambda i: True,
+            headers=cluster.rest_headers,
+        )
     )
     crisis = say(cluster, f"redis-crisis-{run}", CRISIS_TEXT)
     services.redis.start()
     more, more_wall = asyncio.run(
-        run_conversations(cluster.webhook_url, [f"{s}-b" for s in senders], turns=3, burst=3)
+        run_conversations(
+            cluster.webhook_url,
+            [f"{s}-b" for s in senders],
+            turns=3,
+            burst=3,
+            headers=cluster.rest_headers,
+        )
     )
     stored = stored_user_messages(
         cluster.settings.database_url, senders + [f"{s}-b" for s in senders]

@@ -195,7 +195,10 @@ def _post_bytes(
 ) -> requests.Response:
     CASES[case] += 1
     return http.post(
-        _url(stack), data=body, headers={"Content-Type": content_type}, timeout=TIMEOUT_S
+        _url(stack),
+        data=body,
+        headers={"Content-Type": content_type, **stack.rest_headers},
+        timeout=TIMEOUT_S,
     )
 
 
@@ -432,7 +435,6 @@ REFUSED = [
     b'{"sender": "s", "message": 42}',
     b'{"sender": "s", "message": ["hi"]}',
     b'{"sender": "s", "message": "hi", "metadata": "x"}',
-    b'{"sender": "s", "message": "hi", "input_channel": 3}',
     b'{"sender": 1' + b"0" * 5000 + b', "message": "hi"}',
 ]
 

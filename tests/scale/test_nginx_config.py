@@ -14,6 +14,7 @@ def _render(tmp_path: Path, web_port: int | None) -> str:
     return render_nginx_config(
         listen=18081,
         actions_listen=18082,
+        tools_listen=18083,
         rasa_ports=[15005, 15006, 15007],
         action_ports=[15055, 15056],
         web_port=web_port,

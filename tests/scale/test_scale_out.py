@@ -76,7 +76,12 @@ def test_load_through_nginx_loses_duplicates_and_reorders_nothing(cluster: Clust
 
     replies, wall = asyncio.run(
         run_conversations(
-            cluster.webhook_url, senders, turns=turns, burst=burst, pinned=lambda i: i % 2 == 0
+            cluster.webhook_url,
+            senders,
+            turns=turns,
+            burst=burst,
+            pinned=lambda i: i % 2 == 0,
+            headers=cluster.rest_headers,
         )
     )
     spread = upstream_counts(cluster) - before

@@ -18,7 +18,7 @@ import json
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from bench.load import require_loopback
 from bench.stats import summarize
+from bot import sender_ids
 from bot.channels import failsafe
 from bot.safety import resources
 
@@ -146,12 +147,16 @@ async def run_conversations(
     burst: int,
     pinned: Callable[[int], bool] = lambda index: True,
     keep_going: Callable[[], bool] = lambda: True,
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[list[Reply], float]:
-    """Every sender's conversation at once; returns the replies and the wall time."""
+    """Every sender's conversation at once; returns the replies and the wall time.
+
+    ``headers`` go with every request (the REST token: ``Cluster.rest_headers``).
+    """
     require_loopback(url)
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
     started = time.monotonic()
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         per_sender = await asyncio.gather(
             *(
                 conversation(
@@ -170,8 +175,12 @@ async def run_conversations(
 
 
 def stored_user_messages(database_url: str, senders: Iterable[str]) -> dict[str, list[int]]:
-    """The seq numbers of the user messages Rasa stored, per sender, in the order it stored them."""
+    """The seq numbers of the user messages Rasa stored, per sender, in the order it stored them.
+
+    ``senders`` are the ids sent over REST; Rasa stores them as ``rest:<sender>``.
+    """
     wanted = list(senders)
+    stored_as = {sender_ids.with_channel("rest", sender): sender for sender in wanted}
     engine = sa.create_engine(database_url)
     stored: dict[str, list[int]] = {sender: [] for sender in wanted}
     try:
@@ -181,12 +190,12 @@ def stored_user_messages(database_url: str, senders: Iterable[str]) -> dict[str,
                     "SELECT sender_id, data FROM events WHERE type_name = 'user' "
                     "AND sender_id IN :senders ORDER BY id"
                 ).bindparams(sa.bindparam("senders", expanding=True)),
-                {"senders": wanted},
+                {"senders": list(stored_as)},
             )
-            for sender, data in rows:
+            for sender_id, data in rows:
                 match = SEQ_RE.match(json.loads(data).get("text") or "")
                 if match:
-                    stored[sender].append(int(match.group(1)))
+                    stored[stored_as[sender_id]].append(int(match.group(1)))
     finally:
         engine.dispose()
     return stored

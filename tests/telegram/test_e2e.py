@@ -61,7 +61,9 @@ class TelegramStack:
 
     def user_intents(self, chat_id: int) -> list[str]:
         """The intents Rasa recognised in this chat, from the tracker (HTTP API)."""
-        answer = requests.get(f"{self.stack.base_url}/conversations/{chat_id}/tracker", timeout=60)
+        answer = requests.get(
+            f"{self.stack.base_url}/conversations/tg:{chat_id}/tracker", timeout=60
+        )
         answer.raise_for_status()
         return [
             e["parse_data"]["intent"]["name"]

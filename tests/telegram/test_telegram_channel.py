@@ -156,7 +156,8 @@ async def test_a_message_reaches_the_dialogue_and_the_answer_reaches_telegram(
     assert (status, body) == (200, {"status": "ok"})
     (message,) = dialogue.received
     assert message.text == "hello"
-    assert message.sender_id == str(USER_ID)
+    # The channel, not the client, names the sender: tg:<chat id> (bot/sender_ids.py).
+    assert message.sender_id == f"tg:{USER_ID}"
     assert message.input_channel == "telegram"
     assert texts_sent(fake_api) == ["you said: hello"]
     assert fake_api.calls("getMe") == []

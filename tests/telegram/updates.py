@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 TOKEN = "123456789:AAFakeTokenForTests_only-1"
-SECRET = "test-secret_0123456789"
+SECRET = "test-secret_0123456789_abcdefghijklmnop"
 USER_ID = 424242
 
 _update_ids = itertools.count(1000)

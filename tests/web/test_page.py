@@ -88,7 +88,7 @@ def visit(site, browser) -> Iterator[PageVisit]:
 
 def _user_texts(site, token: str) -> list[str]:
     sender = token.split(".")[0]
-    answer = requests.get(f"{site.stack.base_url}/conversations/{sender}/tracker", timeout=60)
+    answer = requests.get(f"{site.stack.base_url}/conversations/web:{sender}/tracker", timeout=60)
     answer.raise_for_status()
     return [e.get("text") for e in answer.json()["events"] if e["event"] == "user"]
 
