@@ -8,12 +8,22 @@ being imported. ``SECURE_BASE_WARM_UP=0`` turns it off.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
 import time
 
 logger = logging.getLogger(__name__)
+
+# The token check that keeps the action server for Rasa alone is a rasa-sdk plugin
+# (rasa_sdk_plugins/). rasa-sdk silently runs without a plugin it cannot find, which would run
+# every action, exports and erasure included, for anyone: fail closed instead.
+if importlib.util.find_spec("rasa_sdk_plugins") is None:
+    raise ImportError(
+        "Secure Base's action-server token check (the rasa_sdk_plugins package) is not "
+        "importable: start the action server from the repository root or install the project"
+    )
 
 WARM_UP_ENV = "SECURE_BASE_WARM_UP"
 

@@ -12,6 +12,7 @@ def send(stack: RasaStack, sender: str, message: str) -> list[dict]:
     answer = requests.post(
         f"{stack.base_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": message},
+        headers=stack.rest_headers,
         timeout=120,
     )
     assert answer.status_code == 200, answer.text

@@ -22,6 +22,7 @@ import pytest
 import requests
 import yaml
 
+from bot import sender_ids
 from bot.channels import failsafe
 from bot.channels import telegram as tg
 from tests.channels.test_socketio import PAGE_ORIGIN, Client
@@ -145,7 +146,7 @@ def test_a_crisis_behind_a_hung_turn_gets_resources_at_once_and_a_retry_is_answe
     _wait(answered, 120, "the crisis turn to finish")
     assert stack.resources_sent(chat) == 1
     # The dialogue ran the crisis turn too and kept its events: the conversation is right.
-    events = stack.tracker_events(str(chat))
+    events = stack.tracker_events(sender_ids.with_channel("telegram", str(chat)))
     user_texts = [e.get("text") for e in events if e["event"] == "user"]
     assert user_texts == ["/show_journal", CRISIS_TEXT]
     actions = [e.get("name") for e in events if e["event"] == "action"]
@@ -231,14 +232,22 @@ async def test_deeply_nested_json_over_socketio_gets_an_answer(stack: Stack) -> 
 def test_rest_refuses_an_oversized_body_and_reads_a_long_crisis_fast(stack: Stack) -> None:
     url = f"{stack.rasa.base_url}/webhooks/rest/webhook"
     too_big = requests.post(
-        url, json={"sender": "big-body", "message": "x" * (1024 * 1024 + 10)}, timeout=60
+        url,
+        json={"sender": "big-body", "message": "x" * (1024 * 1024 + 10)},
+        headers=stack.rasa.rest_headers,
+        timeout=60,
     )
     assert too_big.status_code == 413
     assert "larger than" in too_big.json()["error"]
 
     long_crisis = "word " * 150_000 + CRISIS_TEXT  # 750 KB, the crisis at the end
     start = time.monotonic()
-    answer = requests.post(url, json={"sender": "long-crisis", "message": long_crisis}, timeout=60)
+    answer = requests.post(
+        url,
+        json={"sender": "long-crisis", "message": long_crisis},
+        headers=stack.rasa.rest_headers,
+        timeout=60,
+    )
     took = time.monotonic() - start
     assert answer.status_code == 200
     assert shows_crisis_resources([m.get("text") for m in answer.json()])

@@ -60,7 +60,7 @@ def test_twenty_exports_do_not_grow_and_are_not_stored(stack: RasaStack, same_se
         with engine.connect() as connection:
             stored = connection.execute(
                 sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
-                {"s": sender},
+                {"s": f"rest:{sender}"},
             ).all()
     finally:
         engine.dispose()
