@@ -29,6 +29,7 @@ from bot.channels import rest
 from bot.channels import telegram as tg
 from bot.journal import ValueRatingIn, repository
 from bot.journal.db import dispose_engines, session_scope
+from tests.conftest import user_who_agreed
 from tests.e2e.servers import RasaStack
 from tests.telegram.fake_bot_api import FakeBotApi, free_port
 from tests.telegram.updates import SECRET, TOKEN, text_update
@@ -117,7 +118,7 @@ def victim(doors: Doors, monkeypatch: pytest.MonkeyPatch) -> int:
     chat_id = next(_chat_ids)
     doors.telegram(chat_id, "hi")
     with session_scope(doors.stack.database_url) as session:
-        user = repository.get_or_create_user(session, "telegram", str(chat_id))
+        user = user_who_agreed(session, "telegram", str(chat_id))
         repository.save_value_ratings(
             session, user, "friendships", [ValueRatingIn(SECRET_VALUE, 8, 3)]
         )
