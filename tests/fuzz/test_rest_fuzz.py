@@ -24,7 +24,7 @@ import requests
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.rest import MAX_SENDER_CHARS
+from bot.channels.rest import MAX_BODY_BYTES, MAX_SENDER_CHARS
 from tests.e2e.servers import RasaStack
 
 pytestmark = pytest.mark.server
@@ -350,7 +350,11 @@ def test_huge_messages_and_senders_are_handled(http: requests.Session, stack: Ra
         body = {"sender": _sender(), "message": "hi"}
         body[where] = big
         answer = _post_json(http, stack, body, "huge")
-        if where == "message":
+        if len(json.dumps(body).encode("ascii")) > MAX_BODY_BYTES:
+            # Limits before work: the body is refused before anything reads it.
+            assert answer.status_code == 413, (answer.status_code, answer.text[:300])
+            assert "larger than" in answer.json()["error"]
+        elif where == "message":
             _expect_answer(answer)
         else:
             _expect_below_500(answer)  # a long or unprintable sender id is refused with 400
