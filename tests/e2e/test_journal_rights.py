@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from bot.journal import ValueRatingIn, repository
@@ -21,6 +20,7 @@ from bot.journal.exports import EXPORT_KEY
 from bot.journal.identity import pseudonym
 from tests.conftest import user_who_agreed
 from tests.e2e.servers import RasaStack
+from tests.security.chat import send as _send
 
 pytestmark = pytest.mark.server
 
@@ -38,17 +38,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
 def same_secret(stack: RasaStack, monkeypatch: pytest.MonkeyPatch) -> None:
     """This process computes pseudonyms as the servers do."""
     monkeypatch.setenv("SECURE_BASE_ID_SECRET", stack.env["SECURE_BASE_ID_SECRET"])
-
-
-def _send(stack: RasaStack, sender: str, message: str) -> list[dict]:
-    answer = requests.post(
-        f"{stack.base_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": message},
-        headers=stack.rest_headers,
-        timeout=120,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 def _user_texts(stack: RasaStack, sender: str) -> list[str]:
