@@ -2,8 +2,10 @@
 
 DIET learns ``crisis`` from a few examples and will miss messages it has never seen; the
 rule-based detector (``bot.safety``) is the floor. When it fires, this component sets the
-intent to ``crisis`` with confidence 1.0 and puts it first in ``intent_ranking``. When it does
-not fire, the prediction is left alone, so a crisis that only DIET recognised is kept.
+intent with confidence 1.0 and puts it first in ``intent_ranking``: ``crisis`` (the full
+resources) for the detector's tier ``full``, ``crisis_check_in`` (the direct check-in question,
+``bot.policies.check_in``) for the middle band, tier ``check_in``. When it does not fire, the
+prediction is left alone, so a crisis that only DIET recognised is kept.
 
 The ``/`` bypass: after the NLU pipeline Rasa runs ``RegexMessageHandler``
 (``rasa/engine/recipes/default_recipe.py`` adds it as the last predict node), which calls
@@ -36,12 +38,14 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.safety import CrisisDetector, CrisisResult
-from bot.safety.detector import default_detector
+from bot.safety.detector import TIER_CHECK_IN, default_detector
 
 logger = logging.getLogger(__name__)
 
 CATEGORIES_KEY = "crisis_categories"
 PATTERNS_KEY = "crisis_patterns"
+TIER_KEY = "crisis_tier"
+SIGNS_KEY = "crisis_signs"
 _INTENT_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
 
@@ -61,20 +65,35 @@ def strip_intent_prefix(text: str) -> str:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class CrisisIntentOverride(GraphComponent):
-    """Sets the intent to ``crisis`` whenever ``bot.safety`` detects a crisis in the message."""
+    """Sets the crisis intent (or, for the middle band, the check-in intent) whenever
+    ``bot.safety`` detects a crisis in the message."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """``intent``: the crisis intent; ``confidence``: what to report for it;
-        ``defeat_intent_prefix``: strip a leading "/" from crisis messages (see module doc)."""
-        return {"intent": "crisis", "confidence": 1.0, "defeat_intent_prefix": True}
+        """``intent``: the crisis intent; ``check_in_intent``: the middle band's;
+        ``confidence``: what to report for either; ``defeat_intent_prefix``: strip a leading
+        "/" from crisis messages (see module doc)."""
+        return {
+            "intent": "crisis",
+            "check_in_intent": "crisis_check_in",
+            "confidence": 1.0,
+            "defeat_intent_prefix": True,
+        }
 
     def __init__(self, config: dict[str, Any], detector: CrisisDetector | None = None) -> None:
         settings = {**self.get_default_config(), **(config or {})}
-        intent = settings.get("intent")
-        if not isinstance(intent, str) or not _INTENT_NAME_RE.match(intent):
+        names = {}
+        for key in ("intent", "check_in_intent"):
+            name = settings.get(key)
+            if not isinstance(name, str) or not _INTENT_NAME_RE.match(name):
+                raise CrisisIntentOverrideConfigError(
+                    f"CrisisIntentOverride: '{key}' must be an intent name, got {name!r} "
+                    "(config.yml, pipeline)"
+                )
+            names[key] = name
+        if names["intent"] == names["check_in_intent"]:
             raise CrisisIntentOverrideConfigError(
-                f"CrisisIntentOverride: 'intent' must be an intent name, got {intent!r} "
+                "CrisisIntentOverride: 'intent' and 'check_in_intent' must differ "
                 "(config.yml, pipeline)"
             )
         confidence = settings.get("confidence")
@@ -93,7 +112,8 @@ class CrisisIntentOverride(GraphComponent):
                 "CrisisIntentOverride: 'defeat_intent_prefix' must be true or false, "
                 f"got {defeat!r} (config.yml, pipeline)"
             )
-        self.intent = intent
+        self.intent = names["intent"]
+        self.check_in_intent = names["check_in_intent"]
         self.confidence = float(confidence)
         self.defeat_intent_prefix = defeat
         self._detector = detector
@@ -128,16 +148,20 @@ class CrisisIntentOverride(GraphComponent):
         return messages
 
     def _mark_crisis(self, message: Message, text: str, result: CrisisResult) -> None:
-        crisis = {"name": self.intent, "confidence": self.confidence}
+        # The detector's tier decides, whatever DIET guessed: it is the reviewed floor.
+        name = self.check_in_intent if result.tier == TIER_CHECK_IN else self.intent
+        crisis = {"name": name, "confidence": self.confidence}
         ranking = [
             dict(entry)
             for entry in message.get(INTENT_RANKING_KEY) or []
-            if entry.get("name") != self.intent
+            if entry.get("name") != name
         ]
         message.set(INTENT, crisis, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [dict(crisis), *ranking], add_to_output=True)
         message.set(CATEGORIES_KEY, list(result.categories), add_to_output=True)
         message.set(PATTERNS_KEY, list(result.matched), add_to_output=True)
+        message.set(TIER_KEY, result.tier, add_to_output=True)
+        message.set(SIGNS_KEY, list(result.signs), add_to_output=True)
         if self.defeat_intent_prefix and text.strip().startswith(INTENT_MESSAGE_PREFIX):
             message.set(TEXT, strip_intent_prefix(text))
             logger.info("crisis found in a '/'-prefixed message; intent prefix removed")

@@ -3,7 +3,8 @@
 DIET always returns some intent, often with high confidence, even for an empty message, a row of
 emoji or a 5,000-character paragraph whose words pull in every direction. For those we prefer an
 honest "I didn't follow, could you say it in a sentence or two?" (the ``nlu_fallback`` rule) over
-a confident guess. The crisis override runs after this component, so a crisis sentence inside a
+a confident guess. It also marks the parse data (``input_unreadable: true``) so the fallback action
+does not offer "did you mean" buttons for such input (``bot.nlu.suggestions``). The crisis override runs after this component, so a crisis sentence inside a
 long or odd message still wins.
 """
 
@@ -18,7 +19,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-FALLBACK_INTENT = "nlu_fallback"
+from bot.nlu.suggestions import FALLBACK_INTENT, UNREADABLE_KEY
 
 
 class InputGuardConfigError(ValueError):
@@ -80,5 +81,6 @@ class InputGuard(GraphComponent):
             if entry.get("name") != FALLBACK_INTENT
         ]
         top = {"name": FALLBACK_INTENT, "confidence": 1.0}
+        message.set(UNREADABLE_KEY, True, add_to_output=True)
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)

@@ -18,11 +18,13 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.nlu.crisis_detector import (
     CATEGORIES_KEY,
     PATTERNS_KEY,
+    SIGNS_KEY,
+    TIER_KEY,
     CrisisIntentOverride,
     CrisisIntentOverrideConfigError,
     strip_intent_prefix,
 )
-from bot.safety.detector import CrisisDetector
+from bot.safety.detector import TIER_CHECK_IN, TIER_FULL, CrisisDetector, CrisisResult
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +184,8 @@ def test_configured_intent_and_confidence(detector: CrisisDetector) -> None:
         ({"confidence": True}, "confidence"),
         ({"intent": ""}, "intent"),
         ({"intent": "crisis intent"}, "intent"),
+        ({"check_in_intent": ""}, "check_in_intent"),
+        ({"check_in_intent": "crisis"}, "check_in_intent"),
         ({"defeat_intent_prefix": "yes"}, "defeat_intent_prefix"),
     ],
 )
@@ -228,3 +232,87 @@ def test_the_component_passes_rasa_graph_validation_in_a_pipeline() -> None:
     assert nodes, "the component is a predict-only node"
     regex_node = model_config.predict_schema.nodes["run_RegexMessageHandler"]
     assert regex_node.needs["messages"] == nodes[0]  # the "/" handler runs right after it
+
+
+# -- the middle band: the detector's tier "check_in" becomes the check-in intent ---------------
+
+
+class TierDetector(CrisisDetector):
+    """A detector that answers every message with one fixed verdict (the real one does not
+    return the check-in tier yet)."""
+
+    def __init__(self, result: CrisisResult) -> None:
+        super().__init__()
+        self.result = result
+
+    def load(self) -> None:
+        return None
+
+    def detect(self, text: object) -> CrisisResult:
+        return self.result
+
+
+CHECK_IN = CrisisResult(
+    is_crisis=True,
+    categories=("suicidal_thoughts",),
+    matched=("passive_wish_not_wake_up",),
+    tier=TIER_CHECK_IN,
+    signs=("passive_wish",),
+)
+
+
+def test_the_check_in_tier_becomes_the_check_in_intent() -> None:
+    component = CrisisIntentOverride({}, detector=TierDetector(CHECK_IN))
+    [message] = component.process([_diet_message("I hope I just don't wake up", "greet", 0.6)])
+    assert message.get(INTENT) == {"name": "crisis_check_in", "confidence": 1.0}
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert ranking[0] == {"name": "crisis_check_in", "confidence": 1.0}
+    assert [r["name"] for r in ranking[1:]] == ["greet", "crisis", "deny"]
+    assert message.get(TIER_KEY) == TIER_CHECK_IN
+    assert message.get(SIGNS_KEY) == ["passive_wish"]
+    assert message.get(CATEGORIES_KEY) == ["suicidal_thoughts"]
+    parse = message.as_dict(only_output_properties=True)
+    assert parse[INTENT]["name"] == "crisis_check_in" and parse[TIER_KEY] == TIER_CHECK_IN
+
+
+def test_the_detectors_tier_decides_over_diets_guess() -> None:
+    check_in = CrisisIntentOverride({}, detector=TierDetector(CHECK_IN))
+    [message] = check_in.process([_diet_message("they'd be better off", "crisis", 0.9)])
+    assert message.get(INTENT)["name"] == "crisis_check_in"
+    full = CrisisResult(is_crisis=True, categories=("suicidal_thoughts",), tier=TIER_FULL)
+    crisis = CrisisIntentOverride({}, detector=TierDetector(full))
+    [message] = crisis.process([_diet_message("goodbye forever", "crisis_check_in", 0.9)])
+    assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)].count("crisis") == 1
+    assert message.get(TIER_KEY) == TIER_FULL
+
+
+def test_a_check_in_only_diet_saw_is_kept(component: CrisisIntentOverride) -> None:
+    [message] = component.process([_diet_message("what a day", "crisis_check_in", 0.7)])
+    assert message.get(INTENT) == {"name": "crisis_check_in", "confidence": 0.7}
+    assert message.get(TIER_KEY) is None
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_the_slash_bypass_cannot_hide_a_check_in() -> None:
+    component = CrisisIntentOverride({}, detector=TierDetector(CHECK_IN))
+    domain = Domain.from_dict({"intents": ["greet", "crisis", "crisis_check_in"]})
+    [message] = component.process([_diet_message("/greet@1.0 i won't be around much longer")])
+    [final] = RegexMessageHandler().process([message], domain)
+    assert final.get(INTENT)["name"] == "crisis_check_in"
+    assert not final.get(TEXT).startswith("/")
+
+
+def test_the_check_in_intent_can_be_renamed() -> None:
+    component = CrisisIntentOverride(
+        {"check_in_intent": "middle_band", "confidence": 0.99}, detector=TierDetector(CHECK_IN)
+    )
+    [message] = component.process([_diet_message("no one would miss me")])
+    assert message.get(INTENT) == {"name": "middle_band", "confidence": 0.99}
+
+
+def test_the_project_domain_knows_the_check_in_intents() -> None:
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
+    defaults = CrisisIntentOverride.get_default_config()
+    assert {defaults["intent"], defaults["check_in_intent"]} <= set(domain.intents)
+    assert {"check_in_yes", "check_in_no"} <= set(domain.intents)

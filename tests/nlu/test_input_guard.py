@@ -25,6 +25,9 @@ def test_unreadable_input_becomes_fallback(text: str) -> None:
     ranking = message.get(INTENT_RANKING_KEY)
     assert ranking[0]["name"] == "nlu_fallback"
     assert [entry["name"] for entry in ranking].count("nlu_fallback") == 1
+    # Marked, so the fallback action asks plainly instead of offering "did you mean" buttons.
+    assert message.get("input_unreadable") is True
+    assert "input_unreadable" in message.output_properties
 
 
 @pytest.mark.parametrize("text", ["hi", "I'd rate it 7", "ok 🙂", "ça va", "こんにちは"])
@@ -32,6 +35,7 @@ def test_readable_input_keeps_its_intent(text: str) -> None:
     guard = InputGuard(InputGuard.get_default_config())
     [message] = guard.process([_message(text)])
     assert message.get(INTENT)["name"] == "greet"
+    assert message.get("input_unreadable") is None
 
 
 def test_button_payloads_are_left_to_the_regex_handler() -> None:
