@@ -25,6 +25,7 @@ active form's (``is_no_user_prediction``): no form, rule or fallback may take th
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
@@ -50,11 +51,16 @@ ASK_AGAIN_ACTION = "utter_crisis_ask_again"
 UNSURE_ACTION = "utter_crisis_unsure"
 ANSWER_ACTIONS = (SAFE_ACTION, NOT_SAFE_ACTION, ASK_AGAIN_ACTION, UNSURE_ACTION)
 # Intents that answer the question without reading the text (the buttons, and the crisis
-# intent the NLU's crisis override sets whenever the detector fires on the reply).
+# intents the NLU's crisis override sets whenever the detector fires on the reply). The check-in
+# question's buttons, pressed late: its "Yes" (thoughts of suicide) is not safe, and its "No"
+# says nothing about safety right now, so it is asked again.
 INTENT_ANSWERS = {
     "confirm_safe": SafetyAnswer.SAFE,
     "deny_safe": SafetyAnswer.NOT_SAFE,
     "crisis": SafetyAnswer.NOT_SAFE,
+    "crisis_check_in": SafetyAnswer.NOT_SAFE,
+    "check_in_yes": SafetyAnswer.NOT_SAFE,
+    "check_in_no": SafetyAnswer.UNCLEAR,
 }
 
 
@@ -63,7 +69,15 @@ class SafetyQuestionPolicyConfigError(ValueError):
 
 
 def open_question(tracker: DialogueStateTracker) -> bool | None:
-    """None when the bot's last turn did not ask "Are you safe?"; else whether it asked twice.
+    """None when the bot's last turn did not ask "Are you safe?"; else whether it asked twice."""
+    return asked_in_last_bot_turn(tracker, QUESTION_ACTIONS)
+
+
+def asked_in_last_bot_turn(
+    tracker: DialogueStateTracker, question_actions: Mapping[str, bool]
+) -> bool | None:
+    """None when the bot's last turn ran none of ``question_actions``; else whether one of them
+    was the "asked again" kind (the mapping's value).
 
     The bot's last turn is every action between the user's previous message and the newest.
     """
@@ -77,8 +91,8 @@ def open_question(tracker: DialogueStateTracker) -> bool | None:
         event = events[index]
         if isinstance(event, (UserUttered, SessionStarted)):
             break
-        if isinstance(event, ActionExecuted) and event.action_name in QUESTION_ACTIONS:
-            asked = bool(asked) or QUESTION_ACTIONS[event.action_name]
+        if isinstance(event, ActionExecuted) and event.action_name in question_actions:
+            asked = bool(asked) or question_actions[event.action_name]
         index -= 1
     return asked
 

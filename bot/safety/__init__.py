@@ -6,10 +6,12 @@ NLU component ``bot.nlu.crisis_detector.CrisisIntentOverride`` uses the same det
 ``bot.safety.counter`` counts crisis events (no text) and is imported on its own (SQLAlchemy).
 """
 
-from bot.safety.detector import CrisisDetector, CrisisResult, detect
+from bot.safety.detector import TIER_CHECK_IN, TIER_FULL, CrisisDetector, CrisisResult, detect
 from bot.safety.resources import crisis_messages, is_resource_text, regions
 
 __all__ = [
+    "TIER_CHECK_IN",
+    "TIER_FULL",
     "CrisisDetector",
     "CrisisResult",
     "crisis_messages",

@@ -5,6 +5,10 @@ spaCy ``Matcher`` patterns (reviewed data in ``data/safety/patterns/``). A match
 only by an exclusion that overlaps it (a figure of speech such as "I'd die for tacos");
 negation never silences one. On any internal error ``detect`` answers "crisis" with the
 category ``unknown``: showing resources by mistake is cheap, staying silent is not.
+
+Every pattern names a warning sign of ``data/safety/taxonomy.yml``. A crisis is in the
+``check_in`` tier only when every sign it shows is a middle-band sign (a passive wish, a goodbye,
+a burden statement, feeling trapped); any other sign, and any error, makes it ``full``.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import spacy_pipeline
+from bot.safety import learned as learned_module
 from bot.safety import normalize as normalize_module
 from bot.safety import patterns as patterns_module
+from bot.safety import taxonomy as taxonomy_module
 from bot.safety.anchored import AnchoredMatcher
 from bot.safety.patterns import CompiledVariant, PatternCompiler, PatternEntry
 
@@ -30,19 +36,37 @@ if TYPE_CHECKING:  # importing spaCy is slow (TensorFlow via thinc): only when l
 logger = logging.getLogger(__name__)
 
 CATEGORY_UNKNOWN = "unknown"
+LEARNED_CATEGORY = "learned"  # the second layer fired (bot/safety/learned.py)
 # spaCy refuses texts over ``nlp.max_length`` (1,000,000) characters; long texts are scanned in
 # overlapping chunks. The overlap is far longer than any pattern can span (gaps are <= 9 tokens).
 CHUNK_CHARS = 20_000
 CHUNK_OVERLAP = 600
 
 
+TIER_FULL = "full"  # the full static resources
+TIER_CHECK_IN = "check_in"  # the middle band: a direct, kind question plus a crisis line
+
+
 @dataclass(frozen=True)
 class CrisisResult:
-    """What the caller needs: whether to show resources, why (pattern ids), never the text."""
+    """What the caller needs: whether to show resources, why (pattern ids), never the text.
+
+    ``is_crisis`` is true for both tiers; ``tier`` says which answer: the full resources, or
+    the check-in question for the middle band (a passive wish, a goodbye, a burden statement,
+    feeling trapped) when nothing more serious was found: for the patterns, when every sign
+    they show is a middle-band sign (``tier_of``).
+    """
 
     is_crisis: bool
     categories: tuple[str, ...] = ()
     matched: tuple[str, ...] = ()
+    tier: str = TIER_FULL
+    signs: tuple[str, ...] = ()
+
+
+def tier_of(signs: tuple[str, ...] | frozenset[str], middle_band: frozenset[str]) -> str:
+    """``check_in`` when there are signs and all are middle-band signs, else ``full``."""
+    return TIER_CHECK_IN if signs and all(sign in middle_band for sign in signs) else TIER_FULL
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,8 @@ class Analysis:
     suppressed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     matched_variants: tuple[str, ...] = ()
     silencing_variants: tuple[str, ...] = ()
+    signs: tuple[str, ...] = ()
+    tier: str = TIER_FULL
 
     @property
     def is_crisis(self) -> bool:
@@ -72,6 +98,8 @@ class _Compiled:
     exclusions: list[PatternEntry]
     categories: tuple[str, ...]
     category_of: dict[str, str]
+    taxonomy: taxonomy_module.Taxonomy
+    sign_of: dict[str, str]
 
 
 class CrisisDetector:
@@ -89,16 +117,22 @@ class CrisisDetector:
         sets_path: Path | None = None,
         normalization_path: Path | None = None,
         pipeline_path: Path | None = None,
+        taxonomy_path: Path | None = None,
         prefilter: bool = True,
+        layer: learned_module.LearnedLayer | None = None,
     ) -> None:
         self.pattern_dir = Path(pattern_dir or patterns_module.DEFAULT_PATTERN_DIR)
         self.exclusions_path = Path(exclusions_path or patterns_module.DEFAULT_EXCLUSIONS_PATH)
         self.sets_path = Path(sets_path or patterns_module.DEFAULT_SETS_PATH)
         self.normalization_path = Path(normalization_path or normalize_module.DEFAULT_RULES_PATH)
         self.pipeline_path = pipeline_path
+        self.taxonomy_path = Path(taxonomy_path or taxonomy_module.DEFAULT_TAXONOMY_PATH)
         # Only the tokens around anchor words go through the Matchers (bot/safety/anchored.py);
         # False runs one Matcher over the whole text: the same matches, slower (tests compare).
         self.prefilter = prefilter
+        # The learned second layer (learned.py); None: the patterns alone.
+        self.layer = layer
+        self._weak: frozenset[str] | None = None
         self._compiled: _Compiled | None = None
         self._lock = threading.Lock()
 
@@ -129,7 +163,8 @@ class CrisisDetector:
 
         rules = normalize_module.load_rules(self.normalization_path)
         word_sets = patterns_module.load_word_sets(self.sets_path)
-        entries = patterns_module.load_pattern_entries(self.pattern_dir)
+        taxonomy = taxonomy_module.load_taxonomy(self.taxonomy_path)
+        entries = patterns_module.load_pattern_entries(self.pattern_dir, taxonomy)
         exclusions = patterns_module.load_exclusion_entries(self.exclusions_path)
 
         parsed = {
@@ -179,6 +214,8 @@ class CrisisDetector:
             exclusions=exclusions,
             categories=categories,
             category_of={entry.id: entry.category for entry in entries},
+            taxonomy=taxonomy,
+            sign_of={entry.id: entry.sign for entry in entries},
         )
 
     # -- introspection for tests and tools ---------------------------------------------------
@@ -186,6 +223,11 @@ class CrisisDetector:
     def categories(self) -> tuple[str, ...]:
         """The crisis categories (one per pattern file)."""
         return self._ensure_loaded().categories
+
+    @property
+    def taxonomy(self) -> taxonomy_module.Taxonomy:
+        """The warning signs the patterns name (``data/safety/taxonomy.yml``)."""
+        return self._ensure_loaded().taxonomy
 
     @property
     def entries(self) -> list[PatternEntry]:
@@ -219,6 +261,7 @@ class CrisisDetector:
         for pattern_id in matched:
             suppressed.pop(pattern_id, None)
         categories = sorted({compiled.category_of[pattern_id] for pattern_id in matched})
+        signs = tuple(sorted({compiled.sign_of[pattern_id] for pattern_id in matched}))
         return Analysis(
             normalized=normalized,
             matched=tuple(sorted(matched)),
@@ -226,6 +269,8 @@ class CrisisDetector:
             suppressed={k: tuple(sorted(v)) for k, v in sorted(suppressed.items())},
             matched_variants=tuple(sorted(variants)),
             silencing_variants=tuple(sorted(silencing)),
+            signs=signs,
+            tier=tier_of(signs, compiled.taxonomy.middle_band),
         )
 
     def _match_doc(
@@ -279,15 +324,51 @@ class CrisisDetector:
             if not text.strip():
                 return CrisisResult(is_crisis=False)
             analysis = self.analyse(text)
-            return CrisisResult(
-                is_crisis=analysis.is_crisis,
-                categories=analysis.categories,
-                matched=analysis.matched,
+            result = (
+                CrisisResult(
+                    is_crisis=True,
+                    categories=analysis.categories,
+                    matched=analysis.matched,
+                    tier=analysis.tier,
+                    signs=analysis.signs,
+                )
+                if analysis.is_crisis
+                else CrisisResult(is_crisis=False)
             )
+            return self._with_layer(text, result)
         except Exception as exc:  # the safety floor must not fall through
             # The type only: messages of some exceptions (UnicodeError...) quote the text.
             logger.error("crisis detection failed (%s); answering as a crisis", type(exc).__name__)
             return CrisisResult(is_crisis=True, categories=(CATEGORY_UNKNOWN,), matched=())
+
+    def _with_layer(self, text: str, result: CrisisResult) -> CrisisResult:
+        """Join the learned layer's verdict: either layer firing is a crisis; full beats check-in.
+
+        A weak pattern (data/safety/weak_patterns.yml) that fired alone counts only when the
+        layer agrees, with its lower bar for that case. Without a layer every pattern counts.
+        """
+        if self.layer is None:
+            return result
+        weak = self._weak_ids()
+        weak_only = result.is_crisis and all(m in weak for m in result.matched)
+        verdict = self.layer.assess(text, self._ensure_loaded().normalizer, weak_pattern=weak_only)
+        if not verdict.fired:
+            return CrisisResult(is_crisis=False) if weak_only else result
+        tier = verdict.tier or TIER_FULL
+        if result.is_crisis and result.tier == TIER_FULL:
+            tier = TIER_FULL
+        return CrisisResult(
+            is_crisis=True,
+            categories=tuple(sorted({*result.categories, LEARNED_CATEGORY})),
+            matched=(*result.matched, f"{LEARNED_CATEGORY}:{verdict.tier}"),
+            tier=tier,
+            signs=result.signs,
+        )
+
+    def _weak_ids(self) -> frozenset[str]:
+        if self._weak is None:
+            self._weak = learned_module.weak_pattern_ids()
+        return self._weak
 
 
 def _ends_clause(doc: Doc, end: int) -> bool:
@@ -325,7 +406,7 @@ def default_detector() -> CrisisDetector:
     if _default_detector is None:
         with _default_lock:
             if _default_detector is None:
-                _default_detector = CrisisDetector()
+                _default_detector = CrisisDetector(layer=learned_module.default_layer())
     return _default_detector
 
 

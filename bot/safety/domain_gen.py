@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from bot.safety.resources import (
+    CHECK_IN_KINDS,
     DEFAULT_RESOURCES_PATH,
     QUESTION_KINDS,
     ResourceCatalogue,
@@ -34,6 +35,9 @@ RESPONSES = {
     "utter_crisis_safe": "safe",
     "utter_crisis_ask_again": "ask_again",
     "utter_crisis_unsure": "unsure",
+    "utter_crisis_check_in": "check_in",
+    "utter_crisis_check_in_ask_again": "check_in_ask_again",
+    "utter_crisis_check_in_no": "check_in_no",
 }
 HEADER = (
     "# GENERATED from data/safety/resources.yml by\n"
@@ -60,21 +64,31 @@ def build_domain(data: ResourceCatalogue) -> dict[str, Any]:
     """The domain fragment (``version`` and ``responses``) as a mapping."""
     responses: dict[str, list[dict[str, Any]]] = {}
     for response, kind in RESPONSES.items():
+        buttons = _buttons_for(data, kind)
         variations: list[dict[str, Any]] = []
         for code, texts in data.regions.items():
             variation: dict[str, Any] = {
                 "condition": [{"type": "slot", "name": REGION_SLOT, "value": code}],
                 "text": getattr(texts, kind),
             }
-            if kind in QUESTION_KINDS:
-                variation["buttons"] = [dict(b) for b in data.buttons]
+            if buttons:
+                variation["buttons"] = [dict(b) for b in buttons]
             variations.append(variation)
         generic: dict[str, Any] = {"text": getattr(data.generic, kind)}
-        if kind in QUESTION_KINDS:
-            generic["buttons"] = [dict(b) for b in data.buttons]
+        if buttons:
+            generic["buttons"] = [dict(b) for b in buttons]
         variations.append(generic)
         responses[response] = variations
     return {"version": "3.1", "responses": responses}
+
+
+def _buttons_for(data: ResourceCatalogue, kind: str) -> tuple[dict[str, str], ...]:
+    """The safety buttons on "Are you safe right now?", the check-in's on the check-in."""
+    if kind in QUESTION_KINDS:
+        return data.buttons
+    if kind in CHECK_IN_KINDS:
+        return data.check_in_buttons
+    return ()
 
 
 def render(resources_path: Path = DEFAULT_RESOURCES_PATH) -> str:

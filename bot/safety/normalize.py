@@ -1,9 +1,11 @@
 """Normalisation of user text before the crisis patterns run.
 
 People in distress type fast, on phones, in the spelling of their communities: curly
-apostrophes, "dont", "soooo", "su1cide", "kms", "unalive". The patterns are written once, in
-plain lower-case English (and Spanish, French, German); this module brings the user's text to
-that form. The rules are reviewed data (``data/safety/normalization.yml``).
+apostrophes, "dont", "soooo", "su1cide", "kms", "unalive". Others dress words up or hide them:
+Cyrillic and Greek look-alikes inside Latin words, small capitals, stacked accents ("zalgo"),
+variation selectors and invisible fillers. The patterns are written once, in plain lower-case
+English (and Spanish, French, German); this module brings the user's text to that form. The
+rules are reviewed data (``data/safety/normalization.yml``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,16 +31,20 @@ from bot.safety.yaml_data import (
 DEFAULT_RULES_PATH = DATA_DIR / "normalization.yml"
 
 # Format (Cf) and control (Cc) characters: zero-width spaces and joiners, bidi marks and
-# embeddings, soft hyphens, BOM, tag characters, NUL. They can hide inside a word ("k\u200bill")
-# and would split it for the tokenizer. Listed by range so that no table of all code points is
-# built at import time. Whitespace controls are turned into spaces first.
+# embeddings, soft hyphens, BOM, tag characters, NUL; and the invisible marks that are not Cf:
+# variation selectors (emoji and ideographic), Mongolian free variation selectors, the combining
+# grapheme joiner, Khmer's invisible vowels, the Greek ypogegrammeni (casefold makes it an iota). They can hide inside a word ("k\u200bill") and
+# would split it for the tokenizer. Listed by range so that no table of all code points is built
+# at import time. Whitespace controls are turned into spaces first; fillers that show as a blank
+# (Hangul fillers, the braille blank) are spaces by ``normalization.yml``.
 _INVISIBLE_RE = re.compile(
     "["
     "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
-    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
-    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\u00ad\u034f\u0345\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u17b4\u17b5"
+    "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufe00-\ufe0f\ufeff\ufff9-\ufffb"
     "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    "\U000e0001\U000e0020-\U000e007f"
+    "\U000e0001\U000e0020-\U000e007f\U000e0100-\U000e01ef"
     "\ud800-\udfff"
     "]+"
 )
@@ -49,6 +55,16 @@ _TRIPLE_RE = re.compile(r"([^\W\d_])\1\1")
 _RUN_RE = re.compile(r"([^\W\d_])\1+")
 _WORD_RE = re.compile(r"\w+(?:'\w+)*")
 _LONG_WORD_RE = re.compile(r"[^\W\d_]+")
+# Combining marks of the blocks that decorate Latin letters (stacked accents, "zalgo"). NFKC
+# composes a real accent with its letter ("e" + U+0301 -> "é"); a mark left over afterwards is
+# decoration. Marks of other scripts (Devanagari, Arabic, Hebrew...) are letters' parts and stay.
+_MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_MARK_RE = re.compile(f"[{_MARKS}]")
+# A non-ASCII letter or a decorating mark: where a word may need its accents or marks looked at.
+_ACCENTED_RE = re.compile(f"[^\\W\\d_\\x00-\\x7f]|[{_MARKS}]")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+_LATIN_LETTER_RE = re.compile("[A-Za-z]")
+_GREEK_CYRILLIC_RE = re.compile("[\u0370-\u03ff\u0400-\u052f\u1f00-\u1fff]")
 
 
 @dataclass(frozen=True)
@@ -69,12 +85,15 @@ class NormalizationRules:
     """The validated content of ``normalization.yml``."""
 
     char_map: dict[int, str]
+    lookalikes: dict[int, str]
+    homoglyphs: dict[int, str]
     phrases: tuple[Rewrite, ...]
     words: dict[str, str]
     contractions: tuple[Rewrite, ...]
     leet: dict[str, tuple[str, ...]]
-    fuzzy_keywords: tuple[str, ...]
-    fuzzy_min_length: int
+    typo_families: dict[str, tuple[str, ...]]
+    never_correct: frozenset[str]
+    typo_vocabulary: frozenset[str]
     known_words: frozenset[str]
     source: str = ""
 
@@ -100,11 +119,37 @@ def _load_rewrites(raw: object, path: Path, key: str) -> tuple[Rewrite, ...]:
     return tuple(rewrites)
 
 
+def _load_glyphs(raw: object, path: Path, key: str, taken: dict[int, str]) -> dict[int, str]:
+    """A map from look-alike characters to the Latin letter they imitate (case kept)."""
+    glyphs: dict[int, str] = {}
+    for letter, chars in require_mapping(raw, path, key).items():
+        item_key = f"{key}.{letter}"
+        if len(letter) != 1 or not ("a" <= letter.lower() <= "z"):
+            raise SafetyDataError(path, item_key, "keys are single Latin letters")
+        for char in require_text(chars, path, item_key):
+            if char.isascii() or not char.isalpha():
+                raise SafetyDataError(path, item_key, f"{char!r} is not a non-Latin letter")
+            if ord(char) in glyphs or ord(char) in taken:
+                raise SafetyDataError(path, item_key, f"{char!r} is listed twice")
+            glyphs[ord(char)] = letter
+    return glyphs
+
+
 def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
     """Load and validate the normalisation rules; errors name the file and the key."""
     path = Path(path)
     data = require_mapping(load_yaml(path), path, "")
-    allowed = {"characters", "phrases", "words", "contractions", "leet", "fuzzy", "known_words"}
+    allowed = {
+        "characters",
+        "lookalikes",
+        "homoglyphs",
+        "phrases",
+        "words",
+        "contractions",
+        "leet",
+        "typos",
+        "known_words",
+    }
     reject_unknown_keys(data, allowed, path, "")
     for key in sorted(allowed):
         if key not in data:
@@ -115,6 +160,9 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
         require_text(chars, path, f"characters.{target}")
         for char in chars:
             char_map[ord(char)] = target
+
+    lookalikes = _load_glyphs(data["lookalikes"], path, "lookalikes", {})
+    homoglyphs = _load_glyphs(data["homoglyphs"], path, "homoglyphs", lookalikes)
 
     words: dict[str, str] = {}
     for word, replacement in require_mapping(data["words"], path, "words").items():
@@ -133,20 +181,7 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
             raise SafetyDataError(path, key, "values must be single letters")
         leet[char] = tuple(options)
 
-    fuzzy = require_mapping(data["fuzzy"], path, "fuzzy")
-    reject_unknown_keys(fuzzy, {"min_length", "keywords"}, path, "fuzzy")
-    min_length = fuzzy.get("min_length")
-    if not isinstance(min_length, int) or min_length < 4:
-        raise SafetyDataError(path, "fuzzy.min_length", "expected a whole number >= 4")
-    keywords = []
-    for index, word in enumerate(require_list(fuzzy.get("keywords"), path, "fuzzy.keywords")):
-        key = f"fuzzy.keywords[{index}]"
-        text = require_text(word, path, key)
-        if not text.isalpha() or text != text.casefold() or len(text) < min_length:
-            raise SafetyDataError(
-                path, key, f"expected one lower-case word of {min_length}+ letters"
-            )
-        keywords.append(text)
+    typos = _load_typos(data["typos"], path)
 
     known = require_list(data["known_words"], path, "known_words")
     if not all(isinstance(w, str) and w.isalpha() for w in known):
@@ -154,25 +189,110 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
 
     return NormalizationRules(
         char_map=char_map,
+        lookalikes=lookalikes,
+        homoglyphs=homoglyphs,
         phrases=_load_rewrites(data["phrases"], path, "phrases"),
         words=words,
         contractions=_load_rewrites(data["contractions"], path, "contractions"),
         leet=leet,
-        fuzzy_keywords=tuple(keywords),
-        fuzzy_min_length=min_length,
+        typo_families=typos[0],
+        never_correct=typos[1],
+        typo_vocabulary=typos[2],
         known_words=frozenset(w.casefold() for w in known),
         source=str(path),
     )
 
 
-def _edits1(word: str) -> set[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = {a + b[1:] for a, b in splits if b}
-    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    replaces = {a + c + b[1:] for a, b in splits if b for c in letters}
-    inserts = {a + c + b for a, b in splits for c in letters}
-    return (deletes | swaps | replaces | inserts) - {word}
+def _single_words(raw: object, path: Path, key: str) -> list[str]:
+    words = require_list(raw, path, key)
+    for index, word in enumerate(words):
+        if not isinstance(word, str) or not word.isalpha() or not word.isascii():
+            raise SafetyDataError(path, f"{key}[{index}]", "expected one word of letters a-z")
+        if word != word.casefold():
+            raise SafetyDataError(path, f"{key}[{index}]", "expected lower case")
+    return words
+
+
+def _load_typos(
+    raw: object, path: Path
+) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str]]:
+    """The ``typos`` section and the vocabulary file it names (relative to ``path``)."""
+    typos = require_mapping(raw, path, "typos")
+    allowed = {"keywords", "never_correct", "vocabulary"}
+    reject_unknown_keys(typos, allowed, path, "typos")
+    for name in sorted(allowed):
+        if name not in typos:
+            raise SafetyDataError(path, f"typos.{name}", "missing")
+    families: dict[str, tuple[str, ...]] = {}
+    owner: dict[str, str] = {}
+    for family, members in require_mapping(typos["keywords"], path, "typos.keywords").items():
+        key = f"typos.keywords.{family}"
+        words = _single_words(members, path, key)
+        for index, word in enumerate(words):
+            if len(word) < MIN_TYPO_KEYWORD:
+                raise SafetyDataError(
+                    path, f"{key}[{index}]", f"key words have {MIN_TYPO_KEYWORD}+ letters"
+                )
+            if word in owner:
+                raise SafetyDataError(path, f"{key}[{index}]", f"also in {owner[word]}")
+            owner[word] = family
+        families[family] = tuple(words)
+    never = frozenset(_single_words(typos["never_correct"], path, "typos.never_correct"))
+    name = require_text(typos["vocabulary"], path, "typos.vocabulary")
+    vocabulary_path = path.parent / name
+    vocabulary = require_mapping(load_yaml(vocabulary_path), vocabulary_path, "")
+    reject_unknown_keys(vocabulary, {"words"}, vocabulary_path, "")
+    words = frozenset(_single_words(vocabulary.get("words"), vocabulary_path, "words"))
+    return families, never, words
+
+
+# QWERTY rows; a key's neighbours are the keys beside it and those touching it above and below
+# (the lower row sits half a key to the right).
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+MIN_TYPO_KEYWORD = 3
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _neighbours() -> dict[str, frozenset[str]]:
+    where = {char: (row, col) for row, keys in enumerate(_ROWS) for col, char in enumerate(keys)}
+    near: dict[str, frozenset[str]] = {}
+    for char, (row, col) in where.items():
+        spots = [(row, col - 1), (row, col + 1), (row - 1, col), (row - 1, col + 1)]
+        spots += [(row + 1, col - 1), (row + 1, col)]
+        near[char] = frozenset(
+            _ROWS[r][c] for r, c in spots if 0 <= r < len(_ROWS) and 0 <= c < len(_ROWS[r])
+        )
+    return near
+
+
+NEIGHBOURS = _neighbours()
+
+
+def one_edit_variants(word: str) -> Iterator[tuple[str, int]]:
+    """Every string one typing slip away from ``word``, with a rank (lower: likelier).
+
+    Ranks: 0 two letters swapped, 1 a letter missing or doubled, 2 a wrong letter, 3 a letter
+    too many.
+    Only the slips a keyboard makes count, so that misspellings of other words ("traped",
+    "acused", "lieing") do not land on a key word: the first letter is kept (swapping it with
+    the second is allowed), a wrong letter is a neighbouring key, an extra letter doubles or
+    neighbours a letter beside it.
+    """
+    for i in range(len(word) - 1):
+        if word[i] != word[i + 1]:
+            yield word[:i] + word[i + 1] + word[i] + word[i + 2 :], 0
+    for i in range(1, len(word)):
+        yield word[:i] + word[i + 1 :], 1
+    for i in range(1, len(word)):
+        for char in NEIGHBOURS.get(word[i], frozenset()):
+            yield word[:i] + char + word[i + 1 :], 2
+    for i in range(1, len(word) + 1):
+        around = word[i - 1 : i + 1]
+        for char in LETTERS:
+            if char in around:
+                yield word[:i] + char + word[i:], 1 if char == word[i - 1] else 3
+            elif any(char in NEIGHBOURS.get(a, ()) for a in around):
+                yield word[:i] + char + word[i:], 3
 
 
 @dataclass
@@ -189,18 +309,21 @@ class Normalizer:
     known_word: Callable[[str], bool] | None = None
     keywords: Iterable[str] = ()
     _keywords_by_length: dict[int, tuple[str, ...]] = field(init=False, repr=False)
-    _fuzzy: dict[str, str] = field(init=False, repr=False)
+    _typos: dict[str, str] = field(init=False, repr=False)
     _leet_chars: frozenset[str] = field(init=False, repr=False)
     _leet_token_re: re.Pattern[str] = field(init=False, repr=False)
     _leet_hint_re: re.Pattern[str] = field(init=False, repr=False)
     _char_re: re.Pattern[str] = field(init=False, repr=False)
     _vocab: frozenset[str] = field(init=False, repr=False)
     _word_map_re_cache: dict[frozenset[str], re.Pattern[str]] = field(init=False, repr=False)
-    _fuzzy_keys: frozenset[str] = field(init=False, repr=False)
+    _typo_keys: frozenset[str] = field(init=False, repr=False)
     _word_keys: frozenset[str] = field(init=False, repr=False)
+    _glyph_re: re.Pattern[str] = field(init=False, repr=False)
+    _homoglyph_re: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        vocab = set(self.keywords) | set(self.rules.fuzzy_keywords)
+        typo_keywords = {w for words in self.rules.typo_families.values() for w in words}
+        vocab = set(self.keywords) | typo_keywords
         for replacement in self.rules.words.values():
             vocab.update(replacement.split())
         vocab = {w for w in vocab if w.isalpha()}
@@ -209,21 +332,9 @@ class Normalizer:
             by_length.setdefault(len(word), []).append(word)
         self._keywords_by_length = {k: tuple(v) for k, v in by_length.items()}
         self._vocab = frozenset(vocab)
-
-        fuzzy: dict[str, str] = {}
-        ambiguous: set[str] = set()
-        for keyword in self.rules.fuzzy_keywords:
-            for variant in _edits1(keyword):
-                if self._is_known(variant) or variant in self.rules.words:
-                    continue
-                if variant in fuzzy and fuzzy[variant] != keyword:
-                    ambiguous.add(variant)
-                fuzzy[variant] = keyword
-        for variant in ambiguous:
-            del fuzzy[variant]
-        self._fuzzy = fuzzy
+        self._typos = self._build_typos()
         # set & frozenset walks the smaller side; set.intersection(dict) walks the whole dict
-        self._fuzzy_keys = frozenset(fuzzy)
+        self._typo_keys = frozenset(self._typos)
         self._word_keys = frozenset(self.rules.words)
 
         self._leet_chars = frozenset(self.rules.leet) | {"*"}
@@ -240,6 +351,8 @@ class Normalizer:
             else "(?!)"
         )
         self._word_map_re_cache: dict[frozenset[str], re.Pattern[str]] = {}
+        self._glyph_re = _char_class({**self.rules.lookalikes, **self.rules.homoglyphs})
+        self._homoglyph_re = _char_class(self.rules.homoglyphs)
 
     def _map_characters(self, text: str) -> str:
         if not self._char_re.search(text):
@@ -260,11 +373,17 @@ class Normalizer:
         text = self._map_characters(text)
         text = " ".join(text.split())  # str.split knows every Unicode space; faster than \s+
         text = _INVISIBLE_RE.sub("", text)
+        if not text.isascii():
+            text = self._map_glyphs(text)
         text = text.casefold()
+        if not text.isascii() and _ACCENTED_RE.search(text):
+            decorated = bool(_MARK_RE.search(text))
+            text = _around(text, _ACCENTED_RE, lambda word: self._plain_word(word, decorated))
         if _TRIPLE_RE.search(text):
             text = self._collapse_all_repeats(text)
         if self._leet_hint_re.search(text):  # a symbol or digit touching a letter
             text = self._leet_token_re.sub(self._repair_leet, text)
+        text = self._correct_typos(text)
         for rewrite in rules.phrases:
             if rewrite.hint in text:
                 text = rewrite.pattern.sub(rewrite.replace, text)
@@ -272,8 +391,65 @@ class Normalizer:
         for rewrite in rules.contractions:
             if rewrite.hint in text:
                 text = rewrite.pattern.sub(rewrite.replace, text)
-        text = self._apply_fuzzy(text)
         return " ".join(text.split())
+
+    def _map_glyphs(self, text: str) -> str:
+        """Look-alike letters back to Latin (before casefolding: "Н" is H, "η" is n).
+
+        Latin-script look-alikes (small capitals, "ł") are always mapped. Cyrillic and Greek ones
+        only inside a word that also has Latin letters ("kіll"), or when the whole word is made
+        of look-alikes, spells a pattern word and no Cyrillic or Greek letter of the text is
+        anything but a look-alike: Russian and Greek text stays as it is.
+        """
+        if not self._glyph_re.search(text):
+            return text
+        if self.rules.lookalikes:
+            text = text.translate(self.rules.lookalikes)
+        if not self._homoglyph_re.search(text):
+            return text
+        homoglyphs = self.rules.homoglyphs
+        disguised: list[bool] = []
+
+        def all_lookalikes() -> bool:  # no Cyrillic or Greek letter of its own: Latin in disguise
+            if not disguised:
+                disguised.append(
+                    all(ord(m.group(0)) in homoglyphs for m in _GREEK_CYRILLIC_RE.finditer(text))
+                )
+            return disguised[0]
+
+        def fix(word: str) -> str:
+            mapped = word.translate(homoglyphs)
+            if _LATIN_LETTER_RE.search(word):  # look-alikes are never ASCII
+                return mapped
+            parts = _LONG_WORD_RE.findall(mapped.casefold())
+            if parts and all(p.isascii() and p in self._vocab for p in parts) and all_lookalikes():
+                return mapped
+            return word
+
+        # the word is all between spaces: "don'τ" and "ѕ*icide" are Latin words in disguise
+        return _around(text, self._homoglyph_re, fix, lambda char: not char.isspace())
+
+    def _plain_word(self, word: str, decorated: bool) -> str:
+        """A word with decorating marks, or with accents no pattern word has, without them.
+
+        In a text with marks NFKC could not compose ("k̷i̷l̷l̷", ``decorated``) every word loses
+        its marks and accents: some of the decoration composed into accented letters ("ḱ").
+        Elsewhere "kíll" becomes "kill" because "kill" is a pattern word and "kíll" is not;
+        "está", "médicaments" and "möchte" keep their accents.
+        """
+        if decorated:
+            undecorated = _MARK_RE.sub("", word)
+            if undecorated in self._vocab:
+                return undecorated
+            plain = _strip_accents(word)
+            if plain in self._vocab:
+                return plain
+            umlauts = _strip_accents(undecorated.translate(_UMLAUTS))
+            return umlauts if umlauts in self._vocab else plain
+        if word in self._vocab:
+            return word
+        plain = _strip_accents(word)
+        return plain if plain in self._vocab else word
 
     def _collapse_all_repeats(self, text: str) -> str:
         parts, last = [], 0
@@ -347,12 +523,84 @@ class Normalizer:
                 self._word_map_re_cache[present] = pattern
         return pattern.sub(lambda m: self.rules.words[m.group(0)], text)
 
-    def _apply_fuzzy(self, text: str) -> str:
-        candidates = set(_LONG_WORD_RE.findall(text)) & self._fuzzy_keys
+    def _build_typos(self) -> dict[str, str]:
+        """Misspelling -> key word, for every one-slip misspelling that is not a real word.
+
+        A string is left alone when it is a word of its own: the spaCy lookup table
+        (``known_word``), the pattern words, the word map, ``never_correct`` and the generated
+        vocabulary of real English, Spanish, French, German, Italian and Portuguese words
+        (``typo_vocabulary.yml``). It is corrected only when every key word it is one slip from
+        belongs to one family ("kils": kill or kills); the likeliest slip picks the word.
+        """
+        rules = self.rules
+        family_of = {w: family for family, words in rules.typo_families.items() for w in words}
+        options: dict[str, set[tuple[int, str, str]]] = {}
+        for word, family in family_of.items():
+            for variant, rank in one_edit_variants(word):
+                if (
+                    len(variant) < MIN_TYPO_KEYWORD
+                    or variant in family_of
+                    or variant in rules.words
+                    or variant in rules.never_correct
+                    or variant in rules.typo_vocabulary
+                    or self._is_known(variant)
+                ):
+                    continue
+                options.setdefault(variant, set()).add((rank, family, word))
+        return {
+            variant: min(found)[2]
+            for variant, found in options.items()
+            if len({family for _, family, _ in found}) == 1
+        }
+
+    def _correct_typos(self, text: str) -> str:
+        candidates = set(_LONG_WORD_RE.findall(text)) & self._typo_keys
         if not candidates:
             return text
         alternatives = "|".join(re.escape(w) for w in sorted(candidates, key=len, reverse=True))
-        return re.sub(rf"\b(?:{alternatives})\b", lambda m: self._fuzzy[m.group(0)], text)
+        return re.sub(rf"\b(?:{alternatives})\b", lambda m: self._typos[m.group(0)], text)
+
+
+def _char_class(chars: Iterable[int]) -> re.Pattern[str]:
+    codes = sorted(chars)
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in codes) + "]" if codes else "(?!)")
+
+
+def _strip_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def _around(
+    text: str,
+    found: re.Pattern[str],
+    rewrite: Callable[[str], str],
+    in_word: Callable[[str], bool] | None = None,
+) -> str:
+    """``rewrite`` applied to each word that contains a match of ``found``.
+
+    A word is a run of characters for which ``in_word`` holds (default: letters and marks).
+    Found by the character, then widened to the word by hand: a regex for the whole word around
+    a character backtracks badly on long words.
+    """
+    in_word = in_word or _is_word_char
+    parts, last = [], 0
+    for match in found.finditer(text):
+        if match.start() < last:
+            continue
+        start, end = match.start(), match.end()
+        while start > 0 and in_word(text[start - 1]):
+            start -= 1
+        while end < len(text) and in_word(text[end]):
+            end += 1
+        parts.append(text[last:start])
+        parts.append(rewrite(text[start:end]))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalpha() or bool(_MARK_RE.match(char))
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ Patterns are reviewed data (``data/safety/patterns/<category>.yml``, ``exclusion
     _N          0..N other tokens (N <= 9), never across . ! ? ;
     $           (last only) the text ends or punctuation follows
 
+Every crisis pattern names its warning sign (``sign:``, an id of ``data/safety/taxonomy.yml``).
 They compile to spaCy ``Matcher`` token patterns on ``LOWER``. Word forms ("~kill") are
 expanded from the shared pipeline's lemma lookup table at load time, instead of asking for
 ``LEMMA`` at match time: the lookup table files "dying" under "dye", and running the lemmatizer
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.safety.taxonomy import Taxonomy, default_taxonomy
 from bot.safety.yaml_data import (
     DATA_DIR,
     SafetyDataError,
@@ -81,6 +83,7 @@ class PatternEntry:
     examples: tuple[str, ...]
     path: str
     key: str
+    sign: str = ""  # the warning sign (data/safety/taxonomy.yml); exclusions have none
 
 
 @dataclass(frozen=True)
@@ -116,17 +119,24 @@ class CompiledVariant:
         return f"{self.entry.id}/{self.index}"
 
 
-def _load_entries(path: Path, data: Any, category: str, list_key: str) -> list[PatternEntry]:
+def _load_entries(
+    path: Path, data: Any, category: str, list_key: str, taxonomy: Taxonomy | None = None
+) -> list[PatternEntry]:
+    """The entries of one file; crisis patterns (``taxonomy`` given) must name their sign."""
     items = require_list(data.get(list_key), path, list_key)
     entries = []
+    allowed = {"id", "pattern", "patterns", "examples", "note"}
+    if taxonomy is not None:
+        allowed.add("sign")
     for index, raw in enumerate(items):
         key = f"{list_key}[{index}]"
         item = require_mapping(raw, path, key)
-        reject_unknown_keys(item, {"id", "pattern", "patterns", "examples", "note"}, path, key)
+        reject_unknown_keys(item, allowed, path, key)
         entry_id = require_text(item.get("id"), path, f"{key}.id")
         if not _NAME_RE.match(entry_id):
             raise SafetyDataError(path, f"{key}.id", "ids are lower_snake_case")
         key = f"{list_key}[{index}] ({entry_id})"
+        sign = "" if taxonomy is None else taxonomy.require(item.get("sign"), path, f"{key}.sign")
         if ("pattern" in item) == ("patterns" in item):
             raise SafetyDataError(path, key, "give exactly one of 'pattern' or 'patterns'")
         if "pattern" in item:
@@ -151,14 +161,22 @@ def _load_entries(path: Path, data: Any, category: str, list_key: str) -> list[P
                 examples=tuple(examples),
                 path=str(path),
                 key=key,
+                sign=sign,
             )
         )
     return entries
 
 
-def load_pattern_entries(pattern_dir: Path = DEFAULT_PATTERN_DIR) -> list[PatternEntry]:
-    """Load every ``<category>.yml`` of ``pattern_dir``; the file's ``category`` is its stem."""
+def load_pattern_entries(
+    pattern_dir: Path = DEFAULT_PATTERN_DIR, taxonomy: Taxonomy | None = None
+) -> list[PatternEntry]:
+    """Load every ``<category>.yml`` of ``pattern_dir``; the file's ``category`` is its stem.
+
+    Every pattern names its warning sign, checked against ``taxonomy`` (default: the reviewed
+    ``data/safety/taxonomy.yml``).
+    """
     pattern_dir = Path(pattern_dir)
+    taxonomy = taxonomy or default_taxonomy()
     files = sorted(pattern_dir.glob("*.yml"))
     if not files:
         raise SafetyDataError(pattern_dir, "", "no pattern files (*.yml) found")
@@ -172,7 +190,7 @@ def load_pattern_entries(pattern_dir: Path = DEFAULT_PATTERN_DIR) -> list[Patter
             raise SafetyDataError(
                 path, "category", f"must be the file name without .yml ({path.stem!r})"
             )
-        for entry in _load_entries(path, data, category, "patterns"):
+        for entry in _load_entries(path, data, category, "patterns", taxonomy):
             if entry.id in seen:
                 raise SafetyDataError(path, entry.key, f"id also used in {seen[entry.id]}")
             seen[entry.id] = entry.path

@@ -2,8 +2,9 @@
 
 The text is reviewed data (``data/safety/resources.yml``): numbers and wording are checked by
 people, never generated. Channels call ``crisis_messages`` when ``detect`` fires and
-``is_resource_text`` to see whether Rasa has already answered with resources; the Rasa domain
-responses are generated from the same file (``bot.safety.domain_gen``).
+``is_resource_text`` to see whether Rasa has already answered with resources; for the middle
+band (``detect``'s tier ``check_in``) they use ``check_in_messages`` and ``is_check_in_text``.
+The Rasa domain responses are generated from the same file (``bot.safety.domain_gen``).
 """
 
 from __future__ import annotations
@@ -32,10 +33,23 @@ logger = logging.getLogger(__name__)
 DEFAULT_RESOURCES_PATH = DATA_DIR / "resources.yml"
 REGION_ENV = "SECURE_BASE_REGION"
 ABUSE_CATEGORY = "abuse_and_danger"
-TEXT_KINDS = ("resources", "abuse", "not_safe", "safe", "ask_again", "unsure")
+TEXT_KINDS = (
+    "resources",
+    "abuse",
+    "not_safe",
+    "safe",
+    "ask_again",
+    "unsure",
+    "check_in",
+    "check_in_ask_again",
+    "check_in_no",
+)
 # The texts that ask "Are you safe right now?" and so carry the two safety buttons.
 QUESTION_KINDS = ("resources", "ask_again")
 REQUIRED_PAYLOADS = ("/confirm_safe", "/deny_safe")
+# The texts that ask the check-in question ("are you thinking about suicide?"): its buttons.
+CHECK_IN_KINDS = ("check_in", "check_in_ask_again")
+REQUIRED_CHECK_IN_PAYLOADS = ("/check_in_yes", "/check_in_no")
 MAX_TEXT_CHARS = 700
 _REGION_RE = re.compile(r"^[A-Z]{2,5}$")
 
@@ -45,6 +59,16 @@ _LAST_RESORT_TEXT = (
     "You matter, and you deserve support right now. If you're in immediate danger, call your "
     "local emergency number. findahelpline.com lists crisis lines in your country.\n\n"
     "Are you safe right now?"
+)
+_LAST_RESORT_CHECK_IN_TEXT = (
+    "Thank you for telling me that. I want to ask you something directly: are you thinking "
+    "about suicide, or about ending your life?\n\n"
+    "Whatever your answer, findahelpline.com lists crisis lines in your country, and your local "
+    "emergency number is there if you're in danger."
+)
+_LAST_RESORT_CHECK_IN_BUTTONS = (
+    {"title": "Yes", "payload": "/check_in_yes"},
+    {"title": "No", "payload": "/check_in_no"},
 )
 
 
@@ -58,6 +82,9 @@ class RegionTexts:
     safe: str
     ask_again: str
     unsure: str
+    check_in: str
+    check_in_ask_again: str
+    check_in_no: str
     name: str = ""
 
 
@@ -71,6 +98,7 @@ class ResourceCatalogue:
     buttons: tuple[dict[str, str], ...]
     regions: dict[str, RegionTexts]
     generic: RegionTexts
+    check_in_buttons: tuple[dict[str, str], ...] = _LAST_RESORT_CHECK_IN_BUTTONS
 
     def resolve(self, region: str | None) -> str:
         """A known region code for ``region`` (None: ``SECURE_BASE_REGION``, then the default)."""
@@ -116,6 +144,7 @@ def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
         "fallback_region",
         "aliases",
         "safety_buttons",
+        "check_in_buttons",
         "regions",
         "generic",
     }
@@ -142,29 +171,35 @@ def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
             raise SafetyDataError(path, f"aliases.{alias}", f"{code!r} is not one of the regions")
         aliases[alias.upper()] = code
 
-    buttons = []
-    for index, raw in enumerate(require_list(data.get("safety_buttons"), path, "safety_buttons")):
-        key = f"safety_buttons[{index}]"
-        button = require_mapping(raw, path, key)
-        reject_unknown_keys(button, {"title", "payload"}, path, key)
-        title = require_text(button.get("title"), path, f"{key}.title").strip()
-        payload = require_text(button.get("payload"), path, f"{key}.payload").strip()
-        if not payload.startswith("/"):
-            raise SafetyDataError(path, f"{key}.payload", "payloads are intents: '/intent_name'")
-        buttons.append({"title": title, "payload": payload})
-    payloads = [b["payload"] for b in buttons]
-    for required in REQUIRED_PAYLOADS:
-        if required not in payloads:
-            raise SafetyDataError(path, "safety_buttons", f"missing the {required} button")
-
     return ResourceCatalogue(
         default_region=default_region,
         fallback_region=fallback_region,
         aliases=aliases,
-        buttons=tuple(buttons),
+        buttons=_load_buttons(data, path, "safety_buttons", REQUIRED_PAYLOADS),
         regions=regions,
         generic=generic,
+        check_in_buttons=_load_buttons(data, path, "check_in_buttons", REQUIRED_CHECK_IN_PAYLOADS),
     )
+
+
+def _load_buttons(
+    data: dict[str, Any], path: Path, key: str, required: Sequence[str]
+) -> tuple[dict[str, str], ...]:
+    buttons = []
+    for index, raw in enumerate(require_list(data.get(key), path, key)):
+        where = f"{key}[{index}]"
+        button = require_mapping(raw, path, where)
+        reject_unknown_keys(button, {"title", "payload"}, path, where)
+        title = require_text(button.get("title"), path, f"{where}.title").strip()
+        payload = require_text(button.get("payload"), path, f"{where}.payload").strip()
+        if not payload.startswith("/"):
+            raise SafetyDataError(path, f"{where}.payload", "payloads are intents: '/intent_name'")
+        buttons.append({"title": title, "payload": payload})
+    payloads = [b["payload"] for b in buttons]
+    for payload in required:
+        if payload not in payloads:
+            raise SafetyDataError(path, key, f"missing the {payload} button")
+    return tuple(buttons)
 
 
 @functools.lru_cache(maxsize=1)
@@ -222,6 +257,25 @@ def safe_messages(region: str | None) -> list[dict[str, Any]]:
     return [{"text": data.regions[data.resolve(region)].safe}]
 
 
+def check_in_messages(region: str | None) -> list[dict[str, Any]]:
+    """The check-in question for the middle band, with its crisis line and two buttons.
+
+    Never raises: if the data cannot be read, a minimal built-in text is returned.
+    """
+    try:
+        data = catalogue()
+        text = data.regions[data.resolve(region)].check_in
+        return [{"text": text, "buttons": [dict(b) for b in data.check_in_buttons]}]
+    except Exception as exc:  # the safety floor must always answer
+        logger.error("check-in text unavailable (%s); using the built-in text", type(exc).__name__)
+        return [
+            {
+                "text": _LAST_RESORT_CHECK_IN_TEXT,
+                "buttons": [dict(b) for b in _LAST_RESORT_CHECK_IN_BUTTONS],
+            }
+        ]
+
+
 def _squash(text: str) -> str:
     return " ".join(text.split())
 
@@ -241,6 +295,25 @@ def _resource_texts() -> frozenset[str]:
             )
         )
     return frozenset(texts)
+
+
+@functools.lru_cache(maxsize=1)
+def _check_in_texts() -> frozenset[str]:
+    texts = {_squash(_LAST_RESORT_CHECK_IN_TEXT)}
+    for region in catalogue().all_texts():
+        texts.update(_squash(t) for t in (region.check_in, region.check_in_ask_again))
+    return frozenset(texts)
+
+
+def is_check_in_text(text: str) -> bool:
+    """Whether ``text`` asks the check-in question (any region, generic or built-in)."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    try:
+        return _squash(text) in _check_in_texts()
+    except Exception as exc:
+        logger.error("crisis resources unavailable (%s)", type(exc).__name__)
+        return False
 
 
 def is_resource_text(text: str) -> bool:

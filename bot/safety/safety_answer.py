@@ -10,6 +10,10 @@ Deterministic and auditable: word lists in ``data/safety/safety_answers.yml`` (h
 is written there), the crisis normaliser for spelling, and one-letter typo tolerance for the
 longer words. Errs towards "not safe": uncertainty, silence and distress all read as not safe,
 and a mixed reply is asked again rather than guessed.
+
+The same reader answers the check-in question ("are you thinking about suicide or ending your
+life?", ``bot.policies.check_in``) with ``Polarity.YES_MEANS_RISK``: its bare yes and no words
+turn around, so ``NOT_SAFE`` then means "risk" and ``SAFE`` "no risk said".
 """
 
 from __future__ import annotations
@@ -44,6 +48,13 @@ class SafetyAnswer(enum.Enum):
     UNCLEAR = "unclear"
 
 
+class Polarity(enum.Enum):
+    """What a bare "yes" says to the open question."""
+
+    YES_MEANS_SAFE = "yes_means_safe"  # "Are you safe right now?"
+    YES_MEANS_RISK = "yes_means_risk"  # the check-in: "are you thinking about suicide?"
+
+
 @dataclass(frozen=True)
 class Reading:
     """What a reply was read as, and why (for tests and the evaluation, never logged)."""
@@ -76,11 +87,21 @@ class AnswerVocabulary:
     safe_symbols: frozenset[str]
     unclear_symbols: frozenset[str]
     longest_phrase: int
+    # The check-in question's polarity: yes/no words that turn, phrases that admit the thoughts.
+    turned: frozenset[tuple[str, ...]] = frozenset()
+    admits: frozenset[tuple[str, ...]] = frozenset()
 
     def typo_targets(self) -> frozenset[str]:
         words = {w for phrase in self.phrases for w in phrase}
         words.update(w for phrase in self.whole_reply for w in phrase)
+        words.update(w for phrase in self.admits for w in phrase)
         return frozenset(w for w in words if len(w) >= 3 and w.isalpha())
+
+    def phrases_for(self, polarity: Polarity) -> dict[tuple[str, ...], str]:
+        """The phrase table for a question: the check-in's admissions read as distress."""
+        if polarity is Polarity.YES_MEANS_SAFE or not self.admits:
+            return self.phrases
+        return {**self.phrases, **dict.fromkeys(self.admits, "distress")}
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -123,6 +144,7 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
             "ignored",
             "safe_symbols",
             "unclear_symbols",
+            "check_in",
         },
         path,
         "",
@@ -156,6 +178,7 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
     reach = data.get("distress_turn_reach")
     if not isinstance(reach, int) or not 1 <= reach <= 6:
         raise SafetyDataError(path, "distress_turn_reach", "a whole number from 1 to 6")
+    turned, admits = _load_check_in(data.get("check_in"), path, whole, phrases)
     return AnswerVocabulary(
         whole_reply=whole,
         phrases=phrases,
@@ -171,8 +194,37 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
         ignored=tuple(_phrase_list(data.get("ignored"), path, "ignored")),
         safe_symbols=_symbols(data.get("safe_symbols"), path, "safe_symbols"),
         unclear_symbols=_symbols(data.get("unclear_symbols"), path, "unclear_symbols"),
-        longest_phrase=max(len(p) for p in phrases),
+        longest_phrase=max(len(p) for p in [*phrases, *admits]),
+        turned=turned,
+        admits=admits,
     )
+
+
+def _load_check_in(
+    raw: object,
+    path: Path,
+    whole: dict[tuple[str, ...], SafetyAnswer],
+    phrases: dict[tuple[str, ...], str],
+) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]:
+    """``check_in.turned`` must name yes/no entries of the lists; ``admits`` must be new."""
+    data = require_mapping(raw, path, "check_in")
+    reject_unknown_keys(data, {"turned", "admits"}, path, "check_in")
+    turned = _phrase_list(data.get("turned"), path, "check_in.turned")
+    for index, words in enumerate(turned):
+        label = phrases.get(words) or (whole[words].value if words in whole else None)
+        if label not in ("safe", "not_safe"):
+            raise SafetyDataError(
+                path,
+                f"check_in.turned[{index}]",
+                f"{' '.join(words)!r} is not a safe or not_safe entry of whole_reply or phrases",
+            )
+    admits = _phrase_list(data.get("admits"), path, "check_in.admits")
+    for index, words in enumerate(admits):
+        if words in turned:
+            raise SafetyDataError(
+                path, f"check_in.admits[{index}]", f"{' '.join(words)!r} is also turned"
+            )
+    return frozenset(turned), frozenset(admits)
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
@@ -204,6 +256,7 @@ class SafetyAnswerReader:
         self.vocabulary = vocabulary
         self.known_word = known_word or (lambda word: False)
         self._targets = vocabulary.typo_targets()
+        self._phrases = {polarity: vocabulary.phrases_for(polarity) for polarity in Polarity}
         self._targets_by_first: dict[str, tuple[str, ...]] = {}
         for word in sorted(self._targets):
             self._targets_by_first.setdefault(word[0], ())
@@ -228,9 +281,11 @@ class SafetyAnswerReader:
             return swaps[0]
         return candidates[0] if len(candidates) == 1 else word
 
-    def read(self, text: str) -> Reading:
-        """What ``text`` says about the user's safety right now."""
+    def read(self, text: str, polarity: Polarity = Polarity.YES_MEANS_SAFE) -> Reading:
+        """What ``text`` says about the user's safety right now, as an answer to a question
+        whose "yes" means what ``polarity`` says (``NOT_SAFE`` is always the risky reading)."""
         vocab = self.vocabulary
+        turn = polarity is Polarity.YES_MEANS_RISK
         normalised = normalize_module.normalize((text or "")[:MAX_READ_CHARS])
         # (words, is a question) for each clause; "am i safe?? no" asks, then answers.
         clauses: list[tuple[list[str], bool]] = []
@@ -242,15 +297,25 @@ class SafetyAnswerReader:
         if not words:
             if _WORD_RE.search(normalised):
                 return Reading(SafetyAnswer.UNCLEAR, "only words said in passing")
-            return self._read_symbols(normalised)
+            reading = self._read_symbols(normalised)
+            if turn and reading.answer is SafetyAnswer.SAFE:
+                # A smile says nothing about thoughts of suicide.
+                return Reading(SafetyAnswer.UNCLEAR, "a symbol that does not answer the check-in")
+            return reading
         whole = vocab.whole_reply.get(tuple(words))
         if whole is not None:
+            if turn and tuple(words) in vocab.turned:
+                return Reading(_TURNED_ANSWER[whole], "the whole reply, turned")
             return Reading(whole, "the whole reply")
         if len(clauses) == 1 and _starts_with_any(words, vocab.question_openers):
             clauses = [(words, True)]
 
         per_clause = [
-            {s for s in self._signals(clause) if not asked or s in ("distress", "uncertain")}
+            {
+                s
+                for s in self._signals(clause, polarity)
+                if not asked or s in ("distress", "uncertain")
+            }
             for clause, asked in clauses
         ]
         found = set().union(*per_clause)
@@ -317,15 +382,19 @@ class SafetyAnswerReader:
             return Reading(SafetyAnswer.SAFE, "a reassuring symbol")
         return Reading(SafetyAnswer.NOT_SAFE, "no words: silence-like")
 
-    def _signals(self, words: list[str]) -> Iterable[str]:
-        """The labels of the phrases in one clause; a negation before a phrase turns it around."""
+    def _signals(self, words: list[str], polarity: Polarity) -> Iterable[str]:
+        """The labels of the phrases in one clause; a negation before a phrase turns it around,
+        and so does a question whose yes means risk, for its yes and no words."""
         vocab = self.vocabulary
+        turn = polarity is Polarity.YES_MEANS_RISK
+        phrases = self._phrases[polarity]
         negated_at: int | None = None  # where the negation waiting for a phrase ended
         bare_negation = False
         i = 0
         while i < len(words):
             for size in range(min(vocab.longest_phrase, len(words) - i), 0, -1):
-                label = vocab.phrases.get(tuple(words[i : i + size]))
+                phrase = tuple(words[i : i + size])
+                label = phrases.get(phrase)
                 if label is None:
                     continue
                 if negated_at is not None:
@@ -333,6 +402,8 @@ class SafetyAnswerReader:
                     if label == "safe" or (label == "distress" and near):
                         label = _TURNED[label]
                     negated_at = None
+                if turn and phrase in vocab.turned:
+                    label = _TURNED_YES_NO[label]
                 yield label
                 i += size
                 break
@@ -355,10 +426,17 @@ class SafetyAnswerReader:
                 else:
                     i += 1
         if bare_negation or negated_at is not None:
-            yield "not_safe"  # "im really not", "not while im alone"
+            # "im really not", "not while im alone": a no (no risk, to the check-in question).
+            yield "safe" if turn else "not_safe"
 
 
 _TURNED = {"safe": "not_safe", "distress": "safe"}
+_TURNED_YES_NO = {"safe": "not_safe", "not_safe": "safe"}
+_TURNED_ANSWER = {
+    SafetyAnswer.SAFE: SafetyAnswer.NOT_SAFE,
+    SafetyAnswer.NOT_SAFE: SafetyAnswer.SAFE,
+    SafetyAnswer.UNCLEAR: SafetyAnswer.UNCLEAR,
+}
 
 
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
@@ -401,6 +479,6 @@ def default_reader() -> SafetyAnswerReader:
     return _default_reader
 
 
-def read_safety_answer(text: str) -> Reading:
+def read_safety_answer(text: str, polarity: Polarity = Polarity.YES_MEANS_SAFE) -> Reading:
     """Read ``text`` with the default reader (see ``SafetyAnswerReader.read``)."""
-    return default_reader().read(text)
+    return default_reader().read(text, polarity)

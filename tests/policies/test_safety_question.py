@@ -88,6 +88,10 @@ def _predicted(
         ("/deny_safe", "deny_safe", "utter_crisis_not_safe"),
         ("/confirm_safe", "confirm_safe", "utter_crisis_safe"),
         ("yes i took them all", "crisis", "utter_crisis_not_safe"),
+        ("yes, they'd all be better off", "crisis_check_in", "utter_crisis_not_safe"),
+        # The check-in question's buttons pressed late: its "Yes" is risk, its "No" no answer.
+        ("/check_in_yes", "check_in_yes", "utter_crisis_not_safe"),
+        ("/check_in_no", "check_in_no", "utter_crisis_ask_again"),
     ],
 )
 def test_the_reply_is_answered_whatever_the_nlu_said(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.safety.safety_answer import (
+    Polarity,
     SafetyAnswer,
     SafetyAnswerReader,
     load_vocabulary,
@@ -172,3 +173,104 @@ def test_a_story_then_the_answer_at_the_end() -> None:
     assert read_safety_answer(story).answer is SafetyAnswer.SAFE
     assert read_safety_answer("i was fine earlier. not anymore").answer is SafetyAnswer.NOT_SAFE
     assert read_safety_answer("no. im fine").answer is SafetyAnswer.UNCLEAR
+
+
+# -- the check-in question ("are you thinking about suicide?"): a yes means risk -------------
+
+CHECK_IN = Polarity.YES_MEANS_RISK
+CHECK_IN_RISK = [
+    "yes",
+    "Yes.",
+    "yeah",
+    "y",
+    "yes i am",
+    "i am",
+    "i think so",
+    "yeah kinda",
+    "sometimes",
+    "yes sometimes",
+    "a little",
+    "lately yes",
+    "idk",
+    "maybe",
+    "not sure",
+    "not yet",
+    "i want to disappear",
+    "i'm not going to do anything",
+    "",
+    "...",
+    "hmm",
+    "si",
+    "oui",
+]
+CHECK_IN_NO_RISK = [
+    "no",
+    "No.",
+    "nope",
+    "nah",
+    "n",
+    "no i'm not",
+    "im not",
+    "i am not",
+    "not really",
+    "not at all",
+    "of course not",
+    "absolutely not",
+    "never",
+    "no never",
+    "not anymore",
+    "i'm fine",
+    "nah i'm good",
+    "no. im fine",
+    "no, not really, just tired",
+    "i don't have those thoughts",
+    "no i am not suicidal",
+    "nein",
+    "non",
+]
+CHECK_IN_UNCLEAR = [
+    "ok",
+    "👍",
+    "🙂",
+    "why do you ask",
+    "what if i say yes?",
+    "thanks",
+    "yes and no",
+    "no lol",
+    "can we do the values exercise",
+]
+
+
+@pytest.mark.parametrize("text", CHECK_IN_RISK)
+def test_check_in_replies_that_mean_risk(text: str) -> None:
+    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.NOT_SAFE
+
+
+@pytest.mark.parametrize("text", CHECK_IN_NO_RISK)
+def test_check_in_replies_that_say_no(text: str) -> None:
+    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.SAFE
+
+
+@pytest.mark.parametrize("text", CHECK_IN_UNCLEAR)
+def test_check_in_replies_that_are_asked_again(text: str) -> None:
+    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.UNCLEAR
+
+
+def test_the_polarity_turns_only_yes_and_no() -> None:
+    # The same words, the two questions: a yes and a no turn; fine, distress and doubt do not.
+    for text in ("yes", "nope", "i am not"):
+        safety = read_safety_answer(text).answer
+        check_in = read_safety_answer(text, CHECK_IN).answer
+        assert {safety, check_in} == {SafetyAnswer.SAFE, SafetyAnswer.NOT_SAFE}, text
+    for text in ("i'm fine", "i'm scared", "idk", "ok"):
+        assert read_safety_answer(text).answer is read_safety_answer(text, CHECK_IN).answer
+
+
+def test_a_turned_word_must_be_a_yes_or_no_of_the_lists(tmp_path: Path) -> None:
+    broken = tmp_path / "answers.yml"
+    source = Path("data/safety/safety_answers.yml").read_text(encoding="utf-8")
+    broken.write_text(
+        source.replace("  turned:\n", '  turned:\n    - "scared"\n', 1), encoding="utf-8"
+    )
+    with pytest.raises(SafetyDataError, match=r"check_in\.turned\[0\]"):
+        load_vocabulary(broken)

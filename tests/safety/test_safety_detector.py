@@ -55,6 +55,9 @@ def test_fires_with_the_right_category(detector: CrisisDetector, text: str, cate
         "I'm not suicidal, I just don't want to exist",
         "I don't want to kill myself but I don't want to live either",
         "I'd die for tacos. Honestly though, I want to die.",
+        # "die for" is a figure of speech only after would/could: not before a length of time.
+        "i've wanted to die for weeks now",
+        "I have wanted to die for months and nobody knows",
     ],
 )
 def test_negation_and_nearby_idioms_do_not_silence_risk(

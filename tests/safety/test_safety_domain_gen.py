@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot.safety.domain_gen import RESPONSES, build_domain, main, render
-from bot.safety.resources import QUESTION_KINDS, load_catalogue
+from bot.safety.resources import CHECK_IN_KINDS, QUESTION_KINDS, load_catalogue
 from bot.safety.yaml_data import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "domain" / "safety.yml"
@@ -43,8 +43,13 @@ def test_one_variation_per_region_plus_an_unconditioned_one() -> None:
             code = variation["condition"][0]["value"]
             assert variation["text"] == getattr(data.regions[code], kind)
         with_buttons = [v for v in variations if "buttons" in v]
-        # The two texts that ask "Are you safe right now?" carry the two safety buttons.
-        assert len(with_buttons) == (len(variations) if kind in QUESTION_KINDS else 0)
+        # The two texts that ask "Are you safe right now?" carry the two safety buttons, the two
+        # that ask the check-in question carry its Yes and No.
+        asks = kind in QUESTION_KINDS or kind in CHECK_IN_KINDS
+        assert len(with_buttons) == (len(variations) if asks else 0)
+        expected = data.buttons if kind in QUESTION_KINDS else data.check_in_buttons
+        for variation in with_buttons:
+            assert variation["buttons"] == [dict(b) for b in expected]
 
 
 def test_generic_resources_list_every_region() -> None:

@@ -77,54 +77,94 @@ def test_detector_normalizer_knows_real_words(detector: CrisisDetector) -> None:
 def test_rules_file_loads() -> None:
     rules = load_rules(DEFAULT_RULES_PATH)
     assert rules.words["kms"] == "kill myself"
-    assert "suicide" in rules.fuzzy_keywords
+    assert "suicidal" in rules.typo_families["suicide"]
+    assert "pils" in rules.never_correct and "dye" in rules.typo_vocabulary
+
+
+MINIMAL_RULES = {
+    "characters": "{}",
+    "lookalikes": "{}",
+    "homoglyphs": "{}",
+    "phrases": "[{match: x, replace: y, hint: x}]",
+    "words": "{}",
+    "contractions": "[{match: x, replace: y, hint: x}]",
+    "leet": "{}",
+    "typos": "{keywords: {suicide: [suicide]}, never_correct: [pils], vocabulary: vocab.yml}",
+    "known_words": "[a]",
+}
+
+
+def _rules_yaml(**changes: str | None) -> str:
+    """The smallest valid rules file with ``changes`` (None drops the key)."""
+    rules = {**MINIMAL_RULES, **changes}
+    return "".join(f"{key}: {value}\n" for key, value in rules.items() if value is not None)
 
 
 @pytest.mark.parametrize(
-    ("yaml_text", "key"),
+    ("changes", "key"),
     [
+        ({"known_words": None}, "known_words"),
+        ({"phrases": "[{match: '(', replace: x, hint: x}]"}, "phrases[0].match"),
+        ({"phrases": "[{match: x, replace: y}]"}, "phrases[0].hint"),
+        ({"words": "{'Two Words': x}"}, "words.Two Words"),
+        ({"leet": "{'1': [il]}"}, "leet.1"),
         (
-            "characters: {}\nphrases: []\nwords: {}\ncontractions: []\nleet: {}\n"
-            "fuzzy: {min_length: 6, keywords: [suicide]}\n",
-            "known_words",
+            {"typos": "{keywords: {od: [od]}, never_correct: [], vocabulary: vocab.yml}"},
+            "typos.keywords.od[0]",
         ),
         (
-            "characters: {}\nphrases: [{match: '(', replace: x, hint: x}]\nwords: {}\ncontractions: []\n"
-            "leet: {}\nfuzzy: {min_length: 6, keywords: [suicide]}\nknown_words: [a]\n",
-            "phrases[0].match",
+            {"typos": "{keywords: {a: [die], b: [die]}, never_correct: [], vocabulary: vocab.yml}"},
+            "typos.keywords.b[0]",
         ),
         (
-            "characters: {}\nphrases: [{match: x, replace: y}]\nwords: {}\ncontractions: []\n"
-            "leet: {}\nfuzzy: {min_length: 6, keywords: [suicide]}\nknown_words: [a]\n",
-            "phrases[0].hint",
+            {"typos": "{keywords: {die: [Die]}, never_correct: [], vocabulary: vocab.yml}"},
+            "typos.keywords.die[0]",
         ),
+        ({"typos": "{keywords: {die: [die]}, vocabulary: vocab.yml}"}, "typos.never_correct"),
         (
-            "characters: {}\nphrases: []\nwords: {'Two Words': x}\ncontractions: []\nleet: {}\n"
-            "fuzzy: {min_length: 6, keywords: [suicide]}\nknown_words: [a]\n",
-            "words.Two Words",
+            {"typos": "{keywords: {die: [die]}, never_correct: [], shortest: 3, vocabulary: v}"},
+            "typos.shortest",
         ),
-        (
-            "characters: {}\nphrases: []\nwords: {}\ncontractions: []\nleet: {'1': [il]}\n"
-            "fuzzy: {min_length: 6, keywords: [suicide]}\nknown_words: [a]\n",
-            "leet.1",
-        ),
-        (
-            "characters: {}\nphrases: []\nwords: {}\ncontractions: []\nleet: {}\n"
-            "fuzzy: {min_length: 6, keywords: [die]}\nknown_words: [a]\n",
-            "fuzzy.keywords[0]",
-        ),
-        (
-            "characters: {}\nphrases: []\nwords: {}\ncontractions: []\nleet: {}\n"
-            "fuzzy: {min_length: 6, keywords: [suicide]}\nknown_words: [yes]\n",
-            "known_words",
-        ),
+        ({"known_words": "[yes]"}, "known_words"),
+        ({"homoglyphs": None}, "homoglyphs"),
+        ({"homoglyphs": "{ab: 'а'}"}, "homoglyphs.ab"),
+        ({"homoglyphs": "{a: 'a'}"}, "homoglyphs.a"),
+        ({"homoglyphs": "{a: 'аа'}"}, "homoglyphs.a"),
+        ({"lookalikes": "{k: 'ᴋ'}", "homoglyphs": "{k: 'ᴋ'}"}, "homoglyphs.k"),
     ],
 )
-def test_invalid_rules_name_the_file_and_key(tmp_path: Path, yaml_text: str, key: str) -> None:
+def test_invalid_rules_name_the_file_and_key(
+    tmp_path: Path, changes: dict[str, str | None], key: str
+) -> None:
     path = tmp_path / "normalization.yml"
-    path.write_text(yaml_text, encoding="utf-8")
+    path.write_text(_rules_yaml(**changes), encoding="utf-8")
+    (tmp_path / "vocab.yml").write_text("words: [dye]\n", encoding="utf-8")
     with pytest.raises(SafetyDataError) as error:
         load_rules(path)
     assert error.value.path == str(path)
     assert error.value.key == key
     assert str(path) in str(error.value)
+
+
+def test_the_minimal_rules_file_loads(tmp_path: Path) -> None:
+    path = tmp_path / "normalization.yml"
+    path.write_text(_rules_yaml(), encoding="utf-8")
+    (tmp_path / "vocab.yml").write_text("words: [dye]\n", encoding="utf-8")
+    assert load_rules(path).homoglyphs == {}
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "key"),
+    [(None, ""), ("words: [two words]\n", "words[0]"), ("word: []\n", "word")],
+)
+def test_a_broken_typo_vocabulary_names_its_file(
+    tmp_path: Path, vocabulary: str | None, key: str
+) -> None:
+    path = tmp_path / "normalization.yml"
+    path.write_text(_rules_yaml(), encoding="utf-8")
+    if vocabulary is not None:
+        (tmp_path / "vocab.yml").write_text(vocabulary, encoding="utf-8")
+    with pytest.raises(SafetyDataError) as error:
+        load_rules(path)
+    assert error.value.path == str(tmp_path / "vocab.yml")
+    assert error.value.key == key

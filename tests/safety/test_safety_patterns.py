@@ -101,6 +101,7 @@ def test_pattern_ids_are_unique_across_files(detector: CrisisDetector) -> None:
 
 GOOD_ENTRY = """
   - id: t_want_to_die
+    sign: active_ideation
     pattern: "want _2 to _1 die"
     examples: ["I want to die"]
 """
@@ -131,30 +132,30 @@ def _load(tmp_path: Path, pattern_dir: Path) -> None:
             "unknown key",
         ),
         (
-            "category: suicidal_thoughts\npatterns:\n  - id: t_x\n    pattern: 'want to die'\n",
+            "category: suicidal_thoughts\npatterns:\n  - id: t_x\n    sign: active_ideation\n    pattern: 'want to die'\n",
             "examples",
             "expected a list",
         ),
         (
-            "category: suicidal_thoughts\npatterns:\n  - id: t_x\n    pattern: 'want @nosuchset'\n"
+            "category: suicidal_thoughts\npatterns:\n  - id: t_x\n    sign: active_ideation\n    pattern: 'want @nosuchset'\n"
             "    examples: [a]\n",
             "t_x",
             "unknown set",
         ),
         (
-            "category: suicidal_thoughts\npatterns:\n  - id: t_x\n    pattern: 'want /(/'\n"
+            "category: suicidal_thoughts\npatterns:\n  - id: t_x\n    sign: active_ideation\n    pattern: 'want /(/'\n"
             "    examples: [a]\n",
             "t_x",
             "invalid regex",
         ),
         (
-            'category: suicidal_thoughts\npatterns:\n  - id: t_x\n    pattern: "i dont care"\n'
+            'category: suicidal_thoughts\npatterns:\n  - id: t_x\n    sign: active_ideation\n    pattern: "i dont care"\n'
             "    examples: [a]\n",
             "t_x",
             "normalised form",
         ),
         (
-            "category: suicidal_thoughts\npatterns:\n  - id: t_x\n    pattern: 'want _2'\n"
+            "category: suicidal_thoughts\npatterns:\n  - id: t_x\n    sign: active_ideation\n    pattern: 'want _2'\n"
             "    examples: [a]\n",
             "t_x",
             "gap",
@@ -165,7 +166,7 @@ def _load(tmp_path: Path, pattern_dir: Path) -> None:
             "id also used",
         ),
         (
-            "category: suicidal_thoughts\npatterns:\n  - id: Bad-Id\n    pattern: 'die'\n"
+            "category: suicidal_thoughts\npatterns:\n  - id: Bad-Id\n    sign: active_ideation\n    pattern: 'die'\n"
             "    examples: [a]\n",
             "id",
             "lower_snake_case",

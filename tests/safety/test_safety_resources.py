@@ -12,7 +12,9 @@ from bot.safety import resources
 from bot.safety.resources import (
     DEFAULT_RESOURCES_PATH,
     REGION_ENV,
+    check_in_messages,
     crisis_messages,
+    is_check_in_text,
     is_resource_text,
     load_catalogue,
     not_safe_messages,
@@ -107,7 +109,15 @@ def test_follow_ups_per_region() -> None:
 def test_texts_are_short_and_never_promise_confidentiality() -> None:
     data = load_catalogue()
     for region in data.all_texts():
-        for text in (region.resources, region.abuse, region.not_safe, region.safe):
+        for text in (
+            region.resources,
+            region.abuse,
+            region.not_safe,
+            region.safe,
+            region.check_in,
+            region.check_in_ask_again,
+            region.check_in_no,
+        ):
             assert len(text) <= resources.MAX_TEXT_CHARS
             lowered = text.lower()
             assert "confidential" not in lowered and "secret" not in lowered
@@ -156,6 +166,8 @@ def _write_variant(tmp_path: Path, change) -> Path:  # noqa: ANN001
         (lambda d: d.update(default_region="NZ"), "default_region", "not one of the regions"),
         (lambda d: d["aliases"].update(NZ="AUS"), "aliases.NZ", "not one of the regions"),
         (lambda d: d["safety_buttons"].pop(), "safety_buttons", "/deny_safe"),
+        (lambda d: d["check_in_buttons"].pop(0), "check_in_buttons", "/check_in_yes"),
+        (lambda d: d["regions"]["UK"].pop("check_in"), "regions.UK.check_in", "non-empty"),
         (lambda d: d["regions"].update(us=d["regions"]["US"]), "regions.us", "capital letters"),
         (lambda d: d["regions"]["IE"].update(colour="green"), "regions.IE.colour", "unknown key"),
     ],
@@ -169,3 +181,60 @@ def test_invalid_resources_name_file_and_key(
     assert error.value.path == str(path)
     assert error.value.key == key
     assert problem in error.value.problem
+
+
+# The main line each region's check-in names (the question and its ask-again keep one at hand).
+CHECK_IN_LINES = {
+    "US": "988",
+    "UK": "116 123",
+    "IE": "116 123",
+    "CA": "988",
+    "AU": "13 11 14",
+    "OTHER": "findahelpline.com",
+}
+CHECK_IN_BUTTONS = [
+    {"title": "Yes", "payload": "/check_in_yes"},
+    {"title": "No", "payload": "/check_in_no"},
+]
+
+
+@pytest.mark.parametrize(("region", "line"), CHECK_IN_LINES.items())
+def test_the_check_in_asks_directly_with_a_crisis_line_and_two_buttons(
+    region: str, line: str
+) -> None:
+    [message] = check_in_messages(region)
+    text = message["text"]
+    assert "are you thinking about suicide" in text.lower()
+    assert line in text
+    assert message["buttons"] == CHECK_IN_BUTTONS
+    texts = load_catalogue().regions[region]
+    assert line in texts.check_in_ask_again and "suicide" in texts.check_in_ask_again
+    assert line in texts.check_in_no
+    assert is_check_in_text(text) and is_check_in_text(texts.check_in_ask_again)
+
+
+def test_the_generic_check_in_names_every_region() -> None:
+    generic = load_catalogue().generic
+    for number in ("988", "116 123", "13 11 14", "findahelpline.com"):
+        assert number in generic.check_in and number in generic.check_in_ask_again
+    assert is_check_in_text(generic.check_in)
+
+
+def test_the_check_in_is_not_a_resource_text_and_resources_are_not_a_check_in() -> None:
+    # The channels tell the two answers apart: the check-in is not the full resources.
+    for region in CHECK_IN_LINES:
+        assert not is_resource_text(check_in_messages(region)[0]["text"])
+        assert not is_check_in_text(crisis_messages(region)[0]["text"])
+        assert not is_check_in_text(load_catalogue().regions[region].check_in_no)
+    for text in ("", "hello", None, 988):
+        assert not is_check_in_text(text)  # type: ignore[arg-type]
+
+
+def test_unreadable_data_still_gives_a_check_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise SafetyDataError("resources.yml", "regions", "broken for the test")
+
+    monkeypatch.setattr(resources, "catalogue", broken)
+    [message] = check_in_messages("US")
+    assert "suicide" in message["text"] and "findahelpline.com" in message["text"]
+    assert message["buttons"] == CHECK_IN_BUTTONS
