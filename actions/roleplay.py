@@ -8,6 +8,8 @@ The engine (``bot.roleplay``) does the work; these actions wire it to the dialog
 - ``action_start_roleplay`` (or ``action_practise_script`` for a saved boundary script) starts
   the engine and shows its opening lines; ``roleplay_form`` then takes every reply, and its
   validator answers in character with one coaching line until the practice is over;
+- "Try that again" (a button on every coaching line, or typed) reaches the same validator, which
+  takes the last reply back (``roleplay.retry``) and lets the persona say its line once more;
 - ``action_end_roleplay`` shows the debrief and saves the practice to the journal once the form
   ends: the persona gave up, ran out of moves, or the user said "stop";
 - ``action_show_roleplay_progress`` answers "how is my practice going?" from the journal.
@@ -58,6 +60,7 @@ REQUESTED = "requested_slot"  # set to None by a validator, it ends the form at 
 
 START_INTENT = "start_roleplay"
 STOP_INTENT = "stop_exercise"
+RETRY_INTENT = "retry_roleplay_turn"
 SURPRISE = "surprise"
 MORE = "more"
 PAGE_SIZE = 6  # scenario buttons per message, plus "Show me others" and "Surprise me"
@@ -141,6 +144,22 @@ def _says_stop(tracker: Tracker, text: str) -> bool:
         return False
     features = roleplay.assess(text).features
     return not (features["clear_no"] or features["hedge"])
+
+
+def _asks_retry(tracker: Tracker, text: str) -> bool:
+    """ "Try that again": the button, the typed words the coach suggests, or the intent.
+
+    The intent alone is not enough: "No. Try again next year." is said to the persona, so a
+    message that carries a no, a maybe, a yes or a jab stays a reply (as with "stop").
+    """
+    from bot.roleplay.coaching import coaching
+
+    if text.strip() == f"/{RETRY_INTENT}" or coaching().asks_retry(text):
+        return True
+    if (tracker.latest_message.get("intent") or {}).get("name") != RETRY_INTENT:
+        return False
+    features = roleplay.assess(text).features
+    return not any(features[name] for name in ("clear_no", "hedge", "gives_in", "hostile"))
 
 
 def _is_payload(text: str) -> bool:
@@ -447,6 +466,21 @@ def _say(dispatcher: CollectingDispatcher, lines: Iterable[str]) -> None:
         dispatcher.utter_message(text=line)
 
 
+def _say_turn(dispatcher: CollectingDispatcher, domain: DomainDict, turn: roleplay.Turn) -> None:
+    """The turn's messages; the coaching line carries the "Try that again" button."""
+    messages = turn.messages
+    _say(dispatcher, messages[:-1])
+    buttons = (
+        [_button(domain, "utter_roleplay_button_retry", _payload(RETRY_INTENT))]
+        if turn.can_retry
+        else []
+    )
+    if buttons:
+        dispatcher.utter_message(text=messages[-1], buttons=buttons)
+    else:
+        dispatcher.utter_message(text=messages[-1])
+
+
 def _began(state: dict[str, Any], source: str) -> list[EventType]:
     return [
         SlotSet(STATE, state),
@@ -479,8 +513,29 @@ class ActionStartRoleplay(Action):
         return [*_began(state, scenario), SlotSet(PAGE, None), SlotSet(MATCHES, None)]
 
 
+# The check-in's "no" (bot/policies/check_in.py) sends the user back to the practice.
+CHECK_IN_NO_ACTION = "utter_crisis_check_in_no"
+ROLEPLAY_FORM = "roleplay_form"
+
+
+def _action_before_the_form(tracker: Tracker) -> str | None:
+    """The action that ran before the role-play form asked for a reply.
+
+    Rasa hands the question a tracker that already ends with the form's own run, so the
+    latest action is the form itself: the one before it says where the user is coming from.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") != ROLEPLAY_FORM:
+            return event.get("name")
+    return None
+
+
 class ActionAskRoleplayReply(Action):
-    """The form's question for each reply: silent, because the persona has just spoken."""
+    """The form's question for each reply: silent, because the persona has just spoken.
+
+    After the check-in question ("no, I'm not thinking about suicide") the practice resumes, and
+    the persona's last words are said again so the user knows what they are answering.
+    """
 
     def name(self) -> str:
         return "action_ask_roleplay_reply"
@@ -488,6 +543,9 @@ class ActionAskRoleplayReply(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if _action_before_the_form(tracker) == CHECK_IN_NO_ACTION:
+            dispatcher.utter_message(response="utter_roleplay_back")
+            _say(dispatcher, roleplay.last_words(tracker.get_slot(STATE)))
         return []
 
 
@@ -507,6 +565,8 @@ class ValidateRoleplayForm(FormValidationAction):
         text = slot_value if isinstance(slot_value, str) else ""
         if not text.strip():
             return {REPLY: None}
+        if _asks_retry(tracker, text):
+            return self._retry(dispatcher, tracker, text)
         if _is_payload(text):
             # A menu button from an earlier message is not something said to the persona.
             dispatcher.utter_message(response="utter_roleplay_still_running")
@@ -533,11 +593,28 @@ class ValidateRoleplayForm(FormValidationAction):
             dispatcher.utter_message(response="utter_roleplay_lost")
             # A filled slot ends the form; with no state there is nothing to debrief.
             return {REPLY: text, STATE: None, REPLIES: None}
-        _say(dispatcher, turn.messages)
+        _say_turn(dispatcher, domain, turn)
         replies = [*(tracker.get_slot(REPLIES) or []), text]
         # None keeps the form listening; the reply stays only once the practice is over,
         # which completes the form and lets action_end_roleplay run.
         return {REPLY: text if turn.over else None, STATE: turn.state, REPLIES: replies}
+
+    @staticmethod
+    def _retry(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> dict[str, Any]:
+        """Take the last reply back; the persona says its line again and the form listens on."""
+        state = tracker.get_slot(STATE)
+        try:
+            turn = roleplay.retry(state)
+        except ValueError:
+            logger.warning("role-play state missing or unusable: the practice ends")
+            dispatcher.utter_message(response="utter_roleplay_lost")
+            # A filled slot ends the form; with no state there is nothing to debrief.
+            return {REPLY: text, STATE: None, REPLIES: None}
+        _say(dispatcher, turn.messages)
+        replies = list(tracker.get_slot(REPLIES) or [])
+        if len(turn.state["log"]) < len(state["log"]):
+            replies = replies[:-1]  # the journal keeps the reply that replaced it instead
+        return {REPLY: None, STATE: turn.state, REPLIES: replies}
 
 
 def _usable_state(value: Any) -> dict[str, Any] | None:

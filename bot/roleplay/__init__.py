@@ -6,6 +6,7 @@ The public API, for the Rasa actions in ``actions/roleplay.py``::
     roleplay.assess("no i cant do it").label                  # "assertive"
     state, opening = roleplay.start("cover_shift", "firm")
     turn = roleplay.respond(state, "No, I can't this Saturday.")
+    again = roleplay.retry(turn.state)                        # try that turn again
     roleplay.debrief(turn.state).lines
 
 Nothing here loads spaCy or reads YAML at import time: that happens on first use.
@@ -17,9 +18,11 @@ from bot.roleplay.engine import (
     Debrief,
     Turn,
     debrief,
+    last_words,
     list_difficulties,
     list_scenarios,
     respond,
+    retry,
     start,
     start_script,
     stop,
@@ -39,9 +42,11 @@ __all__ = [
     "Turn",
     "assess",
     "debrief",
+    "last_words",
     "list_difficulties",
     "list_scenarios",
     "respond",
+    "retry",
     "scenario_from_script",
     "start",
     "start_script",

@@ -1,27 +1,39 @@
-"""How assertive is one reply to a pushy request? Rules over the shared spaCy pipeline.
+"""How assertive is one reply to a pushy request? Rules over the shared spaCy pipeline, with a
+learned second opinion.
 
 The labels follow assertiveness training (DEAR MAN; Manuel Smith's broken record):
 
-- ``aggressive``: any hostility (insults, contempt, sarcasm, threats, swearing, shouting).
+- ``aggressive``: any hostility: insults, swearing, threats, shouting, and contempt without a
+  rude word (sarcasm, mock praise, scare quotes around their words, a scoffing "Seriously?"),
+  blame in the second person ("your deadline isn't my emergency") and complaints about always
+  being the one ("Fine. Like I always do.").
 - ``passive``: no clear no, or the reply ends on a give-in or a maybe. The *last* stance wins:
-  "no I can't... well ok, maybe just this once" is passive.
-- ``partial``: a clear no buried under stacked apologies, reasons or hesitation.
-- ``assertive``: a clear no, brief and respectful; one short sorry or one short reason is fine.
+  "no I can't... well ok, maybe just this once" is passive. Plain compliance is passive.
+- ``partial``: a clear no buried under stacked apologies, reasons or hesitation ("I... I
+  don't... no").
+- ``assertive``: a clear no, brief and respectful; one short sorry or one short reason is fine,
+  and so are acknowledging the other person (GIVE's Validate: "I know it matters to you. I'm
+  still not coming") and negotiating (DEAR MAN's Negotiate: "which job could I drop?").
 
 Decisions worth knowing: "I'd rather not" / "I'd prefer not to" is a soft but clear no;
 "I don't think so", "I don't think I can" and "probably not" are maybes (hedges), not a no;
 an excuse on its own ("money's tight") is not a no; "maybe next week" after a no is an
-alternative, not a hedge. Patterns live in ``data/roleplay/assessor_patterns.yml``.
+alternative, not a hedge; acknowledging them, asking, and negotiating are never counted as
+excuses. Patterns live in ``data/roleplay/assessor_patterns.yml``.
 
-Rules rather than a trained model: the labelled set is small, every decision can be read and
-argued with, and a reply the rules miss can be fixed by a writer, not by retraining.
+Every feature comes with the words behind it (``Assessment.evidence``), so the coach can quote
+them and never calls a reply aggressive without naming what made it so. The rules are the
+default voice; the learned layer (``bot.roleplay.learned``) overrules their label only where it
+is very sure, and then names the sentence that decided it. Same input, same verdict.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +43,8 @@ from bot.roleplay.phrases import PhraseError, compile_phrase
 if TYPE_CHECKING:  # spaCy imports TensorFlow through thinc: only load it when assessing.
     from spacy.language import Language
     from spacy.tokens import Doc
+
+    from bot.roleplay.learned import LayerReading, RoleplayLayer
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +56,9 @@ FEATURES = (
     "hedge",
     "alternative_offered",
     "hostile",
+    "validation",
+    "negotiates",
+    "gives_in",
 )
 PATTERNS_PATH = CONTENT_DIR / "assessor_patterns.yml"
 
@@ -65,8 +82,16 @@ _PATTERN_GROUPS = (
     "alternative_after_no",
     "offer",
     "hostile",
+    "contempt",
+    "blame",
+    "always_me",
+    "validation",
+    "negotiate",
     "courtesy",
 )
+_PADDING_FEATURES = ("apology", "over_justification", "hedge")
+# Every group that makes a reply hostile; the evidence names which words.
+_HOSTILE_GROUPS = ("hostile", "contempt", "blame", "always_me")
 _WORD_LISTS = (
     "no_words",
     "not_a_no_after",
@@ -81,23 +106,39 @@ _WORD_LISTS = (
     "not_offer_verbs",
     "partial_amount",
     "caps_ok",
+    "scorn_openers",
+    "agreeing_openers",
+    "scorn_marks",
 )
+# Words held up in quotation marks ("easy", "for the kids"): a short quote is a jab.
+_QUOTED_RE = re.compile(
+    r'["“”]([^"“”\n]{1,80})["“”]'
+    # 'single quotes' too, told from apostrophes: the opening one follows a space or the start.
+    r"|(?:^|(?<=[\s(]))['‘]((?:[^'‘’\n]|['’](?=[a-z]))+?)['’](?=[\s.,!?;:)]|$)"
+)
+_QUOTE_MAX_WORDS = 8
 # Tokens that are not words but are not clause breaks either ("$300", "50%", "R&D").
 _NOT_BREAKS = {"$", "£", "€", "%", "&", "'", "’", "#", "@"}
 
 
 @dataclass(frozen=True)
 class Assessment:
-    """The verdict on one reply: a label, six features, and the words behind each feature.
+    """The verdict on one reply: a label, the features, and the words behind each feature.
 
     ``stance`` is the last stance taken in the reply (``refuse``, ``give_in``, ``hedge`` or
-    ``none``): the engine uses it to tell a give-in from a maybe.
+    ``none``): the engine uses it to tell a give-in from a maybe. ``overruled`` says the learned
+    layer changed the rules' label (``layer`` holds its reading, when it ran).
     """
 
     label: str
     features: dict[str, bool]
     evidence: dict[str, list[str]] = field(default_factory=dict)
     stance: str = "none"
+    overruled: bool = False
+    layer: LayerReading | None = None
+    # Each clause's words and what it does ("no", "sorry", "excuse", "jab", ...): the
+    # material the debrief rewrites the user's weakest reply from. Never in to_dict.
+    clauses: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def to_dict(self, with_evidence: bool = False) -> dict[str, Any]:
         """A JSON-able form (evidence holds the user's words: leave it out unless needed)."""
@@ -169,11 +210,14 @@ class PatternSet:
 class Assessor:
     """Compiles the patterns into a spaCy ``Matcher`` over the shared pipeline."""
 
-    def __init__(self, nlp: Language, patterns: PatternSet) -> None:
+    def __init__(
+        self, nlp: Language, patterns: PatternSet, layer: RoleplayLayer | None = None
+    ) -> None:
         from spacy.matcher import Matcher
 
         self.nlp = nlp
         self.p = patterns
+        self.layer = layer
         self.matcher = Matcher(nlp.vocab)
         for group, compiled in patterns.compiled.items():
             self.matcher.add(group, compiled, greedy="LONGEST")
@@ -191,8 +235,22 @@ class Assessor:
     # -- one reply ------------------------------------------------------------------------
 
     def assess(self, reply: str, request: str | None = None) -> Assessment:
-        text = reply if isinstance(reply, str) else ("" if reply is None else str(reply))
-        text = text[:MAX_CHARS]
+        """The rules' verdict, overruled by the learned layer where it is very sure."""
+        rule = self.assess_rules(reply, request)
+        text = _text_of(reply)
+        if self.layer is None or not text.strip():
+            return rule
+        try:
+            reading = self.layer.read(text, _vector(text))
+        except Exception:  # noqa: BLE001 - the rules' verdict stands on its own
+            log.exception("the learned layer failed on a reply of %d characters", len(text))
+            return rule
+        avoid = rule.evidence.get("clear_no", [])
+        return combine(rule, reading, lambda label: self.layer.key_sentence(text, label, avoid))
+
+    def assess_rules(self, reply: str, request: str | None = None) -> Assessment:
+        """The verdict of the rules alone, every feature with the words behind it."""
+        text = _text_of(reply)
         if not text.strip():
             return _empty()
         doc = self.nlp(text)
@@ -259,13 +317,23 @@ class _Reading:
         found["refusal"] += self._interjection_refusals() + self._not_openers()
         found["refusal"] = _without(_drop_nested(found["refusal"]), found["not_refusal"])
         found["hedge"] = _without(found["hedge"], found["not_hedge"] + found["soft_no"])
+        found["soft_no"] = _without(found["soft_no"], found["not_hedge"])
+        found["negotiate"] = [s for s in found["negotiate"] if self._negotiates(s)]
         # "I'll see what I can do" is a maybe, not an offer of anything.
         found["offer"] = _without(
-            found["offer"], found["refusal"] + found["give_in"] + found["hedge"]
+            found["offer"],
+            found["refusal"] + found["give_in"] + found["hedge"] + found["soft_no"],
         )
         found["alternative"] = _without(found["alternative"], found["hedge"])
-        found["give_in"] = _without(found["give_in"], found["not_give_in"] + found["hostile"])
+        hostile = [span for group in _HOSTILE_GROUPS for span in found[group]]
+        found["give_in"] = _without(found["give_in"], found["not_give_in"] + hostile)
         return found
+
+    def _negotiates(self, span: _Span) -> bool:
+        """ "How could I refuse" and "if I don't" set no terms."""
+        before = self.norms[span.start - 1] if span.start > 0 else ""
+        after = self.norms[span.end] if span.end < len(self.norms) else ""
+        return before not in {"how", "what", "why"} and after != "not"
 
     def _split_by_request(self, spans: list[_Span]) -> tuple[list[_Span], list[_Span]]:
         """ "I'll skip it" gives in when the request asked to skip, and refuses otherwise."""
@@ -356,11 +424,21 @@ class _Reading:
                 k += 1
             if k < end and self.norms[k] in self.w["give_in_openers"]:
                 nxt = self.norms[k + 1] if k + 1 < len(self.norms) else ""
-                if nxt != "not":  # "definitely not" is a no, not a yes
-                    out.append(_Span(k, k + 1, "give_in"))
+                if nxt == "not":  # "definitely not" is a no, not a yes
+                    continue
+                if self.norms[k] in self.w["agreeing_openers"] and self._agrees_only(k):
+                    continue
+                out.append(_Span(k, k + 1, "give_in"))
         return out
 
-    def _events(self) -> tuple[list[tuple[int, str]], list[_Span], list[_Span]]:
+    def _agrees_only(self, position: int) -> bool:
+        """ "Yeah, I know" or "Oh sure, ..." with a no after it or a jab in the reply: a nod to
+        what they said (or a sneer), not a yes to the ask."""
+        if any(s.start > position for s in self.spans["refusal"]):
+            return True
+        return any(self.spans[group] for group in _HOSTILE_GROUPS)
+
+    def _events(self) -> tuple[list[tuple[int, str, _Span]], list[_Span], list[_Span]]:
         """Stance events in reply order, plus offers that turned out to be alternatives.
 
         Returns (events, alternative spans, hedge spans that still count as hedges).
@@ -380,7 +458,7 @@ class _Reading:
             self.clause_of[s.start]
             for s in self.spans["alternative"] + self.spans["alternative_after_no"]
         }
-        events: list[tuple[int, str]] = []
+        events: list[tuple[int, str, _Span]] = []
         alternatives: list[_Span] = list(self.spans["alternative"])
         hedges: list[_Span] = []
         for pos, kind, span in raw:
@@ -395,20 +473,34 @@ class _Reading:
                 if kind is None:
                     continue
             if kind == "hedge":
+                if self._clause_has(clause, _HOSTILE_GROUPS):
+                    continue  # "maybe plan better next time" is a jab, not a maybe
                 if after_no and clause in alt_clauses:
                     continue  # "no, but maybe next week": the maybe belongs to the alternative
+                if after_no and self._suggestion(clause, span):
+                    continue  # "I can't. Maybe Priya's mum?" points elsewhere, it is no maybe
                 hedges.append(span)
             if kind == "give_in" and after_no and not self._caves(span):
                 opener = self.clauses[clause][2]
                 if clause in alt_clauses or opener in ("but", "though", "although"):
                     alternatives.append(span)
                     continue  # "no speech, but I'll be there" offers something else
-            events.append((pos, kind))
+            events.append((pos, kind, span))
             if kind == "refuse":
                 for alt in self.spans["alternative_after_no"]:
                     if alt.start > pos and alt not in alternatives:
                         alternatives.append(alt)
         return events, alternatives, hedges
+
+    def _clause_has_hedge(self, span: _Span) -> bool:
+        clause = self.clause_of[span.start]
+        return any(self.clause_of[h.start] == clause for h in self.spans["hedge"])
+
+    def _suggestion(self, clause: int, span: _Span) -> bool:
+        """A question about someone else ("Maybe Priya's mum?"), not about the user's yes."""
+        words = self._clause_words(clause)
+        first_person = {"i", "me", "my", "we", "us", "our"}
+        return len(words) >= 2 and not first_person & set(words) and self._in_question(span.start)
 
     def _caves(self, span: _Span) -> bool:
         clause = self.clause_of[span.start]
@@ -426,7 +518,13 @@ class _Reading:
         follow = [n for n in self.norms[span.end : span.end + 4] if n.isalnum()]
         clause_words = set(self._clause_words(self.clause_of[span.start]))
         partial = bool(clause_words & self.w["partial_amount"])
+        if not after_no and (
+            "could" in self.norms[span.start : span.end] or self._clause_has_hedge(span)
+        ):
+            return "hedge"  # "I guess I could leave early", "maybe I could pop in": a maybe
         if after_no and not self._caves(span):
+            if self._after_if(span.start):
+                return "alternative"  # "if something comes off my plate, I can pick it up"
             echo = bool(follow) and follow[0] in {"it", "that", "this"}
             if self.request_words and follow and not partial:
                 content = [w for w in follow if w not in {"you", "me", "the", "a", "it", "that"}]
@@ -440,7 +538,9 @@ class _Reading:
         """Clauses that explain: opened by "because"/"plus", matching a reason pattern, or
         plain statements that are not a no, a sorry, a maybe, an offer or a courtesy."""
         other = ("apology", "softener", "hedge", "soft_no", "give_in", "alternative", "offer")
-        other += ("hostile", "courtesy", "alternative_after_no")
+        other += ("courtesy", "alternative_after_no", *_HOSTILE_GROUPS)
+        # Acknowledging them, negotiating or a jab is not an excuse, even if it reads like one.
+        not_reasons = ("validation", "negotiate", "courtesy", *_HOSTILE_GROUPS)
         out = []
         for index, (_, _, opener) in enumerate(self.clauses):
             words = self._clause_words(index)
@@ -451,6 +551,10 @@ class _Reading:
             )
             if index in refusal_clauses and not by_connective:
                 continue
+            if self._clause_has(index, not_reasons) or self._asks(index):
+                continue  # "If I take two, could you find someone?" asks, it does not excuse
+            if words[0] == "you" or (words[0] in self.w["fillers"] and words[1:2] == ["you"]):
+                continue  # "so you can plan without me" is about them, not an excuse
             if by_connective or self._clause_has(index, ("reason",)):
                 out.append(index)
             elif len(words) >= 3 and not self._clause_has(index, other):
@@ -458,12 +562,39 @@ class _Reading:
                     out.append(index)
         return out
 
+    def _after_if(self, position: int) -> bool:
+        """Whether an "if" comes earlier in the same sentence."""
+        for i in range(position - 1, -1, -1):
+            if self.norms[i] in {".", "!", "?", "\n"} or self.norms[i].startswith(".."):
+                return False
+            if self.norms[i] == "if":
+                return True
+        return False
+
+    def _asks(self, index: int) -> bool:
+        """A clause that asks ("could you find someone?") or sets the terms of a question."""
+        start, end, opener = self.clauses[index]
+        if end < len(self.doc) and "?" in self.doc[end].text:
+            return True
+        words = self._clause_words(index)
+        return (opener == "if" or words[:1] == ["if"]) and self._in_question(start)
+
+    def _in_question(self, position: int) -> bool:
+        """Whether the sentence holding this token ends with a question mark."""
+        for token in self.doc[position:]:
+            if token.text in {".", "!", "\n"} or token.text.startswith(".."):
+                return False
+            if "?" in token.text:
+                return True
+        return False
+
     def _shouting(self) -> list[str]:
         words = [t for t in self.doc if t.is_alpha and len(t.text) >= 2]
-        quiet = self.w["caps_ok"] | self.w["no_words"]  # "NO NO NO" is emphatic, not shouting
-        loud = [t.text for t in words if t.text.isupper() and t.norm_ not in quiet]
-        if len(loud) >= 2 and len(loud) >= 0.6 * len(words):
-            return loud
+        caps = [t for t in words if t.text.isupper() and t.norm_ not in self.w["caps_ok"]]
+        # "NO NO NO" is emphatic, not shouting: two loud words besides the no are needed.
+        loud = [t.text for t in caps if t.norm_ not in self.w["no_words"]]
+        if len(loud) >= 2 and len(caps) >= 0.6 * len(words):
+            return [t.text for t in caps]
         return []
 
     # -- verdict --------------------------------------------------------------------------
@@ -495,10 +626,100 @@ class _Reading:
                 seen.append(text)
         return seen
 
+    def _scare_quotes(self) -> list[tuple[str, _Span | None]]:
+        """ "Easy", "for me", "reliable": the other person's words held up in quotation marks."""
+        out = []
+        for match in _QUOTED_RE.finditer(self.doc.text):
+            inner = (match.group(1) or match.group(2) or "").strip()
+            if inner and len(inner.split()) <= _QUOTE_MAX_WORDS:
+                tokens = self.doc.char_span(match.start(), match.end(), alignment_mode="expand")
+                span = _Span(tokens.start, tokens.end, "contempt") if tokens is not None else None
+                out.append((match.group(0), span))
+        return out
+
+    def _clause_tags(
+        self,
+        events: list[tuple[int, str, _Span]],
+        alternatives: list[_Span],
+        hostile: list[_Span],
+        reasons: list[int],
+    ) -> tuple[tuple[str, frozenset[str]], ...]:
+        """Each clause's words and what it does: the material the debrief's rewrite uses."""
+        tags: list[set[str]] = [set() for _ in self.clauses]
+
+        def tag(spans: list[_Span], name: str) -> None:
+            for span in spans:
+                for i in range(span.start, span.end):
+                    if 0 <= self.clause_of[i] < len(tags):
+                        tags[self.clause_of[i]].add(name)
+
+        event_names = {"refuse": "no", "give_in": "yes", "hedge": "maybe"}
+        for _, kind, span in events:
+            tag([span], event_names.get(kind, kind))
+        tag(self.spans["refusal"], "no")
+        tag(self.spans["soft_no"], "maybe")
+        tag(self.spans["apology"] + self.spans["softener"], "sorry")
+        tag(alternatives, "alternative")
+        tag(self.spans["validation"], "validation")
+        tag(self.spans["negotiate"], "negotiate")
+        tag(hostile, "jab")
+        for index in reasons:
+            tags[index].add("excuse")
+        return tuple(
+            (self.doc[start:end].text, frozenset(tags[index]))
+            for index, (start, end, _) in enumerate(self.clauses)
+        )
+
+    def _scorn_openers(self) -> list[_Span]:
+        """A sentence that opens with a scoffing word ("Seriously?", "Wow,", "lol")."""
+        out = []
+        for i, norm in enumerate(self.norms):
+            if norm not in self.w["scorn_openers"]:
+                continue
+            after = [n for n in self.norms[i + 1 : i + 4] if n != ","]
+            if after[:1] in (["thanks"], ["thank"]) and after[1:2] in ([], ["."], ["!"], ["you"]):
+                continue  # "oh wow, thanks!" is pleased; "wow, thanks for asking" is not
+            k = i - 1
+            while k >= 0 and self.norms[k] in self.w["fillers"] and self.norms[k] != norm:
+                k -= 1
+            if k < 0 or self.norms[k] in {".", "!", "?", "...", "…", "\n"}:
+                out.append(_Span(i, i + 1, "contempt"))
+        return out
+
+    def _scorn_marks(self) -> list[_Span]:
+        return [
+            _Span(i, i + 1, "contempt")
+            for i, t in enumerate(self.doc)
+            if any(mark in t.text for mark in self.w["scorn_marks"])
+        ]
+
+    def _hesitations_before(self, position: int) -> list[_Span]:
+        """Words trailing off before the no ("I... I don't... no"): hesitation, not a pause.
+
+        Each span is the fragment before the dots, dots included ("I don't...").
+        """
+        out = []
+        start = 0
+        for i, t in enumerate(self.doc):
+            if i >= position:
+                break
+            if t.text.startswith("..") or t.text.startswith("…"):
+                first = max(start, i - 3)
+                out.append(_Span(first, i + 1, "hedge"))
+                start = i + 1
+            elif self.norms[i] in {".", "!", "?", ","}:
+                start = i + 1
+        return out
+
     def assessment(self) -> Assessment:
         events, alternatives, hedges = self._events()
         refusals = self.spans["refusal"]
-        hostile_words = self._texts(self.spans["hostile"]) + self._shouting()
+        hostile_spans = [span for group in _HOSTILE_GROUPS for span in self.spans[group]]
+        hostile_spans += self._scorn_openers() + self._scorn_marks()
+        hostile_words = self._texts(_joined(hostile_spans))
+        quotes = self._scare_quotes()
+        hostile_words += [text for text, _ in quotes] + self._shouting()
+        hostile_spans += [span for _, span in quotes if span is not None]
         apologies = self.spans["apology"]
         soft_no = self.spans["soft_no"]
         refusal_clauses = {self.clause_of[s.start] for s in refusals}
@@ -509,31 +730,123 @@ class _Reading:
         n_reasons = len(reasons)
         last_no = max((s.start for s in refusals), default=-1)
         hedges_before = sum(1 for s in hedges + soft_no if s.start < last_no)
-        padding = len(apologies) + n_reasons + len(self.spans["softener"]) + hedges_before
+        hesitations_seen = self._hesitations_before(last_no)
+        hesitations = len(hesitations_seen)
+        reason_clauses = set(reasons)
+        alternatives = [
+            a
+            for a in alternatives
+            if not (a.group == "alternative_after_no" and self.clause_of[a.start] in reason_clauses)
+        ]
+        padding = (
+            len(apologies) + n_reasons + len(self.spans["softener"]) + hedges_before + hesitations
+        )
 
         if hostile_words:
             label = "aggressive"
         elif not clear_no or stance in ("give_in", "hedge"):
             label = "passive"
-        elif len(apologies) >= 2 or n_reasons >= 2 or padding >= 3:
+        elif len(apologies) >= 2 or n_reasons >= 2 or padding >= 3 or hesitations >= 2:
             label = "partial"
         else:
             label = "assertive"
 
+        # A yes counts when no later no takes it back ("I'll bake, but I'm not running it").
+        last_refusal = max((pos for pos, kind, _ in events if kind == "refuse"), default=-1)
+        give_ins = [span for pos, kind, span in events if kind == "give_in" and pos > last_refusal]
         evidence = {
             "clear_no": self._texts([self._with_subject(s) for s in refusals]),
             "apology": self._texts(apologies),
+            # Reasons pile up only under a no that is buried or missing: beside a jab or a
+            # clean no the extra sentences are something else (an offer, a dig).
             "over_justification": (
                 [self.doc[self.clauses[i][0] : self.clauses[i][1]].text for i in reasons]
-                if n_reasons >= 2
+                if n_reasons >= 2 and label in ("partial", "passive")
                 else []
             ),
             "hedge": self._texts(hedges + soft_no),
             "alternative_offered": self._texts(alternatives),
             "hostile": hostile_words,
+            "validation": self._texts(self.spans["validation"]),
+            "negotiates": self._texts(self.spans["negotiate"]),
+            "gives_in": self._texts(give_ins),
         }
         features = {name: bool(evidence[name]) for name in FEATURES}
-        return Assessment(label=label, features=features, evidence=evidence, stance=stance)
+        clauses = self._clause_tags(events, alternatives, hostile_spans, reasons)
+        return Assessment(label, features, evidence, stance, clauses=clauses)
+
+
+def combine(
+    rule: Assessment,
+    reading: LayerReading | None,
+    key_sentence: Callable[[str], str | None] | None = None,
+) -> Assessment:
+    """The rules' verdict, unless the learned layer is sure of another label.
+
+    When the layer overrules, the features follow the label (aggressive iff hostile; an
+    assertive or partial reply holds a clear no), and where the rules found no words for them,
+    ``key_sentence(label)`` names the sentence that weighed most towards the new label.
+    """
+    if reading is None or not reading.confident or reading.label == rule.label:
+        return replace(rule, layer=reading)
+    if not _may_move(rule, reading.label):
+        return replace(rule, layer=reading)
+    label = reading.label
+    features = dict(rule.features)
+    evidence = {name: list(words) for name, words in rule.evidence.items()}
+
+    def named(name: str) -> None:
+        features[name] = True
+        if not evidence.get(name) and key_sentence is not None:
+            sentence = key_sentence(label)
+            evidence[name] = [sentence] if sentence else []
+
+    if label in ("assertive", "aggressive"):
+        features["over_justification"], evidence["over_justification"] = False, []
+    if label == "aggressive":
+        named("hostile")
+    elif features["hostile"]:
+        features["hostile"], evidence["hostile"] = False, []
+    stance = rule.stance
+    if label in ("assertive", "partial"):
+        if not features["clear_no"]:
+            named("clear_no")
+        stance = "refuse"
+    return Assessment(
+        label, features, evidence, stance, overruled=True, layer=reading, clauses=rule.clauses
+    )
+
+
+def _may_move(rule: Assessment, label: str) -> bool:
+    """The layer moves a label only where the rules see something to point to.
+
+    A no is "buried" only under a sorry, a maybe or stacked reasons ("No, I can't, I'm working
+    that day." stays a clean no), and a no the rules heard becomes passive only beside a maybe
+    or a yes. A reply is aggressive only with words besides its no to name. Sarcasm and a
+    refusal in words the rules do not know are what the layer is for: those moves are free
+    otherwise, and the sentence behind them is named.
+    """
+    f = rule.features
+    if label == "aggressive" and rule.clauses:
+        # Something besides the no itself must be there to name: a bare "No." is no attack.
+        return any("no" not in tags and re.search(r"\w", text) for text, tags in rule.clauses)
+    if rule.label == "assertive" and label == "partial":
+        return any(f[name] for name in _PADDING_FEATURES)
+    if rule.label in ("assertive", "partial") and label == "passive":
+        return f["hedge"] or f["gives_in"] or not f["clear_no"]
+    return True
+
+
+def _text_of(reply: Any) -> str:
+    text = reply if isinstance(reply, str) else ("" if reply is None else str(reply))
+    return text[:MAX_CHARS]
+
+
+def _vector(text: str) -> Any:
+    """The shared encoder's vector (cached there, so every reader of a message shares it)."""
+    from bot import encoder
+
+    return encoder.embed(text)
 
 
 def _drop_nested(spans: list[_Span]) -> list[_Span]:
@@ -544,6 +857,17 @@ def _drop_nested(spans: list[_Span]) -> list[_Span]:
             continue
         kept.append(span)
     return kept
+
+
+def _joined(spans: list[_Span]) -> list[_Span]:
+    """Overlapping or touching spans as one ("you're being" + "ridiculous")."""
+    out: list[_Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
+        if out and span.start <= out[-1].end:
+            out[-1] = _Span(out[-1].start, max(out[-1].end, span.end), out[-1].group)
+        else:
+            out.append(span)
+    return out
 
 
 def _without(spans: list[_Span], blockers: list[_Span]) -> list[_Span]:
@@ -561,10 +885,22 @@ def _empty() -> Assessment:
 
 @functools.lru_cache(maxsize=1)
 def get_assessor() -> Assessor:
-    """The process-wide assessor (the pipeline and patterns load on first use)."""
-    from bot import spacy_pipeline
+    """The process-wide assessor (the pipeline, patterns and learned layer load on first use).
 
-    return Assessor(spacy_pipeline.load(), PatternSet())
+    Without the layer's file (``make model`` builds it) or the encoder, the rules work alone,
+    and the log says so once.
+    """
+    from bot import spacy_pipeline
+    from bot.roleplay.learned import default_layer
+
+    layer = default_layer()
+    if layer is not None:
+        try:
+            _vector("no")  # loads the encoder now, not in the middle of a conversation
+        except Exception as exc:  # noqa: BLE001 - the rules still work without it
+            log.error("The role-play assessor runs on its rules only: %s", exc)
+            layer = None
+    return Assessor(spacy_pipeline.load(), PatternSet(), layer)
 
 
 def assess(reply: str, request: str | None = None) -> Assessment:

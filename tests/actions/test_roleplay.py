@@ -181,7 +181,8 @@ async def test_a_whole_role_play_until_the_persona_gives_up(journal_db: str) -> 
     debrief = _message(end, "utter_roleplay_debrief")["debrief"]
     assert "Sam backed off" in debrief
     assert "Clear no's: 2" in debrief
-    assert "Your strongest reply:" in debrief
+    assert "Your strongest line:" in debrief
+    assert "Nothing to rewrite." in debrief
     # Everything about this practice is cleared for the next one.
     assert practice.slots["roleplay_state"] is None
     assert practice.slots["roleplay_replies"] is None
@@ -394,7 +395,7 @@ def test_every_free_text_mapping_has_the_crisis_guard() -> None:
     for name, slot in DOMAIN["slots"].items():
         for mapping in slot["mappings"]:
             if mapping["type"] == "from_text":
-                guarded = {"crisis", "ask_why"}
+                guarded = {"crisis", "crisis_check_in", "ask_why"}
                 if name != "roleplay_reply":  # its validator tells "stop" from a no (domain)
                     guarded.add("stop_exercise")
                 assert guarded <= set(mapping["not_intent"]), name
@@ -759,3 +760,124 @@ def test_buttons_fit_a_phone() -> None:
                 assert len(button["title"]) <= 30, name
     for name in ("again", "harder", "progress", "more", "surprise"):
         assert len(actions._template(DOMAIN, f"utter_roleplay_button_{name}")) <= 30
+
+
+# -- back from the check-in question -----------------------------------------------------------
+
+
+def _ask_reply(before: str, state: Any) -> CollectingDispatcher:
+    """The form's question as Rasa asks it: the tracker ends with the form's own run."""
+    events = [
+        {"event": "action", "name": "action_listen"},
+        _user_event("no", "deny"),
+        {"event": "action", "name": before},
+        {"event": "action", "name": "roleplay_form"},
+        _slot_event("requested_slot", "roleplay_reply"),
+    ]
+    tracker = make_tracker(
+        {"roleplay_state": state},
+        active_loop="roleplay_form",
+        requested_slot="roleplay_reply",
+        events=events,
+    )
+    dispatcher = CollectingDispatcher()
+    assert actions.ActionAskRoleplayReply().run(dispatcher, tracker, DOMAIN) == []
+    return dispatcher
+
+
+def test_after_the_check_in_the_persona_says_their_last_words_again() -> None:
+    state, lines = roleplay.start("cover_shift", "firm", rng_seed=4)
+    turn = roleplay.respond(state, "Maybe, I'll see.")
+    back = _ask_reply("utter_crisis_check_in_no", turn.state)
+    assert _responses(back)[0] == "utter_roleplay_back"
+    assert _texts(back)[1:] == turn.persona_lines[-1:]  # the persona's last line
+    # Right after the persona spoke, the question stays silent.
+    assert _ask_reply("action_listen", turn.state).messages == []
+    assert _ask_reply("action_start_roleplay", state).messages == []
+    # Nothing kept to repeat: the way back is still said.
+    assert _responses(_ask_reply("utter_crisis_check_in_no", None)) == ["utter_roleplay_back"]
+
+
+# -- issue 16: coaching that teaches, a turn tried again, the rewrite ---------------------
+
+
+def _coach_message(dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    return next(m for m in dispatcher.messages if (m.get("text") or "").startswith("Coach:"))
+
+
+@pytest.mark.parametrize(
+    ("reply", "label", "skill"),
+    [
+        ("I know it matters to you. I'm still not covering Saturday.", "assertive", "Validate"),
+        ("Sorry, sorry, I can't, I feel awful.", "partial", "no Apologies"),
+        ("ok fine, I'll do it", "passive", "Stick to your values"),
+        ("Oh, so I'm your free taxi now? Good to know.", "aggressive", "Gentle (GIVE)"),
+    ],
+)
+async def test_each_labels_coaching_names_a_skill_and_offers_a_retry(
+    journal_db: str, reply: str, label: str, skill: str
+) -> None:
+    practice = Practice()
+    practice.start("cover_shift", "relentless")
+    dispatcher = await practice.reply(reply)
+    assert practice.slots["roleplay_state"]["log"][-1]["label"] == label
+    coach = _coach_message(dispatcher)
+    assert skill in coach["text"]
+    assert coach["buttons"] == [{"title": "Try that again", "payload": "/retry_roleplay_turn"}]
+    assert 'say "try again"' in coach["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("/retry_roleplay_turn", "retry_roleplay_turn"), ("let me try that again", "nlu_fallback")],
+)
+async def test_try_that_again_takes_the_last_reply_back(
+    journal_db: str, text: str, intent: str
+) -> None:
+    practice = Practice()
+    practice.start("lend_money", "relentless")
+    await practice.reply("No, I can't lend money right now.")
+    after_first = practice.slots["roleplay_state"]
+    await practice.reply("ugh, ok fine, I'll send it")
+    dispatcher = await practice.reply(text, intent=intent)
+    texts = _texts(dispatcher)
+    assert texts[0].startswith("Coach: Okay, let's take that one again")
+    assert texts[1].startswith("Jordan: ")
+    assert practice.slots["roleplay_reply"] is None  # the form listens on
+    assert practice.slots["roleplay_replies"] == ["No, I can't lend money right now."]
+    assert practice.slots["roleplay_state"]["log"] == after_first["log"]
+    await practice.reply("No. Still no.")
+    practice.end()
+    [saved] = _saved()
+    # The journal keeps what the user settled on, never the line they took back.
+    assert [r.text for r in saved.replies] == ["No, I can't lend money right now.", "No. Still no."]
+
+
+async def test_nothing_to_redo_before_the_first_reply(journal_db: str) -> None:
+    practice = Practice()
+    practice.start("cover_shift", "firm")
+    dispatcher = await practice.reply("try again", intent="retry_roleplay_turn")
+    assert "no reply to redo" in _texts(dispatcher)[0]
+    assert practice.slots["roleplay_state"]["log"] == []
+
+
+async def test_the_debrief_shows_the_strongest_line_and_the_rewrite(journal_db: str) -> None:
+    practice = Practice()
+    practice.start("bake_sale", "relentless")
+    await practice.reply("No, I can't run it this year.")
+    await practice.reply("I'm so sorry, I really can't, work is crazy and I'm exhausted and broke.")
+    await practice.reply("stop", intent="stop_exercise")
+    end = practice.end(intent="stop_exercise")
+    debrief = _message(end, "utter_roleplay_debrief")["debrief"]
+    assert 'Your strongest line: "No, I can\'t run it this year."' in debrief
+    assert "The line to work on: \"I'm so sorry, I really can't" in debrief
+    assert 'In your own words, firmer: "I really can\'t."' in debrief
+
+
+async def test_a_reply_nlu_reads_as_try_again_stays_a_reply(journal_db: str) -> None:
+    practice = Practice()
+    practice.start("lend_money", "relentless")
+    await practice.reply("No, I can't.")
+    dispatcher = await practice.reply("No. Try again next year.", intent="retry_roleplay_turn")
+    assert _texts(dispatcher)[0].startswith("Jordan: ")
+    assert len(practice.slots["roleplay_state"]["log"]) == 2

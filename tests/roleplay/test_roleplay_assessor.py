@@ -205,3 +205,79 @@ def test_the_assessor_can_be_built_from_a_pattern_file() -> None:
 
     assessor = Assessor(spacy_pipeline.load(), PatternSet())
     assert assessor.assess("Not this time.").label == "assertive"
+
+
+# -- issue 16: contempt, compliance, warm refusals, negotiation, hesitation ---------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "words"),
+    [
+        ("Oh, so I'm your free taxi now? Good to know.", "Good to know"),
+        ("Wow, a payment plan, how generous. No.", "how generous"),
+        ("If it's so easy, do it yourself.", "do it yourself"),
+        ("Your lack of planning is not my emergency.", "not my emergency"),
+        ('lol "easy". sure, Helen', '"easy"'),
+        ("Fine. I'll cancel. Again. Like I always do for you.", "Like I always"),
+        ("Sure, and I'll pay your rent forever while I'm at it.", "while I'm at it"),
+    ],
+)
+def test_contempt_without_swearing_is_aggressive_and_named(reply: str, words: str) -> None:
+    verdict = assess(reply)
+    assert verdict.label == "aggressive", verdict.evidence
+    assert verdict.features["hostile"]
+    assert any(words.lower() in said.lower() for said in verdict.evidence["hostile"])
+
+
+def test_complaining_while_giving_in_is_aggressive_and_gives_in() -> None:
+    verdict = assess("Fine, I'll do it. Not like anyone else ever does.")
+    assert verdict.label == "aggressive"
+    assert verdict.features["gives_in"] and verdict.features["hostile"]
+
+
+@pytest.mark.parametrize(
+    "reply", ["sure, put me down", "okay, I'll sort it", "Of course! Drop him round whenever"]
+)
+def test_plain_compliance_is_passive_and_gives_in(reply: str) -> None:
+    verdict = assess(reply)
+    assert verdict.label == "passive"
+    assert verdict.features["gives_in"] and not verdict.features["hostile"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I know it matters to you, and I love you. I'm still not coming this year.",
+        "I can see you're stuck. I'm not lending money, but I can help you look at options.",
+        "That sounds stressful. My answer is no.",
+    ],
+)
+def test_a_warm_firm_refusal_is_assertive_with_validation(reply: str) -> None:
+    verdict = assess(reply)
+    assert verdict.label == "assertive"
+    assert verdict.features["validation"] and verdict.features["clear_no"]
+    assert not verdict.features["over_justification"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I'm not doing all four mornings. If I take two, could you find someone for the others?",
+        "I won't cover Saturday. Could we look at the rota together for next month?",
+    ],
+)
+def test_a_refusal_that_negotiates_is_assertive(reply: str) -> None:
+    verdict = assess(reply)
+    assert verdict.label == "assertive"
+    assert verdict.features["negotiates"]
+
+
+def test_hesitating_before_the_no_buries_it() -> None:
+    verdict = assess("Um... I... no, sorry, I can't.")
+    assert verdict.label == "partial"
+    assert verdict.features["hedge"] and verdict.features["clear_no"]
+
+
+def test_same_input_same_verdict() -> None:
+    reply = "Oh cool, didn't know I lived in a hostel."
+    assert assess(reply) == assess(reply)

@@ -44,10 +44,16 @@ def test_evaluate_cli_prints_the_scores() -> None:
         assert word in out
     macro = float(out.split("macro-F1:")[1].split()[0])
     assert macro >= 0.85
+    # Tuning sets, blind rounds and the cross-validated figures, each under its own heading.
+    tuned, blind, cv = out.index("TUNING SETS"), out.index("BLIND ROUNDS"), out.index("CROSS-")
+    assert tuned < blind < cv
+    assert "tests/roleplay/blind/roleplay_blind_r1.yml" in out[blind:cv]
+    assert "data/roleplay/training/corpus.yml" in out[tuned:blind]
+    assert "validation" in out and "gives_in" in out and "negotiates" in out
 
 
 def test_bench_script_prints_percentiles() -> None:
-    result = _run(["scripts/bench_assessor.py", "--repeat", "1"])
+    result = _run(["scripts/bench_assessor.py", "--repeat", "1", "--limit", "20"])
     assert result.returncode == 0, result.stderr
     for word in ("p50", "p95", "p99"):
         assert word in result.stdout

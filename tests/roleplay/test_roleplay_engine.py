@@ -90,7 +90,9 @@ def test_a_hostile_reply_gets_a_civil_answer_and_a_kind_tip() -> None:
     assert any(turn.persona_lines[0].startswith(f"Alex: {line}") for line in civil)
     assert not turn.over
     assert turn.coach_line.startswith("Coach:")
-    assert "edge" in turn.coach_line or "sting" in turn.coach_line
+    # The tip names the GIVE skill and quotes the words that came across as an attack.
+    assert "Gentle (GIVE)" in turn.coach_line
+    assert '"you\'re being ridiculous"' in turn.coach_line
     assert roleplay.debrief(turn.state).counts["hostile"] == 1
 
 
@@ -142,17 +144,18 @@ def test_debrief_counts_and_quotes_the_strongest_reply() -> None:
     }
     assert report.strongest_reply == "I won't be doing it."
     assert report.strongest_label == "assertive"
-    assert any(line == 'Your strongest reply: "I won\'t be doing it."' for line in report.lines)
+    assert any(line == 'Your strongest line: "I won\'t be doing it."' for line in report.lines)
     assert report.summary in report.lines[0]
 
 
-def test_state_keeps_only_the_strongest_reply_text() -> None:
+def test_state_keeps_only_the_strongest_and_the_weakest_reply_texts() -> None:
     state, _ = roleplay.start("roommate_guest", "relentless", rng_seed=2)
-    replies = ["I suppose so, secret-words-one", "No thanks, secret-words-two.", "ugh fine three"]
+    replies = ["I suppose so, secret-one", "No thanks, secret-two.", "ugh fine three", "No."]
     turns = _play(state, replies)
     dumped = json.dumps(turns[-1].state)
-    assert "secret-words-two" in dumped
-    assert "secret-words-one" not in dumped and "three" not in dumped
+    assert "secret-two" in dumped  # the strongest, quoted back
+    assert "secret-one" in dumped  # the weakest (a maybe beats a plain yes), rewritten
+    assert "three" not in dumped
     assert all(set(t) == {"label", "features", "stance"} for t in turns[-1].state["log"])
 
 
@@ -210,3 +213,18 @@ def test_unknown_scenario_or_difficulty_is_refused() -> None:
         roleplay.start("nope", "firm")
     with pytest.raises(ValueError, match="unknown difficulty"):
         roleplay.start("cover_shift", "extreme")
+
+
+def test_the_persona_s_last_words_are_kept_to_say_again() -> None:
+    state, lines = roleplay.start("cover_shift", "relentless", rng_seed=2)
+    assert roleplay.last_words(state) == [lines[1]]
+    turn = roleplay.respond(state, HEDGE)
+    assert roleplay.last_words(turn.state) == turn.persona_lines
+    assert turn.coach_line not in roleplay.last_words(turn.state)
+    # A state an older engine wrote (version 1 kept no words), or not a state at all: nothing
+    # to say again, and the practice still goes on.
+    dropped = ("said", "undo", "retries", "worst")
+    older = {k: v for k, v in turn.state.items() if k not in dropped} | {"v": 1}
+    assert roleplay.last_words(older) == []
+    assert roleplay.last_words(None) == []
+    assert roleplay.respond(older, FIRM_NO).persona_lines

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.roleplay.assessor import assess
+from bot.roleplay.assessor import get_assessor
 from bot.roleplay.coaching import load_coaching
 from bot.roleplay.content import ContentError
 from bot.roleplay.scenarios import (
@@ -59,14 +59,19 @@ def test_every_pressure_kind_is_used_somewhere() -> None:
 
 
 def test_personas_push_but_never_insult() -> None:
-    """The assessor's own hostility patterns double as a check on what the personas say."""
+    """The assessor's own hostility patterns double as a check on what the personas say.
+
+    The rules alone: the learned layer reads replies to a persona, and a persona's flattery
+    ("You're so organised") is what users quote back at it in scorn.
+    """
+    rules = get_assessor()
     persona = load_persona_lines()
     lines: list[str] = []
     for s in load_scenarios().values():
         lines += [s.opening, *(m.line for m in s.moves), *s.back_off, *s.civil, *s.on_give_in]
     lines += [line for group in persona.lead_ins.values() for line in group]
     for line in lines:
-        assert not assess(line).features["hostile"], line
+        assert not rules.assess_rules(line).features["hostile"], line
 
 
 def test_difficulties_grow_harder() -> None:
@@ -140,12 +145,43 @@ def test_a_bare_yes_in_content_is_caught(tmp_path: Path) -> None:
 def test_an_unknown_placeholder_in_coaching_is_caught(tmp_path: Path) -> None:
     source = Path(SCENARIO_DIR.parent / "coaching.yml").read_text()
     path = tmp_path / "coaching.yml"
-    path.write_text(source.replace('"Clear and calm: \\"{no}\\"."', '"Clear and calm: {nope}."'))
+    old = '"\\"{no}\\" leaves no doubt: {skill}."'
+    assert old in source
+    path.write_text(source.replace(old, '"Clear and calm: {nope} {skill}."'))
     with pytest.raises(ContentError) as err:
         load_coaching(path)
     assert str(path) in str(err.value)
-    assert "worked.clear_no[1]" in str(err.value)
+    assert "worked.clear_no.say[1]" in str(err.value)
     assert "{nope}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "missing"),
+    [
+        (
+            '"\\"{no}\\" leaves no doubt: {skill}."',
+            '"\\"{no}\\" leaves no doubt."',
+            "worked.clear_no.say[1]",
+            "{skill}",
+        ),
+        (
+            '"Keep the no and drop {hostile}:',
+            '"Keep the no and drop the edge:',
+            "tip.keep_kind.say[1]",
+            "{hostile}",
+        ),
+    ],
+)
+def test_coaching_must_name_the_skill_and_the_heated_words(
+    tmp_path: Path, old: str, new: str, key: str, missing: str
+) -> None:
+    source = Path(SCENARIO_DIR.parent / "coaching.yml").read_text()
+    assert old in source
+    path = tmp_path / "coaching.yml"
+    path.write_text(source.replace(old, new))
+    with pytest.raises(ContentError) as err:
+        load_coaching(path)
+    assert key in str(err.value) and f"must use {missing}" in str(err.value)
 
 
 def test_scenario_from_script_uses_the_users_words(script: dict) -> None:
