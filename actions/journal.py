@@ -13,7 +13,6 @@ is never kept in the conversation log.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot import sender_ids
 from bot.journal import JournalError, JournalUnavailable, db, repository, session_scope
-from bot.journal.exports import EXPORT_FILENAME, EXPORT_KEY
+from bot.journal.exports import EXPORT_FILENAME, EXPORT_KEY, render
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +211,7 @@ class ActionExportMyData(Action):
             return self._send_link(dispatcher, tracker, channel, export)
         dispatcher.utter_message(response="utter_export_intro")
         if channel in DOCUMENT_CHANNELS:
-            content = json.dumps(export, ensure_ascii=False, indent=2, default=str)
+            content = render(export)
             dispatcher.utter_message(
                 json_message={"document": {"filename": EXPORT_FILENAME, "content": content}}
             )
@@ -226,7 +225,7 @@ class ActionExportMyData(Action):
     def _send_link(
         dispatcher: CollectingDispatcher, tracker: Tracker, channel: str, export: Any
     ) -> list[EventType]:
-        content = json.dumps(export, ensure_ascii=False, indent=2, default=str)
+        content = render(export)
         token = with_journal(
             dispatcher,
             lambda session: repository.create_pending_export(

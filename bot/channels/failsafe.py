@@ -5,6 +5,12 @@ signals a crisis still gets the static crisis resources, and no message is ever 
 Crisis detection runs on the raw text before Rasa sees it, so it does not depend on anything Rasa
 loads. Typed text cannot pick an intent with a leading ``/`` (Rasa issue 5075).
 
+A middle-band message (the detector's tier ``check_in``: a passive wish, a goodbye, a burden
+statement) is not met with the full resources first: the dialogue asks the check-in question
+(``bot.policies.check_in``) and reads the reply. Should the dialogue fail, take longer than
+``CHECK_IN_DEADLINE_SECONDS``, or answer with neither the check-in nor the resources, this module
+sends the static check-in itself (the question, a crisis line and its buttons).
+
 Nothing here logs raw user text or sender ids at INFO or above.
 """
 
@@ -30,6 +36,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, U
 from bot import safety
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
+from bot.safety.detector import TIER_CHECK_IN
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +76,10 @@ MAX_MESSAGE_CHARS: int = _max_chars_from_env()
 # conversations, turns with several custom actions waited 3 s while the median was 0.3 s.
 # Crisis messages never wait here.
 MAX_IN_FLIGHT: int = _positive_int_from_env(MAX_IN_FLIGHT_ENV, 4)
+# How long a middle-band message waits for the dialogue's check-in before the static one goes out
+# (the dialogue's own copy is then not delivered twice). Its turn skips the queue, but it can
+# still wait behind this user's previous turn (the tracker lock) or a slow action server.
+CHECK_IN_DEADLINE_SECONDS: float = 10.0
 
 # These few lines live in code, not in the domain, on purpose: they must reach the user when the
 # model, the domain or the content files could not be loaded at all.
@@ -268,6 +279,36 @@ def _detect(text: str) -> safety.CrisisResult | None:
         return None
 
 
+async def _detect_and_answer(
+    text: str,
+    output: OutputChannel,
+    recipient: str,
+    region: str | None,
+    channel: str,
+) -> safety.CrisisResult | None:
+    """Read the text for a crisis in a worker thread, and send the full resources if it is one.
+
+    The detector's encoder pass and the normaliser take from a few milliseconds to a second or
+    more on a long text: on the event loop they would hold every other conversation of the
+    process. The reading and the answer run as one task that a cancelled caller (a client gone,
+    a response timeout) does not stop, so a crisis found after the caller left is still answered.
+    """
+
+    async def read_and_answer() -> safety.CrisisResult | None:
+        result = await asyncio.to_thread(_detect, text)
+        if result and result.is_crisis and not _is_check_in(result):
+            categories = tuple(result.categories)
+            logger.info(
+                "crisis message on channel %s (categories: %s)", channel, ",".join(categories)
+            )
+            await _answer_crisis(output, recipient, region, categories, channel)
+        return result
+
+    task = asyncio.ensure_future(read_and_answer())
+    keep_running(task)
+    return await asyncio.shield(task)
+
+
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
@@ -373,35 +414,47 @@ async def _answer_crisis(
     _count_later(region, channel)
 
 
-async def answer_crisis_first(
-    output: OutputChannel,
-    recipient: str,
-    region: str | None,
-    categories: tuple[str, ...],
-    channel: str,
-) -> None:
-    """Send the crisis resources now, in a task that finishes even if the caller is cancelled.
-
-    A client that hangs up, Sanic's response timeout or a cancelled webhook must not take the
-    resources with it: the shield keeps the sending (and then the counting) going.
-    """
-    task = asyncio.ensure_future(_answer_crisis(output, recipient, region, categories, channel))
-    keep_running(task)
-    await asyncio.shield(task)
-
-
 async def answer_if_crisis(
     text: str, output: OutputChannel, recipient: str, *, channel: str, region: str | None = None
 ) -> bool:
     """The floor alone, for text that does not go to the dialogue (an edited Telegram message):
-    the resources if the detector fires. Returns whether it fired."""
-    result = _detect(_detection_text(text if isinstance(text, str) else ""))
+    the resources if the detector fires (the static check-in for the middle band: its buttons
+    are answered whenever they are pressed). Returns whether it fired."""
+    raw = text if isinstance(text, str) else ""
+    result = await _detect_and_answer(_detection_text(raw), output, recipient, region, channel)
     if not (result and result.is_crisis):
         return False
-    categories = tuple(result.categories)
-    logger.info("crisis message on channel %s (categories: %s)", channel, ",".join(categories))
-    await answer_crisis_first(output, recipient, region, categories, channel)
+    if _is_check_in(result):
+        logger.info("middle-band message on channel %s (signs: %s)", channel, _signs(result))
+        await _send_check_in(output, recipient, region)
+        _count_later(region, channel)
     return True
+
+
+def _is_check_in(result: safety.CrisisResult | None) -> bool:
+    """The middle band alone: any other tier (or a broken result) gets the full resources."""
+    return bool(result and result.is_crisis and getattr(result, "tier", None) == TIER_CHECK_IN)
+
+
+def _signs(result: safety.CrisisResult | None) -> str:
+    return ",".join(str(s) for s in getattr(result, "signs", ()) or ()) or "-"
+
+
+async def _send_check_in(
+    output: OutputChannel, recipient: str, region: str | None
+) -> list[dict[str, Any]]:
+    """Send the static check-in; returns what was sent."""
+    try:
+        messages = list(resources.check_in_messages(region))
+    except (
+        Exception
+    ) as exc:  # check_in_messages promises not to raise; the floor does not rely on it
+        logger.error("check-in text failed to load (%s)", type(exc).__name__)
+        messages = []
+    if not messages:
+        messages = [{"text": LAST_RESORT_RESOURCES_TEXT}]
+    await _send_all(output, recipient, messages, "check-in")
+    return messages
 
 
 class CrisisAnsweredOutputChannel(RecordingOutputChannel):
@@ -459,6 +512,87 @@ class CrisisAnsweredOutputChannel(RecordingOutputChannel):
         await super().send_quick_replies(recipient_id, text, quick_replies, **kwargs)
 
 
+class CheckInOutputChannel(RecordingOutputChannel):
+    """The dialogue's channel for a middle-band message: notes whether the dialogue asked the
+    check-in or gave the resources, and once the fail-safe has sent the static check-in (the
+    dialogue was late), holds back the dialogue's copy of the same question (that text, or the
+    generic one the dialogue uses while no region is chosen; a region chosen in the conversation
+    still gets its own line)."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        super().__init__(inner)
+        self._static: set[str] = set()
+
+    @property
+    def static_sent(self) -> bool:
+        return bool(self._static)
+
+    def mark_static_sent(self, messages: Iterable[dict[str, Any]]) -> None:
+        texts = [m.get("text") for m in messages]
+        try:
+            texts.append(resources.catalogue().generic.check_in)
+        except Exception as exc:
+            logger.error("crisis resources unavailable (%s)", type(exc).__name__)
+        self._static = {" ".join(t.split()) for t in texts if isinstance(t, str)}
+
+    def forget_static(self) -> None:
+        self._static = set()
+
+    def answered(self) -> bool:
+        """Whether anything sent so far asks the check-in or carries the resources."""
+        return any(_is_check_in_text(t) or _is_resource_text(t) for t in self.texts)
+
+    def _held_back(self, text: Any) -> bool:
+        if isinstance(text, str) and " ".join(text.split()) in self._static:
+            self._record(text)
+            return True
+        return False
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if not self._held_back(message.get("text")):
+            await super().send_response(recipient_id, message)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if not self._held_back(text):
+            await super().send_text_message(recipient_id, text, **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        if not self._held_back(text):
+            await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        if not self._held_back(text):
+            await super().send_quick_replies(recipient_id, text, quick_replies, **kwargs)
+
+
+async def _run_with_check_in_deadline(
+    dialogue: Awaitable[Any],
+    recorder: CheckInOutputChannel,
+    output: OutputChannel,
+    recipient: str,
+    region: str | None,
+) -> None:
+    """Run the dialogue; if it has not asked the check-in by the deadline, send the static one.
+
+    The dialogue keeps running after the deadline (its events are kept by Rasa), and its own copy
+    of the question is then held back by ``recorder``.
+    """
+    task = asyncio.ensure_future(dialogue)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=CHECK_IN_DEADLINE_SECONDS)
+        if not done and not recorder.answered():
+            logger.warning("dialogue late on a middle-band message; the static check-in goes out")
+            recorder.mark_static_sent(await _send_check_in(output, recipient, region))
+        await task
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+
+
 async def handle_message(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     message: UserMessage,
@@ -471,23 +605,27 @@ async def handle_message(
 
     Limits come first, then crisis detection on the raw text; a crisis gets the static
     resources at once, before the dialogue (which may wait behind this user's earlier turn for
-    a minute or more), and the dialogue's own copy is not repeated. A message that got no answer
-    at all gets a short apology.
+    a minute or more), and the dialogue's own copy is not repeated. A middle-band message goes to
+    the dialogue for its check-in question, with the static check-in as the floor under it. A
+    message that got no answer at all gets a short apology.
     """
     raw = message.text if isinstance(message.text, str) else ""
     output = message.output_channel
     recipient = message.sender_id
 
-    result = _detect(_detection_text(raw))
+    result = await _detect_and_answer(_detection_text(raw), output, recipient, region, channel)
     is_crisis = bool(result and result.is_crisis)
+    check_in = _is_check_in(result)
     categories: tuple[str, ...] = tuple(result.categories) if result and is_crisis else ()
-    if is_crisis:
-        logger.info("crisis message on channel %s (categories: %s)", channel, ",".join(categories))
-        await answer_crisis_first(output, recipient, region, categories, channel)
+    if check_in:
+        logger.info("middle-band message on channel %s (signs: %s)", channel, _signs(result))
+        _count_later(region, channel)
 
     if len(raw) > MAX_MESSAGE_CHARS:
         logger.info("message on channel %s too long (%d chars), not passed on", channel, len(raw))
-        if not is_crisis:
+        if check_in:
+            await _send_check_in(output, recipient, region)
+        elif not is_crisis:
             await _send_all(output, recipient, [{"text": TOO_LONG_TEXT}], "too-long note")
         return
 
@@ -497,11 +635,13 @@ async def handle_message(
             await _send_all(output, recipient, [{"text": EMPTY_TEXT}], "empty-message prompt")
         return
 
-    recorder = (
-        CrisisAnsweredOutputChannel(output, region, categories)
-        if is_crisis
-        else RecordingOutputChannel(output)
-    )
+    recorder: RecordingOutputChannel
+    if check_in:
+        recorder = CheckInOutputChannel(output)
+    elif is_crisis:
+        recorder = CrisisAnsweredOutputChannel(output, region, categories)
+    else:
+        recorder = RecordingOutputChannel(output)
     # What a collecting channel (REST) already holds: the crisis resources stay whatever fails.
     kept = len(output.messages) if isinstance(output, CollectingOutputChannel) else 0
     guarded = copy.copy(message)
@@ -513,7 +653,11 @@ async def handle_message(
             logger.info("metadata on channel %s too large or deep; dropped", channel)
     unavailable = False
     try:
-        if is_crisis:  # straight in, ahead of the queue
+        if isinstance(recorder, CheckInOutputChannel):  # straight in, with a deadline
+            await _run_with_check_in_deadline(
+                on_new_message(guarded), recorder, output, recipient, region
+            )
+        elif is_crisis:  # straight in, ahead of the queue
             await on_new_message(guarded)
         else:
             async with _admission():
@@ -527,10 +671,17 @@ async def handle_message(
         if isinstance(output, CollectingOutputChannel):
             del output.messages[kept:]
             recorder.texts.clear()
+            if isinstance(recorder, CheckInOutputChannel):
+                recorder.forget_static()  # it went with the rest: sent again below
     except Exception as exc:
         logger.error("dialogue failed on channel %s (%s)", channel, type(exc).__name__)
         logger.debug("dialogue failure details", exc_info=True)
 
+    if isinstance(recorder, CheckInOutputChannel):
+        # Never silence, never a reply without the question: the static check-in is the floor.
+        if not recorder.static_sent and not recorder.answered():
+            await _send_check_in(output, recipient, region)
+        return
     if is_crisis:
         return
     if unavailable:
@@ -544,4 +695,12 @@ def _is_resource_text(text: str) -> bool:
         return bool(resources.is_resource_text(text))
     except Exception as exc:
         logger.error("resource check failed (%s)", type(exc).__name__)
+        return False
+
+
+def _is_check_in_text(text: str) -> bool:
+    try:
+        return bool(resources.is_check_in_text(text))
+    except Exception as exc:
+        logger.error("check-in text check failed (%s)", type(exc).__name__)
         return False

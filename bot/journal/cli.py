@@ -1,7 +1,8 @@
-"""Operator commands: ``python -m bot.journal upgrade | purge | stats``.
+"""Operator commands: ``python -m bot.journal upgrade | purge | stats | export``.
 
-They print counts and revisions, never content. ``DATABASE_URL`` (or ``--url``) picks the
-database, as for the bot.
+They print counts and revisions, never content; ``export`` writes one person's whole data to a
+new private file (a data request the chat's capped export cannot fully serve). ``DATABASE_URL``
+(or ``--url``) picks the database, as for the bot.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from datetime import timedelta
 
 from sqlalchemy.engine import make_url
 
+from bot import sender_ids
 from bot.journal import db, repository
 from bot.journal.errors import JournalUnavailable
+from bot.journal.exports import render
 
 RETENTION_ENV = "SECURE_BASE_RETENTION_DAYS"
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
@@ -86,6 +89,33 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    channel = sender_ids.channel_of(args.sender_id)
+    if channel is None:
+        print(
+            f"error: {args.sender_id!r} is not a sender id: use the export's sender_id, which "
+            "starts with its channel (rest:, web:, tg:)",
+            file=sys.stderr,
+        )
+        return 2
+    with db.session_scope(args.url) as session:
+        export = repository.export_user(session, channel, args.sender_id, max_bytes=None)
+    body = render(export).encode("utf-8")
+    try:
+        # A new file only, readable by this user alone: it holds what that person wrote.
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(f"error: {args.out} exists; choose a new file", file=sys.stderr)
+        return 2
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(body)
+    print(
+        f"wrote {len(body):,} bytes to {args.out}: the journal and "
+        f"{len(export['conversation_events'])} conversation events, nothing left out"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, kept separate so tests can check its help and choices."""
     parser = argparse.ArgumentParser(prog="python -m bot.journal", description=__doc__)
@@ -106,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", help="row counts per table, no content")
     stats.set_defaults(run=_stats)
+
+    export = commands.add_parser(
+        "export", help="one sender's whole data, with no size limit, into a new private file"
+    )
+    export.add_argument("sender_id", help="as in the user's export, e.g. web:3f2a... or tg:1234")
+    export.add_argument("--out", required=True, metavar="FILE", help="a new file to write")
+    export.set_defaults(run=_export)
     return parser
 
 

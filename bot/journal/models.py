@@ -294,3 +294,20 @@ class TelegramUpdate(Base):
     update_id = sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
     state = sa.Column(sa.String(8), nullable=False)
     expires_at = sa.Column(sa.Float, nullable=False, index=True)
+
+
+class EndedSession(Base):
+    """A web session whose conversation was erased: its token must never open anything again.
+
+    Keyed by a hash of the sender id (``web:<session id>``, a random 128-bit id), so the table
+    holds nothing that could name or reach a person; it only lets the socket.io channel refuse
+    the old token (``bot.channels.socketio``). A row outlives every token of its session: tokens
+    are renewed only while a session is open and expire ``SECURE_BASE_SESSION_DAYS`` (at most
+    365) after their last renewal, so rows go after ``expires_at``.
+    """
+
+    __tablename__ = "ended_sessions"
+
+    session_hash = sa.Column(sa.String(64), primary_key=True)
+    ended_at = sa.Column(UTCDateTime(), nullable=False)
+    expires_at = sa.Column(UTCDateTime(), nullable=False, index=True)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from bot import sender_ids
 from bot.journal import tracker_events
 from bot.journal.errors import (
     IdSecretMismatch,
@@ -28,6 +29,7 @@ from bot.journal.errors import (
     JournalInputError,
     JournalNotFound,
 )
+from bot.journal.exports import FULL_EXPORT_COMMAND, MAX_EXPORT_BYTES, item_size, render
 from bot.journal.identity import ID_SECRET_ENV, fingerprint, load_id_secret, pseudonym, short
 from bot.journal.inputs import (
     ACTION_TEXT_LIMIT,
@@ -50,6 +52,7 @@ from bot.journal.models import (
     BoundaryScript,
     CommittedAction,
     DeploymentKey,
+    EndedSession,
     PendingExport,
     ReflectionResult,
     RoleplayReply,
@@ -63,7 +66,8 @@ from bot.journal.models import (
 logger = logging.getLogger(__name__)
 
 PRIORITIES = ("relationship", "self_respect")
-EXPORT_FORMAT = "secure-base-journal-export/1"
+# /2: ``size_limit`` (an export is capped, and says what it left out).
+EXPORT_FORMAT = "secure-base-journal-export/2"
 
 
 # --- the deployment's pseudonym secret ----------------------------------------------------
@@ -601,42 +605,118 @@ def _rows(session: Session, model: type, user: User) -> list[dict[str, Any]]:
     return [row_dict(row) for row in session.execute(query).scalars()]
 
 
-def export_user(session: Session, channel: str, sender_id: str) -> dict[str, Any]:
-    """Everything stored about this sender, conversation log included, as JSON-ready data."""
+JOURNAL_SECTIONS = (
+    "value_ratings",
+    "committed_actions",
+    "wise_mind_entries",
+    "boundary_scripts",
+    "reflections",
+    "roleplay_sessions",
+)
+# Room kept for the note on what was left out (its numbers vary) and each list's brackets.
+_NOTE_ROOM = 1_000
+
+
+def _newest_within(items: list[Any], budget: int) -> tuple[list[Any], int]:
+    """The newest items (the end of ``items``) whose rendered size fits ``budget``; bytes used."""
+    used = 0
+    start = len(items)
+    while start > 0:
+        size = item_size(items[start - 1])
+        if used + size > budget:
+            break
+        used += size
+        start -= 1
+    return items[start:], used
+
+
+def _left_out_note(max_bytes: int, sender_id: str, left_out: dict[str, int]) -> str:
+    parts = [f"{count:,} {name.replace('_', ' ')}" for name, count in left_out.items()]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (
+        f"One export holds at most {max_bytes:,} bytes, so this one is not complete: the oldest "
+        f"{listed} are left out (everything newer is here). They are still stored, and "
+        '"delete my data" erases them with everything else. To get them too, ask the people who '
+        f"run this service for a full export of {sender_id}; they can make one with "
+        f"`{FULL_EXPORT_COMMAND} {sender_id} --out <file>`."
+    )
+
+
+def export_user(
+    session: Session,
+    channel: str,
+    sender_id: str,
+    max_bytes: int | None = MAX_EXPORT_BYTES,
+) -> dict[str, Any]:
+    """What is stored about this sender, conversation log included, as JSON-ready data.
+
+    Rendered as the user gets it (``exports.render``) the export holds at most ``max_bytes``:
+    the journal comes first, then the conversation log, each keeping its newest entries;
+    ``size_limit`` says whether anything was left out, how much, and how to get it. The log is
+    read newest first and only as far as fits. ``max_bytes=None``: everything (the operator's
+    ``python -m bot.journal export``).
+    """
     user = find_user(session, channel, sender_id)
     export: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "exported_at": _jsonable(utcnow()),
+        "size_limit": {"max_bytes": max_bytes, "complete": True},
         "channel": channel,
         "sender_id": sender_id,
         "user": row_dict(user, exclude=()) if user else None,
-        "value_ratings": [],
-        "committed_actions": [],
-        "wise_mind_entries": [],
-        "boundary_scripts": [],
-        "reflections": [],
-        "roleplay_sessions": [],
+        **{section: [] for section in JOURNAL_SECTIONS},
+        "conversation_events": [],
     }
+    journal: dict[str, list[Any]] = {section: [] for section in JOURNAL_SECTIONS}
     if user is not None:
-        export["value_ratings"] = _rows(session, ValueRating, user)
-        export["committed_actions"] = _rows(session, CommittedAction, user)
-        export["wise_mind_entries"] = _rows(session, WiseMindEntry, user)
-        export["boundary_scripts"] = _rows(session, BoundaryScript, user)
-        export["reflections"] = _rows(session, ReflectionResult, user)
-        export["roleplay_sessions"] = [
+        journal["value_ratings"] = _rows(session, ValueRating, user)
+        journal["committed_actions"] = _rows(session, CommittedAction, user)
+        journal["wise_mind_entries"] = _rows(session, WiseMindEntry, user)
+        journal["boundary_scripts"] = _rows(session, BoundaryScript, user)
+        journal["reflections"] = _rows(session, ReflectionResult, user)
+        journal["roleplay_sessions"] = [
             {
                 **row_dict(record),
                 "replies": [row_dict(reply, exclude=("session_id",)) for reply in record.replies],
             }
             for record in sorted(list_roleplay_sessions(session, user), key=lambda r: r.id)
         ]
-    export["conversation_events"] = tracker_events.export_events(session, sender_id)
+    if max_bytes is None:
+        export.update(journal)
+        export["size_limit"] = {"max_bytes": None, "complete": True}
+        export["conversation_events"] = tracker_events.export_events(session, sender_id)
+        _log_export(user, export, {})
+        return export
+
+    budget = max_bytes - len(render(export).encode("utf-8")) - _NOTE_ROOM
+    left_out: dict[str, int] = {}
+    for section, rows in journal.items():
+        export[section], used = _newest_within(rows, max(budget, 0))
+        budget -= used
+        if len(export[section]) < len(rows):
+            left_out[section] = len(rows) - len(export[section])
+    events, missing = tracker_events.newest_events(session, sender_id, max(budget, 0), item_size)
+    export["conversation_events"] = events
+    if missing:
+        left_out["conversation_events"] = missing
+    if left_out:
+        export["size_limit"] = {
+            "max_bytes": max_bytes,
+            "complete": False,
+            "left_out": left_out,
+            "note": _left_out_note(max_bytes, sender_id, left_out),
+        }
+    _log_export(user, export, left_out)
+    return export
+
+
+def _log_export(user: User | None, export: dict[str, Any], left_out: dict[str, int]) -> None:
     logger.info(
-        "journal export for user %s: %d events",
+        "journal export for user %s: %d events%s",
         short(user.pseudonym) if user else "(none)",
         len(export["conversation_events"]),
+        f", left out: {_format_counts(left_out)}" if left_out else "",
     )
-    return export
 
 
 # --- one-time export downloads ------------------------------------------------------------
@@ -728,12 +808,52 @@ def delete_user(session: Session, channel: str, sender_id: str) -> dict[str, int
         counts["users"] = _delete(session, sa.delete(User.__table__).where(User.id == user.id))
         session.expunge(user)
     counts["events"] = tracker_events.delete_events(session, sender_id)
+    if sender_ids.channel_of(sender_id) in SESSION_CHANNELS:
+        # In the same transaction: once the log is gone, its token opens nothing.
+        end_session(session, sender_id)
     logger.info(
         "journal erased user %s: %s",
         short(user.pseudonym) if user else "(none)",
         _format_counts(counts),
     )
     return counts
+
+
+# --- web sessions ended by an erasure ------------------------------------------------------
+
+# Channels whose sender id is a session the server issued (and can end); Telegram chat ids and
+# REST senders are named by their client and cannot be replaced.
+SESSION_CHANNELS = frozenset({"socketio"})
+# Longer than any token can live (bot.channels.socketio.MAX_SESSION_DAYS is 365).
+ENDED_SESSION_KEPT = timedelta(days=366)
+
+
+def _session_hash(sender_id: str) -> str:
+    return hashlib.sha256(b"secure-base ended session:" + sender_id.encode("utf-8")).hexdigest()
+
+
+def end_session(session: Session, sender_id: str, now: datetime | None = None) -> None:
+    """Record that this web session was erased: ``session_ended`` is True for it from now on."""
+    now = now or utcnow()
+    # Rows past their time go here: erasures are rare, no separate cleaner is needed.
+    session.execute(sa.delete(EndedSession.__table__).where(EndedSession.expires_at <= now))
+    _insert_ignoring_duplicate(
+        session,
+        EndedSession,
+        session_hash=_session_hash(sender_id),
+        ended_at=now,
+        expires_at=now + ENDED_SESSION_KEPT,
+    )
+
+
+def session_ended(session: Session, sender_id: str) -> bool:
+    """Whether this web session's conversation was erased (its token must not be used)."""
+    found = session.execute(
+        sa.select(EndedSession.session_hash).where(
+            EndedSession.session_hash == _session_hash(sender_id)
+        )
+    ).first()
+    return found is not None
 
 
 def purge(session: Session, older_than: timedelta, now: datetime | None = None) -> dict[str, int]:

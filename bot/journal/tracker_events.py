@@ -8,6 +8,7 @@ how Rasa stores them; the journal itself never keeps that id.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,15 @@ def events_table(session: Session) -> sa.Table | None:
     return sa.Table(EVENTS_TABLE, sa.MetaData(), autoload_with=connection)
 
 
+def _decoded(row: Any) -> dict[str, Any]:
+    item = dict(row)
+    try:
+        item["data"] = json.loads(item["data"]) if item["data"] is not None else None
+    except ValueError:
+        pass  # keep the stored text as it is: an export must not drop anything
+    return item
+
+
 def export_events(session: Session, sender_id: str) -> list[dict[str, Any]]:
     """Every stored event of ``sender_id`` in order, ``data`` decoded from its JSON text."""
     table = events_table(session)
@@ -33,15 +43,39 @@ def export_events(session: Session, sender_id: str) -> list[dict[str, Any]]:
     rows = session.execute(
         sa.select(table).where(table.c.sender_id == sender_id).order_by(table.c.id)
     ).mappings()
-    exported = []
-    for row in rows:
-        item = dict(row)
-        try:
-            item["data"] = json.loads(item["data"]) if item["data"] is not None else None
-        except ValueError:
-            pass  # keep the stored text as it is: an export must not drop anything
-        exported.append(item)
-    return exported
+    return [_decoded(row) for row in rows]
+
+
+def newest_events(
+    session: Session, sender_id: str, budget: int, size: Callable[[Any], int]
+) -> tuple[list[dict[str, Any]], int]:
+    """The newest events of ``sender_id`` whose ``size`` adds up to at most ``budget``, in order,
+    and how many older ones were left out.
+
+    Read newest first and only as far as they fit, so a long log is never held in memory.
+    """
+    table = events_table(session)
+    if table is None:
+        return [], 0
+    where = table.c.sender_id == sender_id
+    kept: list[dict[str, Any]] = []
+    used = 0
+    result = session.execute(
+        sa.select(table).where(where).order_by(table.c.id.desc()),
+        execution_options={"stream_results": True},
+    ).mappings()
+    try:
+        for row in result:
+            item = _decoded(row)
+            used += size(item)
+            if used > budget:
+                break
+            kept.append(item)
+    finally:
+        result.close()
+    total = session.execute(sa.select(sa.func.count()).select_from(table).where(where)).scalar_one()
+    kept.reverse()
+    return kept, total - len(kept)
 
 
 def delete_events(session: Session, sender_id: str) -> int:

@@ -354,7 +354,13 @@ def test_every_form_slot_has_a_validator_an_ask_action_and_the_crisis_guard() ->
             assert hasattr(validator, f"validate_{slot}")
             assert f"action_ask_{slot}" in declared
             for mapping in domain["slots"][slot]["mappings"]:
-                guard = {"crisis", "stop_exercise", "ask_why", "edit_script_part"}
+                guard = {
+                    "crisis",
+                    "crisis_check_in",
+                    "stop_exercise",
+                    "ask_why",
+                    "edit_script_part",
+                }
                 assert guard <= set(mapping["not_intent"])
 
 

@@ -315,7 +315,9 @@ def test_every_form_slot_has_a_validator_and_an_ask_action() -> None:
         assert hasattr(actions.ValidateWiseMindForm, f"validate_{slot}")
         assert f"action_ask_{slot}" in declared
         for mapping in domain["slots"][slot]["mappings"]:
-            assert {"crisis", "stop_exercise", "ask_why"} <= set(mapping["not_intent"])
+            assert {"crisis", "crisis_check_in", "stop_exercise", "ask_why"} <= set(
+                mapping["not_intent"]
+            )
 
 
 async def test_the_validation_action_runs_on_the_real_domain() -> None:

@@ -20,6 +20,7 @@ from bot.channels import failsafe
 from bot.journal import db
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
+from bot.safety.detector import TIER_CHECK_IN, CrisisResult
 from tests.e2e.crisis_check import shows_crisis_resources
 
 KNOWN = frozenset({"greet", "crisis", "start_values_exercise", "affirm"})
@@ -383,8 +384,12 @@ async def test_only_max_in_flight_messages_enter_the_dialogue_at_once(
     monkeypatch.setattr(failsafe, "MAX_IN_FLIGHT", 2)
     held = _Held()
     runs = [asyncio.create_task(_run(f"message {i}", Dialogue(held))) for i in range(6)]
-    for _ in range(20):
-        await asyncio.sleep(0)
+    # Detection runs in a worker thread first: wait for two to enter, then give the rest time.
+    for _ in range(500):
+        if held.entered >= 2:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)
     assert held.entered == 2, "the others wait at the gate"
     held.release.set()
     collectors = await asyncio.gather(*runs)
@@ -497,3 +502,183 @@ def test_known_intents_errors_name_the_file(tmp_path: Path) -> None:
 def test_known_intents_of_the_project_domain() -> None:
     intents = failsafe.known_intents_from_domain()
     assert {"greet", "crisis"} <= intents
+
+
+# -- the middle band: the dialogue asks the check-in, the fail-safe is the floor under it -------
+
+MIDDLE_TEXT = "honestly they'd all be better off without me"
+CHECK_IN = CrisisResult(
+    is_crisis=True,
+    categories=("suicidal_thoughts",),
+    matched=("burden_better_off",),
+    tier=TIER_CHECK_IN,
+    signs=("burden",),
+)
+
+
+@pytest.fixture
+def middle_band(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The detector answers MIDDLE_TEXT with the check-in tier (the real one does not yet)."""
+    real = failsafe.safety.detect
+
+    def detect(text: str) -> CrisisResult:
+        return CHECK_IN if MIDDLE_TEXT in text else real(text)
+
+    monkeypatch.setattr(failsafe.safety, "detect", detect)
+
+
+async def _expected_check_in(region: str | None = None) -> list[dict[str, Any]]:
+    collector = CollectingOutputChannel()
+    for item in resources.check_in_messages(region):
+        await collector.send_response(SENDER, copy.deepcopy(item))
+    return collector.messages
+
+
+async def _ask_check_in(message: UserMessage) -> None:
+    # What the dialogue does while no region is chosen: the generic check-in.
+    generic = resources.catalogue().generic.check_in
+    buttons = [dict(b) for b in resources.catalogue().check_in_buttons]
+    await message.output_channel.send_response(
+        message.sender_id, {"text": generic, "buttons": buttons}
+    )
+
+
+def _check_ins(collector: CollectingOutputChannel) -> list[str]:
+    return [t for t in _texts(collector) if resources.is_check_in_text(t)]
+
+
+async def test_a_middle_band_message_gets_the_dialogues_check_in_not_the_resources(
+    middle_band: None,
+) -> None:
+    dialogue = Dialogue(_ask_check_in)
+    collector = await _run(MIDDLE_TEXT, dialogue)
+    assert dialogue.received == [MIDDLE_TEXT]
+    assert not _has_resources(collector)
+    assert _check_ins(collector) == [resources.catalogue().generic.check_in]
+    assert [b["payload"] for b in collector.messages[0]["buttons"]] == [
+        "/check_in_yes",
+        "/check_in_no",
+    ]
+
+
+@pytest.mark.parametrize("answer", [_raise, None, _say_hello])
+async def test_no_check_in_from_the_dialogue_gets_the_static_one(
+    middle_band: None, answer: Callable[[UserMessage], Awaitable[None]] | None
+) -> None:
+    # The dialogue raised, said nothing, or said something without the question.
+    collector = await _run(MIDDLE_TEXT, Dialogue(answer))
+    expected = await _expected_check_in()
+    assert collector.messages[-len(expected) :] == expected
+    assert len(_check_ins(collector)) == 1
+    assert not _has_resources(collector)
+    assert failsafe.APOLOGY_TEXT not in _texts(collector)
+
+
+async def test_the_dialogues_resources_are_enough(middle_band: None) -> None:
+    # A second middle-band message: the dialogue gives the full resources, no check-in follows.
+    collector = await _run(MIDDLE_TEXT, Dialogue(_send_resources))
+    assert _has_resources(collector)
+    assert _check_ins(collector) == []
+
+
+async def test_a_late_dialogue_gets_the_static_check_in_once(
+    middle_band: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.05)
+    release = asyncio.Event()
+
+    async def late(message: UserMessage) -> None:
+        await release.wait()
+        await _ask_check_in(message)
+
+    collector = CollectingOutputChannel()
+    message = UserMessage(MIDDLE_TEXT, collector, SENDER, input_channel="test")
+    turn = asyncio.ensure_future(
+        failsafe.handle_message(Dialogue(late), message, channel="test", known_intents=KNOWN)
+    )
+    for _ in range(200):
+        if collector.messages:
+            break
+        await asyncio.sleep(0.01)
+    assert collector.messages == await _expected_check_in()
+    assert not turn.done()
+    release.set()
+    await turn
+    # The dialogue's own (generic) copy of the question was held back.
+    assert collector.messages == await _expected_check_in()
+
+
+async def test_a_late_dialogue_in_another_region_still_gives_its_line(
+    middle_band: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.01)
+
+    async def late_uk(message: UserMessage) -> None:
+        await asyncio.sleep(0.1)
+        for item in resources.check_in_messages("UK"):
+            await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+
+    collector = await _run(MIDDLE_TEXT, Dialogue(late_uk))
+    assert collector.messages[:1] == await _expected_check_in()
+    assert resources.check_in_messages("UK")[0]["text"] in _texts(collector)
+
+
+async def test_a_store_outage_still_asks_the_check_in(middle_band: None) -> None:
+    async def ask_then_lose_the_store(message: UserMessage) -> None:
+        await _ask_check_in(message)
+        raise TrackerStoreUnavailable("save")
+
+    collector = await _run(MIDDLE_TEXT, Dialogue(ask_then_lose_the_store))
+    assert collector.messages == await _expected_check_in()
+
+
+async def test_a_middle_band_message_does_not_wait_behind_a_full_gate(
+    middle_band: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failsafe, "MAX_IN_FLIGHT", 1)
+    held = _Held()
+    waiting = [asyncio.create_task(_run(f"message {i}", Dialogue(held))) for i in range(3)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    answered = await asyncio.wait_for(_run(MIDDLE_TEXT, Dialogue(_ask_check_in)), timeout=10)
+    assert _check_ins(answered)
+    assert not any(task.done() for task in waiting)
+    held.release.set()
+    await asyncio.gather(*waiting)
+
+
+async def test_a_too_long_middle_band_message_gets_the_check_in(
+    middle_band: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failsafe, "MAX_MESSAGE_CHARS", 60)
+    dialogue = Dialogue(_say_hello)
+    collector = await _run("word " * 20 + MIDDLE_TEXT, dialogue)
+    assert dialogue.received == []
+    assert collector.messages == await _expected_check_in()
+
+
+async def test_a_middle_band_message_is_counted(
+    middle_band: None, counts_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(failsafe.REGION_ENV, raising=False)
+    await _run(MIDDLE_TEXT, Dialogue(_ask_check_in))
+    await failsafe.wait_for_counts()
+    counts = {(region, channel): n for _, region, channel, n in counter.read_counts(counts_url)}
+    assert counts == {("US", "test"): 1}
+
+
+async def test_an_edited_middle_band_message_gets_the_static_check_in(middle_band: None) -> None:
+    collector = CollectingOutputChannel()
+    fired = await failsafe.answer_if_crisis(MIDDLE_TEXT, collector, SENDER, channel="test")
+    assert fired
+    assert collector.messages == await _expected_check_in()
+
+
+async def test_the_middle_band_is_logged_without_the_words(
+    middle_band: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _run(MIDDLE_TEXT, Dialogue(_raise))
+    loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert any("middle-band" in line and "burden" in line for line in loud)
+    assert not any("better off" in line or SENDER in line for line in loud)

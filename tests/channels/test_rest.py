@@ -6,6 +6,7 @@ that raw user text never reaches the server's log.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterator
@@ -221,3 +222,158 @@ def test_two_unclear_replies_never_get_the_menu(stack: RasaStack) -> None:
     buttons = [b["payload"] for m in first for b in m.get("buttons") or []]
     assert buttons == ["/confirm_safe", "/deny_safe"]
     assert _said(_send(stack, "what", sender)) == _answer_text("unsure")
+
+
+# -- the check-in for the middle band (bot/policies/check_in.py) --------------------------------
+
+# Middle-band messages, none of them in the training data, that the trained model labels
+# crisis_check_in (0.95 or more). Each test uses the first two that the crisis detector answers
+# below the full resources (not at all, or with its check-in tier, which sets the same intent):
+# a detector that learns to give one of them the full resources does not break these tests.
+MIDDLE_BAND_CANDIDATES = (
+    "everyone is better off when I'm not there",
+    "it would be simpler for everyone if I just faded out",
+    "I keep thinking how nice it would be to just not be here",
+    "I'm just in everyone's way",
+    "if I vanished tomorrow it would be a relief for them",
+    "this will never stop hurting and I can't get out",
+    "I hope this flight goes down honestly",
+    "it's never going to get better, there's no point trying",
+    "I left a note for my sister just in case",
+)
+
+
+@functools.cache
+def _middle_band() -> tuple[str, str]:
+    from bot.safety import detect
+    from bot.safety.detector import TIER_CHECK_IN
+
+    usable = [
+        text
+        for text in MIDDLE_BAND_CANDIDATES
+        if not detect(text).is_crisis or detect(text).tier == TIER_CHECK_IN
+    ]
+    if len(usable) < 2:
+        pytest.fail("the detector gives every candidate the full resources: add new candidates")
+    return usable[0], usable[1]
+
+
+def _payloads(messages: list[dict]) -> list[str]:
+    return [b["payload"] for m in messages for b in m.get("buttons") or []]
+
+
+def _checked_in(stack: RasaStack, sender: str) -> list[dict]:
+    messages = _send(stack, _middle_band()[0], sender)
+    # The dialogue's question, or the channel's static copy when the dialogue was later than
+    # CHECK_IN_DEADLINE_SECONDS (a loaded machine): either way it is asked, and asked once.
+    assert [m for m in messages if resources.is_check_in_text(m.get("text"))], _said(messages)
+    assert _payloads(messages) == ["/check_in_yes", "/check_in_no"]  # asked once, not twice
+    assert not _has_resources(messages)
+    return messages
+
+
+def test_both_middle_band_messages_get_one_check_in(stack: RasaStack) -> None:
+    # Whichever layer found them (the detector's check-in tier, or DIET alone).
+    for text in _middle_band():
+        messages = _send(stack, text)
+        assert [m["text"] for m in messages if resources.is_check_in_text(m.get("text"))], text
+        assert _payloads(messages) == ["/check_in_yes", "/check_in_no"], text
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        ("yes", "resources"),
+        ("yeah sometimes", "resources"),
+        ("idk", "resources"),
+        ("/check_in_yes", "resources"),
+        ("no", "check_in_no"),
+        ("nope im fine", "check_in_no"),
+        ("/check_in_no", "check_in_no"),
+        ("ok", "check_in_ask_again"),
+        ("why do you ask?", "check_in_ask_again"),
+    ],
+)
+def test_a_typed_reply_to_the_check_in_is_its_answer(
+    stack: RasaStack, reply: str, kind: str
+) -> None:
+    sender = uuid.uuid4().hex
+    _checked_in(stack, sender)
+    said = _said(_send(stack, reply, sender))
+    assert _answer_text(kind) in said, said
+    assert "That's fine" not in said
+
+
+def test_a_no_to_the_check_in_offers_the_menu(stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    _checked_in(stack, sender)
+    answer = _send(stack, "no", sender)
+    assert "/start_values_exercise" in _payloads(answer)
+
+
+def test_two_unclear_replies_to_the_check_in_get_the_resources(stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    _checked_in(stack, sender)
+    assert _answer_text("check_in_ask_again") in _said(_send(stack, "ok", sender))
+    assert _has_resources(_send(stack, "whatever", sender))
+
+
+def test_mid_exercise_a_no_returns_to_the_same_question(stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    question = _send(stack, "/start_values_exercise", sender)[-1]
+    _checked_in(stack, sender)
+    back = _send(stack, "no", sender)
+    assert _answer_text("check_in_no") in _said(back)
+    assert back[-1] == question, "the exercise asks its question again"
+    # The "no" was an answer to the check-in, not to the exercise: the question is still open,
+    # and a second middle-band message gets the full resources.
+    assert _has_resources(_send(stack, _middle_band()[1], sender))
+
+
+def test_mid_exercise_a_yes_stops_it_and_asks_are_you_safe(stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    _send(stack, "/start_voice_check", sender)
+    _checked_in(stack, sender)
+    assert _has_resources(_send(stack, "yes", sender))
+    said = _said(_send(stack, "not really", sender))
+    assert _answer_text("not_safe") in said, said
+
+
+def test_mid_role_play_a_no_brings_back_the_persona_s_words(stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    start = '/start_roleplay{"roleplay_scenario": "cover_shift", "roleplay_difficulty": "gentle"}'
+    opening = _send(stack, start, sender)
+    persona = opening[-1]["text"]
+    assert persona.startswith("Sam:"), _said(opening)
+    _checked_in(stack, sender)
+    back = _send(stack, "no", sender)
+    said = _said(back)
+    assert _answer_text("check_in_no") in said
+    assert "Back to the practice" in said
+    assert back[-1]["text"] == persona
+
+
+def test_a_second_middle_band_message_gets_the_resources(stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    _checked_in(stack, sender)
+    _send(stack, "no", sender)
+    assert _has_resources(_send(stack, _middle_band()[1], sender))
+
+
+@pytest.fixture(scope="module")
+def actionless_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    """Rasa with its action server stopped: the check-in needs responses and policies only."""
+    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("rest-no-actions")) as running:
+        running.stop_actions()
+        yield running
+
+
+def test_the_check_in_works_with_the_action_server_down(actionless_stack: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    _checked_in(actionless_stack, sender)
+    said = _said(_send(actionless_stack, "no", sender))
+    assert _answer_text("check_in_no") in said, said
+    other = uuid.uuid4().hex
+    _checked_in(actionless_stack, other)
+    assert _has_resources(_send(actionless_stack, "yes", other))
+    assert _answer_text("not_safe") in _said(_send(actionless_stack, "no", other))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,14 @@ import pytest
 import requests
 import socketio
 
-from bot.channels.socketio import SessionSigner, load_session_secret
+from bot.channels.socketio import (
+    EXPIRED,
+    INVALID,
+    VALID,
+    SessionSigner,
+    load_session_secret,
+    session_days_from_env,
+)
 from bot.secrets import SecretError
 from tests.e2e.crisis_check import shows_crisis_resources
 from tests.e2e.servers import RasaStack
@@ -32,7 +40,7 @@ CREDENTIALS = {
         "cors_allowed_origins": [PAGE_ORIGIN],
     }
 }
-TOKEN_RE = re.compile(r"^[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$")
+TOKEN_RE = re.compile(r"^[0-9a-f]{32}\.[0-9]{10}\.[A-Za-z0-9_-]{43}$")
 # Only a guard against a hung test: the server answers in well under a second when idle.
 WAIT_S = 120
 
@@ -229,6 +237,10 @@ async def test_a_typed_slash_command_does_not_pick_the_intent(stack: RasaStack) 
         await client.wait_for_resources()
     finally:
         await client.close()
+    # The resources go out before the dialogue runs (crisis first): its turn is saved after.
+    deadline = time.monotonic() + WAIT_S
+    while not _tracker_user_texts(stack, _sender(token)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
     assert _tracker_user_texts(stack, _sender(token)) == ["greet I want to die"]
 
 
@@ -240,6 +252,36 @@ def test_session_signer_round_trip() -> None:
     assert signer.verify(token + "x") is None
     assert signer.verify(None) is None
     assert SessionSigner(b"y" * 40).verify(token) is None
+
+
+def test_session_tokens_expire_after_the_lifetime_and_are_renewed_in_use() -> None:
+    now = [1_800_000_000.0]
+    signer = SessionSigner(b"x" * 40, lifetime_s=30 * 86400, clock=lambda: now[0])
+    session_id, token = signer.issue()
+    assert signer.check(token).status == VALID and not signer.due_for_renewal(int(now[0]))
+    now[0] += 86400  # a day later: still valid, due for renewal (a thirtieth of 30 days)
+    assert signer.due_for_renewal(signer.check(token).issued)
+    same, renewed = signer.issue(session_id)
+    assert same == session_id and renewed != token
+    now[0] += 29 * 86400 + 1  # 30 days and a second after the first token
+    assert signer.check(token).status == EXPIRED and signer.verify(token) is None
+    assert signer.check(renewed).status == VALID
+    # A time moved by hand breaks the signature; a time in the future is not ours either.
+    signature = token.rsplit(".", 1)[1]
+    moved = f"{session_id}.{int(now[0])}.{signature}"
+    assert signer.check(moved).status == INVALID
+    assert signer.check(signer.issue(issued=int(now[0]) + 3600)[1]).status == INVALID
+
+
+def test_session_days_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECURE_BASE_SESSION_DAYS", raising=False)
+    assert session_days_from_env() == 30
+    monkeypatch.setenv("SECURE_BASE_SESSION_DAYS", "7")
+    assert session_days_from_env() == 7
+    for bad in ("0", "-3", "1.5", "366", "thirty"):
+        monkeypatch.setenv("SECURE_BASE_SESSION_DAYS", bad)
+        with pytest.raises(ValueError, match="SECURE_BASE_SESSION_DAYS"):
+            session_days_from_env()
 
 
 def test_session_secret_file_is_created_private_and_reused(

@@ -18,7 +18,7 @@ FORMS = {
     "voice_check_form": actions.voice_check.ValidateVoiceCheckForm,
     "dependency_reflection_form": actions.reflection.ValidateDependencyReflectionForm,
 }
-GUARDED_INTENTS = {"crisis", "stop_exercise", "ask_why"}
+GUARDED_INTENTS = {"crisis", "crisis_check_in", "check_in_yes", "stop_exercise", "ask_why"}
 ACTION_MODULES = (actions.values, actions.voice_check, actions.reflection)
 
 

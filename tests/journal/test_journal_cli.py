@@ -1,7 +1,9 @@
-"""``python -m bot.journal``: upgrade, purge with its retention setting, stats without content."""
+"""``python -m bot.journal``: upgrade, purge with its retention setting, stats without content,
+and the operator's full export."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import pytest
 from bot.journal import repository as repo
 from bot.journal.cli import RETENTION_ENV, main, parse_duration, retention_from_env
 from bot.journal.db import session_scope
+from bot.journal.exports import MAX_EXPORT_BYTES
 from bot.journal.models import utcnow
 from tests.conftest import user_who_agreed
 
@@ -53,7 +56,7 @@ def test_module_entry_point_upgrades_and_reports(db_url: str) -> None:
         text=True,
         check=True,
     )
-    assert "journal schema at 0004" in done.stdout
+    assert "journal schema at 0005" in done.stdout
     assert "Running upgrade 0001 -> 0002" in done.stderr
 
 
@@ -105,7 +108,7 @@ def test_stats_counts_rows_without_content(
     save_tracker("stats-sender", conversation("private words"))
     assert main(["--url", journal_url, "stats"]) == 0
     out = capsys.readouterr().out
-    assert "schema revision 0004" in out
+    assert "schema revision 0005" in out
     assert "users                1" in out and "committed_actions    1" in out
     assert "events               7" in out
     for secret in ("a very private step", "private words", "stats-sender"):
@@ -120,3 +123,32 @@ def test_stats_before_upgrade(db_url: str, capsys: pytest.CaptureFixture[str]) -
 def test_unreachable_database_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--url", "postgresql://postgres@127.0.0.1:1/x", "stats"]) == 1
     assert "cannot be used right now" in capsys.readouterr().err
+
+
+def test_export_writes_everything_to_a_new_private_file(
+    journal_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    save_tracker,
+    conversation,
+) -> None:
+    _old_entry(journal_url, "rest:asks-for-all", "a step of mine")
+    events = []
+    for turn in range(250):  # longer than one capped export can carry
+        events += conversation(f"turn {turn:03d} " + "words " * 150, start=1_700_000_000 + turn)
+    save_tracker("rest:asks-for-all", events)
+    out = tmp_path / "all.json"
+    assert main(["--url", journal_url, "export", "rest:asks-for-all", "--out", str(out)]) == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    written = json.loads(out.read_text())
+    assert written["size_limit"] == {"max_bytes": None, "complete": True}
+    assert len(written["conversation_events"]) == 250 * 7
+    assert written["committed_actions"][0]["text"] == "a step of mine"
+    assert out.stat().st_size > MAX_EXPORT_BYTES
+    printed = capsys.readouterr().out
+    assert "1750 conversation events" in printed and "turn 000" not in printed
+
+    assert main(["--url", journal_url, "export", "rest:asks-for-all", "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["--url", journal_url, "export", "asks-for-all", "--out", str(out) + "2"]) == 2
+    assert "not a sender id" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from bot.journal import repository as repo
 from bot.journal.db import engine_for, session_scope
+from bot.journal.exports import render
 from bot.journal.identity import pseudonym
 from bot.journal.inputs import ValueRatingIn
 from bot.journal.models import (
@@ -137,6 +138,50 @@ def test_export_holds_everything_stored_about_the_sender(
     assert uttered["intent_name"] == "share_reflection"
 
 
+def test_an_export_is_capped_keeping_the_newest_and_saying_what_it_left_out(
+    journal_url: str, save_tracker, conversation
+) -> None:
+    turns = 60
+    start = time.time() - 3600
+    events = []
+    for turn in range(turns):
+        said = f"turn {turn:03d} [long-talker] " + "so much to say " * 20
+        events += conversation(said, start=start + 10 * turn)
+    save_tracker("rest:long-talker", events)
+    with session_scope(journal_url) as session:
+        user = user_who_agreed(session, "rest", "rest:long-talker")
+        repo.add_committed_action(session, user, "call Sam [kept-action]")
+
+    cap = 30_000
+    with session_scope(journal_url) as session:
+        export = repo.export_user(session, "rest", "rest:long-talker", max_bytes=cap)
+        full = repo.export_user(session, "rest", "rest:long-talker", max_bytes=None)
+    rendered = render(export)
+    assert cap - 2_000 < len(rendered.encode("utf-8")) <= cap
+    assert export["committed_actions"][0]["text"] == "call Sam [kept-action]"
+    kept = export["conversation_events"]
+    assert kept == full["conversation_events"][-len(kept) :], "the newest events, in order"
+    assert "turn 059" in rendered and "turn 000" not in rendered
+    limit = export["size_limit"]
+    assert limit["complete"] is False and limit["max_bytes"] == cap
+    assert limit["left_out"] == {"conversation_events": turns * 7 - len(kept)}
+    assert f"{turns * 7 - len(kept):,} conversation events" in limit["note"]
+    assert "python -m bot.journal export rest:long-talker" in limit["note"]
+    assert len(full["conversation_events"]) == turns * 7 and full["size_limit"]["complete"]
+
+    # Below the cap nothing is left out; a journal larger than the cap is cut too, newest kept.
+    with session_scope(journal_url) as session:
+        small = repo.export_user(session, "rest", "rest:long-talker", max_bytes=10_000_000)
+        assert small["size_limit"] == {"max_bytes": 10_000_000, "complete": True}
+        for n in range(100):
+            repo.add_committed_action(session, user, f"step {n:03d} " + "x" * 300)
+        crowded = repo.export_user(session, "rest", "rest:long-talker", max_bytes=cap)
+    assert len(render(crowded).encode("utf-8")) <= cap
+    assert crowded["committed_actions"][-1]["text"].startswith("step 099")
+    assert crowded["conversation_events"] == []
+    assert set(crowded["size_limit"]["left_out"]) == {"committed_actions", "conversation_events"}
+
+
 def test_export_of_an_unknown_sender_is_empty_but_valid(journal_url: str) -> None:
     with session_scope(journal_url) as session:
         export = repo.export_user(session, CHANNEL, "never-seen")
@@ -198,6 +243,29 @@ def test_delete_removes_the_conversation_of_a_sender_without_journal(
         counts = repo.delete_user(session, "rest", "talked-only")
         assert repo.export_user(session, "rest", "talked-only")["conversation_events"] == []
     assert counts["events"] == len(conversation("x")) and counts["users"] == 0
+
+
+def test_erasing_a_web_session_ends_it_and_keeps_nothing_that_names_it(
+    journal_url: str, save_tracker, conversation, all_rows_text
+) -> None:
+    save_tracker("web:0123abcd", conversation("from the page"))
+    with session_scope(journal_url) as session:
+        assert not repo.session_ended(session, "web:0123abcd")
+        repo.delete_user(session, "socketio", "web:0123abcd")
+        repo.delete_user(session, "rest", "rest:not-a-session")
+    with session_scope(journal_url) as session:
+        assert repo.session_ended(session, "web:0123abcd")
+        assert not repo.session_ended(session, "web:0123abce")
+        assert not repo.session_ended(session, "rest:not-a-session")  # REST senders have no session
+        repo.delete_user(session, "socketio", "web:0123abcd")  # asked twice: still one row
+        assert repo.table_counts(session)["ended_sessions"] == 1
+    assert "0123abcd" not in all_rows_text(journal_url)
+    # A row goes once no token of its session can still be valid; another erasure clears it.
+    with session_scope(journal_url) as session:
+        later = utcnow() + repo.ENDED_SESSION_KEPT + timedelta(seconds=1)
+        repo.end_session(session, "web:ffff0000", now=later)
+        assert not repo.session_ended(session, "web:0123abcd")
+        assert repo.session_ended(session, "web:ffff0000")
 
 
 def test_deleting_a_user_row_cascades_to_every_entry(journal_url: str) -> None:

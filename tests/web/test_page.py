@@ -167,3 +167,71 @@ def test_crisis_message_shows_the_resources(visit, screenshot_dir: Path) -> None
     page.page.wait_for_timeout(1500)  # let the last paced message land before the picture
     page.page.screenshot(path=str(screenshot_dir / "crisis-phone-390x844.png"))
     assert page.external == []
+
+
+def _stored_session(page: PageVisit) -> str:
+    return page.session_token().split(".")[0]
+
+
+def _wait_for_new_session(page: PageVisit, old_session: str) -> str:
+    page.page.wait_for_function(
+        "(old) => { const s = window.sessionStorage.getItem('chat_session');"
+        " return s && !JSON.parse(s).session_id.startsWith(old + '.'); }",
+        arg=old_session,
+    )
+    return _stored_session(page)
+
+
+def _token_from(site, session_id: str, days_ago: int) -> str:
+    """A token the server issued ``days_ago`` for this session, signed with its secret."""
+    import base64
+    import hashlib
+    import hmac
+
+    secret = site.stack.env["SECURE_BASE_SESSION_SECRET"].encode()
+    body = f"{session_id}.{int(time.time()) - days_ago * 86_400}"
+    digest = hmac.new(
+        secret, b"secure-base socketio session v2:" + body.encode(), hashlib.sha256
+    ).digest()
+    return f"{body}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+
+
+def test_erasure_and_expiry_give_the_page_a_new_session(visit, site) -> None:
+    """The unmodified widget takes the new token the server sends, and shows the note."""
+    page = visit()
+    _wait_for_greeting(page)
+    first = _stored_session(page)
+    page.type("delete my data")
+    page.page.locator(REPLIES, has_text="Yes, delete everything").click()
+    page.wait_for_text(
+        "(sel) => [...document.querySelectorAll(sel)].some(e => e.innerText.includes('erased'))"
+    )
+    second = _wait_for_new_session(page, first)
+    assert second != first
+
+    # A reload continues the new session (no note: nothing ended for this page).
+    page.page.reload()
+    page.page.locator(CLIENT).first.wait_for()
+    before = len(page.responses())
+    page.type("thank you")
+    page.page.locator(CLIENT, has_text="thank you").wait_for()
+    page.wait_for_responses(before + 1)
+    assert _stored_session(page) == second
+    assert _user_texts(site, second) == ["thank you"]
+    assert _user_texts(site, first) == []
+    assert not any("new conversation" in text for text in page.responses())
+
+    # The same page 31 days later: a new session, and the note says why.
+    stale = {"session_id": _token_from(site, second, days_ago=31)}
+    page.page.evaluate(
+        "(stale) => { const s = JSON.parse(window.sessionStorage.getItem('chat_session'));"
+        " window.sessionStorage.setItem('chat_session', JSON.stringify({...s, ...stale})); }",
+        stale,
+    )
+    page.page.reload()
+    page.wait_for_text(
+        "(sel) => [...document.querySelectorAll(sel)].some(e => e.innerText.includes('has ended'))"
+    )
+    third = _wait_for_new_session(page, second)
+    assert third not in (first, second)
+    assert _user_texts(site, second) == ["thank you"]

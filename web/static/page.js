@@ -1,6 +1,8 @@
 // Mounts the rasa-webchat widget (served from this project) on the page.
 // The server issues the session id, signed; the widget stores it and sends it back unchanged,
-// so a reload continues the same conversation and nobody can claim someone else's.
+// so a reload continues the same conversation and nobody can claim someone else's. The server
+// may send a new one at any time (a renewal, a new session after "delete my data" or after the
+// session expired); the widget stores whatever it is sent last, so nothing is needed here.
 (function () {
   "use strict";
   var config = window.SECURE_BASE_CONFIG || {};
