@@ -11,6 +11,11 @@ statement) is not met with the full resources first: the dialogue asks the check
 ``CHECK_IN_DEADLINE_SECONDS``, or answer with neither the check-in nor the resources, this module
 sends the static check-in itself (the question, a crisis line and its buttons).
 
+Whenever the user saw a question from this floor that the dialogue did not record (its turn
+failed, was lost to a store outage, or answered with something else), the question is noted
+(``bot.channels.open_questions``) and the user's next message carries it in its metadata, so
+that a typed "yes" or "no" is still read as the answer (``bot.safety.open_question``).
+
 Nothing here logs raw user text or sender ids at INFO or above.
 """
 
@@ -34,9 +39,11 @@ import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot import safety
+from bot.channels.open_questions import OpenQuestions, open_questions_from_env
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
 from bot.safety.detector import TIER_CHECK_IN
+from bot.safety.open_question import CHECK_IN, OPEN_QUESTION_KEY, SAFETY
 
 logger = logging.getLogger(__name__)
 
@@ -428,7 +435,36 @@ async def answer_if_crisis(
         logger.info("middle-band message on channel %s (signs: %s)", channel, _signs(result))
         await _send_check_in(output, recipient, region)
         _count_later(region, channel)
+        await _note_open_question(recipient, CHECK_IN)
+    else:
+        await _note_open_question(recipient, SAFETY)
     return True
+
+
+_open_questions_store: OpenQuestions | None = None
+
+
+def open_questions() -> OpenQuestions:
+    """The process's notes of open questions (Redis-backed when configured)."""
+    global _open_questions_store
+    if _open_questions_store is None:
+        _open_questions_store = open_questions_from_env()
+    return _open_questions_store
+
+
+async def _note_open_question(recipient: str, kind: str) -> None:
+    try:
+        await open_questions().mark(recipient, kind)
+    except Exception as exc:  # the answer went out; a lost note only weakens the next reading
+        logger.error("open question not noted (%s)", type(exc).__name__)
+
+
+async def _take_open_question(recipient: str) -> str | None:
+    try:
+        return await open_questions().take(recipient)
+    except Exception as exc:
+        logger.error("open question not read (%s)", type(exc).__name__)
+        return None
 
 
 def _is_check_in(result: safety.CrisisResult | None) -> bool:
@@ -482,6 +518,10 @@ class CrisisAnsweredOutputChannel(RecordingOutputChannel):
             isinstance(t, str) and _is_resource_text(t) and " ".join(t.split()) in self._known
             for t in texts
         )
+
+    def asked_safety_question(self) -> bool:
+        """Whether the dialogue itself asked "Are you safe right now?" (delivered or held back)."""
+        return any(resources.is_safety_question_text(t) for t in self.texts)
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         if self._already_sent(message.get("text")):
@@ -625,7 +665,10 @@ async def handle_message(
         logger.info("message on channel %s too long (%d chars), not passed on", channel, len(raw))
         if check_in:
             await _send_check_in(output, recipient, region)
-        elif not is_crisis:
+            await _note_open_question(recipient, CHECK_IN)
+        elif is_crisis:
+            await _note_open_question(recipient, SAFETY)
+        else:
             await _send_all(output, recipient, [{"text": TOO_LONG_TEXT}], "too-long note")
         return
 
@@ -651,7 +694,13 @@ async def handle_message(
         guarded.metadata = bounded_metadata(message.metadata)
         if guarded.metadata is None:
             logger.info("metadata on channel %s too large or deep; dropped", channel)
+        elif OPEN_QUESTION_KEY in guarded.metadata:  # only this module may say a question is open
+            guarded.metadata = {k: v for k, v in guarded.metadata.items() if k != OPEN_QUESTION_KEY}
+    open_kind = await _take_open_question(recipient)
+    if open_kind is not None:
+        guarded.metadata = {**(guarded.metadata or {}), OPEN_QUESTION_KEY: open_kind}
     unavailable = False
+    failed = False
     try:
         if isinstance(recorder, CheckInOutputChannel):  # straight in, with a deadline
             await _run_with_check_in_deadline(
@@ -667,13 +716,14 @@ async def handle_message(
     except TrackerStoreUnavailable:
         # Logged by the store. Nothing of this turn was kept: whatever the dialogue produced
         # (a collecting channel has not delivered it yet) gives way to "send it again".
-        unavailable = True
+        unavailable = failed = True
         if isinstance(output, CollectingOutputChannel):
             del output.messages[kept:]
             recorder.texts.clear()
             if isinstance(recorder, CheckInOutputChannel):
                 recorder.forget_static()  # it went with the rest: sent again below
     except Exception as exc:
+        failed = True
         logger.error("dialogue failed on channel %s (%s)", channel, type(exc).__name__)
         logger.debug("dialogue failure details", exc_info=True)
 
@@ -681,8 +731,16 @@ async def handle_message(
         # Never silence, never a reply without the question: the static check-in is the floor.
         if not recorder.static_sent and not recorder.answered():
             await _send_check_in(output, recipient, region)
+        if failed or not recorder.answered():
+            await _note_open_question(recipient, CHECK_IN)
         return
     if is_crisis:
+        # The static resources ask "Are you safe right now?"; the dialogue asked it too only if it
+        # gave its own copy of them and its turn was kept.
+        if failed or not (
+            isinstance(recorder, CrisisAnsweredOutputChannel) and recorder.asked_safety_question()
+        ):
+            await _note_open_question(recipient, SAFETY)
         return
     if unavailable:
         await _send_all(output, recipient, [{"text": UNAVAILABLE_TEXT}], "unavailable note")

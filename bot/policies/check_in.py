@@ -56,7 +56,12 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.policies.safety_question import asked_in_last_bot_turn, open_question
+from bot.policies.safety_question import (
+    asked_in_last_bot_turn,
+    noted_by_channel,
+    open_question,
+)
+from bot.safety.open_question import CHECK_IN
 from bot.safety.safety_answer import Polarity, SafetyAnswer, read_safety_answer
 
 logger = logging.getLogger(__name__)
@@ -96,8 +101,13 @@ class CheckInPolicyConfigError(ValueError):
 
 
 def open_check_in(tracker: DialogueStateTracker) -> bool | None:
-    """None when the bot's last turn did not ask the check-in; else whether it asked twice."""
-    return asked_in_last_bot_turn(tracker, QUESTION_ACTIONS)
+    """None when the bot's last turn did not ask the check-in; else whether it asked twice.
+
+    A check-in the channel sent without the dialogue recording it counts as asked once."""
+    asked = asked_in_last_bot_turn(tracker, QUESTION_ACTIONS)
+    if asked is None and noted_by_channel(tracker) == CHECK_IN:
+        return False
+    return asked
 
 
 def read_check_in_reply(tracker: DialogueStateTracker) -> SafetyAnswer:

@@ -39,6 +39,7 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.safety.open_question import SAFETY, marked_question
 from bot.safety.safety_answer import SafetyAnswer, read_safety_answer
 
 logger = logging.getLogger(__name__)
@@ -68,9 +69,21 @@ class SafetyQuestionPolicyConfigError(ValueError):
     """The policy's settings in config.yml are not usable."""
 
 
+def noted_by_channel(tracker: DialogueStateTracker) -> str | None:
+    """The question the channel's floor showed the user without the dialogue recording it
+    (``bot.safety.open_question``), from the newest message's metadata."""
+    message = tracker.latest_message
+    return marked_question(message.metadata) if message is not None else None
+
+
 def open_question(tracker: DialogueStateTracker) -> bool | None:
-    """None when the bot's last turn did not ask "Are you safe?"; else whether it asked twice."""
-    return asked_in_last_bot_turn(tracker, QUESTION_ACTIONS)
+    """None when the bot's last turn did not ask "Are you safe?"; else whether it asked twice.
+
+    A question the channel noted counts as asked once."""
+    asked = asked_in_last_bot_turn(tracker, QUESTION_ACTIONS)
+    if asked is None and noted_by_channel(tracker) == SAFETY:
+        return False
+    return asked
 
 
 def asked_in_last_bot_turn(

@@ -298,6 +298,25 @@ def _resource_texts() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def _safety_question_texts() -> frozenset[str]:
+    texts = {_squash(_LAST_RESORT_TEXT)}
+    for region in catalogue().all_texts():
+        texts.update(_squash(t) for t in (region.resources, region.ask_again))
+    return frozenset(texts)
+
+
+def is_safety_question_text(text: str) -> bool:
+    """Whether ``text`` asks "Are you safe right now?" (the resources, or the question again)."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    try:
+        return _squash(text) in _safety_question_texts()
+    except Exception as exc:
+        logger.error("crisis resources unavailable (%s)", type(exc).__name__)
+        return False
+
+
+@functools.lru_cache(maxsize=1)
 def _check_in_texts() -> frozenset[str]:
     texts = {_squash(_LAST_RESORT_CHECK_IN_TEXT)}
     for region in catalogue().all_texts():

@@ -17,15 +17,26 @@ import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot.channels import failsafe
+from bot.channels.open_questions import OpenQuestions
 from bot.journal import db
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
 from bot.safety.detector import TIER_CHECK_IN, CrisisResult
+from bot.safety.open_question import CHECK_IN as OPEN_CHECK_IN
+from bot.safety.open_question import OPEN_QUESTION_KEY, SAFETY
 from tests.e2e.crisis_check import shows_crisis_resources
 
 KNOWN = frozenset({"greet", "crisis", "start_values_exercise", "affirm"})
 CRISIS_TEXT = "I want to die"
 SENDER = "sender-7f3a"
+
+
+@pytest.fixture(autouse=True)
+def fresh_notes(monkeypatch: pytest.MonkeyPatch) -> OpenQuestions:
+    """Each test starts with no open question noted (the store is per process)."""
+    notes = OpenQuestions()
+    monkeypatch.setattr(failsafe, "_open_questions_store", notes)
+    return notes
 
 
 @pytest.fixture(autouse=True)
@@ -682,3 +693,105 @@ async def test_the_middle_band_is_logged_without_the_words(
     loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert any("middle-band" in line and "burden" in line for line in loud)
     assert not any("better off" in line or SENDER in line for line in loud)
+
+
+# A question the user saw from the floor but the dialogue never recorded: the next message
+# carries it, so that a typed "yes" or "no" is still read as the answer (bot.safety.open_question).
+
+
+class MetadataDialogue(Dialogue):
+    """Records the metadata of each message it is given."""
+
+    def __init__(self, answer: Callable[[UserMessage], Awaitable[None]] | None = None) -> None:
+        super().__init__(answer)
+        self.metadata: list[Any] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.metadata.append(message.metadata)
+        await super().__call__(message)
+
+
+async def _lose_the_store(message: UserMessage) -> None:
+    raise TrackerStoreUnavailable("save")
+
+
+async def _next_metadata(text: str = "no", metadata: Any = None) -> Any:
+    dialogue = MetadataDialogue(_say_hello)
+    collector = CollectingOutputChannel()
+    message = UserMessage(text, collector, SENDER, input_channel="test", metadata=metadata)
+    await failsafe.handle_message(dialogue, message, channel="test", known_intents=KNOWN)
+    return dialogue.metadata[0]
+
+
+@pytest.mark.parametrize("answer", [_raise, None, _say_hello, _lose_the_store])
+async def test_a_static_check_in_the_dialogue_did_not_ask_is_noted_for_the_reply(
+    middle_band: None, answer: Callable[[UserMessage], Awaitable[None]] | None
+) -> None:
+    collector = await _run(MIDDLE_TEXT, Dialogue(answer))
+    assert len(_check_ins(collector)) == 1
+    assert await _next_metadata() == {OPEN_QUESTION_KEY: OPEN_CHECK_IN}
+    assert await _next_metadata() is None  # only the very next message
+
+
+async def test_a_check_in_the_dialogue_asked_is_not_noted(middle_band: None) -> None:
+    await _run(MIDDLE_TEXT, Dialogue(_ask_check_in))
+    assert await _next_metadata() is None
+
+
+async def test_a_late_dialogue_that_asked_in_the_end_is_not_noted(
+    middle_band: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.01)
+
+    async def late(message: UserMessage) -> None:
+        await asyncio.sleep(0.1)
+        await _ask_check_in(message)
+
+    collector = await _run(MIDDLE_TEXT, Dialogue(late))
+    assert len(_check_ins(collector)) == 1
+    assert await _next_metadata() is None
+
+
+@pytest.mark.parametrize("answer", [_raise, _say_hello, _lose_the_store])
+async def test_resources_the_dialogue_did_not_repeat_are_noted_for_the_reply(
+    answer: Callable[[UserMessage], Awaitable[None]],
+) -> None:
+    collector = await _run(CRISIS_TEXT, Dialogue(answer))
+    assert _has_resources(collector)
+    assert await _next_metadata("nope", {"locale": "en"}) == {
+        "locale": "en",
+        OPEN_QUESTION_KEY: SAFETY,
+    }
+
+
+async def test_resources_the_dialogue_gave_too_are_not_noted() -> None:
+    await _run(CRISIS_TEXT, Dialogue(_send_resources))
+    assert await _next_metadata() is None
+
+
+async def test_a_crisis_in_an_over_long_message_is_noted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failsafe, "MAX_MESSAGE_CHARS", 200)
+    collector = await _run(CRISIS_TEXT + " " + "and so on " * 50, Dialogue(_say_hello))
+    assert _has_resources(collector)
+    assert await _next_metadata() == {OPEN_QUESTION_KEY: SAFETY}
+
+
+async def test_a_crisis_edit_answered_by_the_floor_alone_is_noted() -> None:
+    collector = CollectingOutputChannel()
+    assert await failsafe.answer_if_crisis(CRISIS_TEXT, collector, SENDER, channel="test")
+    assert await _next_metadata() == {OPEN_QUESTION_KEY: SAFETY}
+
+
+async def test_a_client_cannot_say_a_question_is_open() -> None:
+    sent = {OPEN_QUESTION_KEY: SAFETY, "locale": "en"}
+    assert await _next_metadata("yes", sent) == {"locale": "en"}
+    assert await _next_metadata("yes", {OPEN_QUESTION_KEY: "check_in"}) == {}
+
+
+async def test_another_sender_does_not_get_the_note() -> None:
+    await _run(CRISIS_TEXT, Dialogue(_raise))
+    dialogue = MetadataDialogue(_say_hello)
+    message = UserMessage("no", CollectingOutputChannel(), "someone-else", input_channel="test")
+    await failsafe.handle_message(dialogue, message, channel="test", known_intents=KNOWN)
+    assert dialogue.metadata == [None]
+    assert await _next_metadata() == {OPEN_QUESTION_KEY: SAFETY}

@@ -208,6 +208,11 @@ class Outage:
     stored: dict[str, list[int]]
     run: str
     logs: dict[str, str]
+    # Typed replies, once the database is back, to the questions the floor asked while it was
+    # down: "no" to "Are you safe right now?", "yes" to the check-in.
+    safety_reply: tuple[int, list[str]]
+    check_in: list[tuple[int, list[str]]]
+    check_in_reply: tuple[int, list[str]]
 
     def missing(self, answered: dict[str, list[int]]) -> dict[str, list[int]]:
         gaps = {s: sorted(set(n) - set(self.stored[s])) for s, n in answered.items()}
@@ -239,14 +244,18 @@ def postgres_outage(cluster: Cluster, services: Services) -> Outage:
         down_until = time.monotonic() + OUTAGE_SECONDS
         during: list[tuple[str, int, list[str]]] = []
         crisis: list[tuple[int, list[str]]] = []
+        check_in: list[tuple[int, list[str]]] = []
         while time.monotonic() < down_until:
             for sender in senders:
                 during.append((sender, *talk(sender, "during")))
             crisis.append(say(cluster, f"pg-crisis-{run}", CRISIS_TEXT))
+            check_in.append(say(cluster, f"pg-check-in-{run}", middle_band_text()))
             time.sleep(2)
     finally:
         services.postgres.start()
     after = [talk(sender, "after") for sender in senders for _ in range(3)]
+    safety_reply = say(cluster, f"pg-crisis-{run}", "no")
+    check_in_reply = say(cluster, f"pg-check-in-{run}", "yes")
     outage = Outage(
         during=during,
         crisis=crisis,
@@ -257,6 +266,9 @@ def postgres_outage(cluster: Cluster, services: Services) -> Outage:
         stored=stored_user_messages(cluster.settings.database_url, senders),
         run=run,
         logs={name: path.read_text(errors="replace") for name, path in cluster.logs().items()},
+        safety_reply=safety_reply,
+        check_in=check_in,
+        check_in_reply=check_in_reply,
     )
     kinds = Counter(
         "apology" if is_apology(t) else "answer" if t else f"empty {st}" for _, st, t in during
@@ -280,6 +292,37 @@ def test_postgres_down_crisis_answers_work_and_no_one_meets_an_error_or_silence(
     assert any(texts == [failsafe.UNAVAILABLE_TEXT] for _, _, texts in outage.during)
     assert outage.crisis and all(st == 200 and has_resources(t) for st, t in outage.crisis)
     assert all(status == 200 and texts and not is_apology(texts) for status, texts in outage.after)
+
+
+def middle_band_text() -> str:
+    """A message the detector answers with the check-in question (not the full resources)."""
+    from bot.safety import detect
+    from bot.safety.detector import TIER_CHECK_IN
+
+    for text in (
+        "everyone is better off when I'm not there",
+        "it would be simpler for everyone if I just faded out",
+        "I'm just in everyone's way",
+    ):
+        result = detect(text)
+        if result.is_crisis and result.tier == TIER_CHECK_IN:
+            return text
+    pytest.fail("the detector gives every candidate the full resources: add new candidates")
+
+
+def test_postgres_down_a_typed_reply_to_the_floors_question_is_its_answer(
+    postgres_outage: Outage,
+) -> None:
+    """The dialogue lost those turns; the user saw the question and answers it by typing."""
+    outage = postgres_outage
+    regions = resources.catalogue().all_texts()
+    status, texts = outage.safety_reply
+    said = " ".join(" ".join(texts).split())  # the channel may send a long text line by line
+    assert status == 200 and any(" ".join(r.not_safe.split()) in said for r in regions), texts
+    status, texts = outage.check_in[-1]
+    assert status == 200 and any(resources.is_check_in_text(t) for t in texts), texts
+    status, texts = outage.check_in_reply
+    assert status == 200 and has_resources(texts), texts
 
 
 def test_postgres_down_what_was_answered_before_and_after_is_stored(

@@ -39,6 +39,7 @@ from bot.policies.check_in import (
     open_check_in,
 )
 from bot.policies.safety_question import SafetyQuestionPolicy
+from bot.safety.open_question import CHECK_IN, OPEN_QUESTION_KEY, SAFETY
 
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
 OURS = "CheckInPolicy"
@@ -431,3 +432,58 @@ def test_a_bad_priority_is_a_clear_error(tmp_path: Path, priority: object) -> No
             Resource("x"),
             ExecutionContext(GraphSchema({}), "test"),
         )
+
+
+# -- a question the channel's floor showed without the dialogue recording it -----------------------
+
+
+def _noted(text: str, intent: str, kind: str) -> UserUttered:
+    return UserUttered(
+        text, intent={"name": intent, "confidence": 0.97}, metadata={OPEN_QUESTION_KEY: kind}
+    )
+
+
+# The dialogue's turn was lost (a store outage, a failed turn): the tracker shows the menu last.
+LOST = [_user("hi", "greet"), ActionExecuted("utter_menu"), ActionExecuted("action_listen")]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "first"),
+    [
+        ("yes", "affirm", "utter_crisis_resources"),
+        ("no", "deny", "utter_crisis_check_in_no"),
+        ("idk", "out_of_scope", "utter_crisis_resources"),
+        ("ok", "affirm_no_context", "utter_crisis_check_in_ask_again"),
+    ],
+)
+def test_a_check_in_noted_by_the_channel_is_answered(
+    policy: CheckInPolicy, tmp_path: Path, domain: Domain, text: str, intent: str, first: str
+) -> None:
+    tracker = _tracker(*LOST, _noted(text, intent, CHECK_IN))
+    assert open_check_in(tracker) is False
+    ours = policy.predict_action_probabilities(tracker, domain)
+    safety = _build(SafetyQuestionPolicy, tmp_path).predict_action_probabilities(tracker, domain)
+    rule = PolicyPrediction.for_action_name(domain, "utter_affirm_no_context", "RulePolicy")
+    rule.policy_priority = 6
+    best = DefaultPolicyPredictionEnsemble().combine_predictions(
+        [rule, safety, ours], tracker, domain
+    )
+    assert best.policy_name == OURS
+    assert domain.action_names_or_texts[best.max_confidence_index] == first
+
+
+def test_a_noted_safety_question_is_left_to_its_policy(
+    policy: CheckInPolicy, tmp_path: Path, domain: Domain
+) -> None:
+    tracker = _tracker(*LOST, _noted("no", "deny", SAFETY))
+    assert _predicted(policy, tracker, domain) is None
+    safety = _build(SafetyQuestionPolicy, tmp_path)
+    assert _predicted(safety, tracker, domain) == "utter_crisis_not_safe"
+
+
+def test_without_a_note_the_reply_is_an_ordinary_message(
+    policy: CheckInPolicy, domain: Domain
+) -> None:
+    assert _predicted(policy, _tracker(*LOST, _user("yes", "affirm")), domain) is None
+    unknown = UserUttered("yes", intent={"name": "affirm"}, metadata={OPEN_QUESTION_KEY: "menu"})
+    assert _predicted(policy, _tracker(*LOST, unknown), domain) is None

@@ -29,6 +29,7 @@ from bot.policies.safety_question import (
     SafetyQuestionPolicyConfigError,
     open_question,
 )
+from bot.safety.open_question import CHECK_IN, OPEN_QUESTION_KEY, SAFETY
 
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
 
@@ -193,3 +194,31 @@ def test_a_bad_priority_is_a_clear_error(tmp_path: Path) -> None:
             Resource("x"),
             ExecutionContext(GraphSchema({}), "test"),
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("no", "deny", "utter_crisis_not_safe"),
+        ("yes", "affirm", "utter_crisis_safe"),
+        ("ok", "affirm", "utter_crisis_ask_again"),
+    ],
+)
+def test_resources_the_channel_noted_leave_the_question_open(
+    policy: SafetyQuestionPolicy, domain: Domain, text: str, intent: str, expected: str
+) -> None:
+    # The floor sent the resources but the dialogue's turn was lost: the tracker shows the menu.
+    reply = UserUttered(text, intent={"name": intent}, metadata={OPEN_QUESTION_KEY: SAFETY})
+    tracker = _tracker(
+        _user("hi", "greet"), ActionExecuted("utter_menu"), ActionExecuted("action_listen"), reply
+    )
+    assert open_question(tracker) is False
+    assert _predicted(policy, tracker, domain) == expected
+
+
+def test_a_noted_check_in_is_not_the_safety_question(
+    policy: SafetyQuestionPolicy, domain: Domain
+) -> None:
+    reply = UserUttered("no", intent={"name": "deny"}, metadata={OPEN_QUESTION_KEY: CHECK_IN})
+    assert open_question(_tracker(reply)) is None
+    assert _predicted(policy, _tracker(reply), domain) is None
