@@ -16,7 +16,7 @@ ROLEPLAY_LAYER := models/roleplay_layer.npz
 ROLEPLAY_INPUTS := bot/roleplay/learned.py bot/roleplay/assessor.py bot/roleplay/evaluate.py \
 	bot/encoder.py bot/text_features.py data/roleplay/assessor_patterns.yml \
 	$(wildcard data/roleplay/training/*.yml tests/roleplay/replies*.yml tests/roleplay/blind/*.yml)
-TRAINING_DATA := data/nlu data/rules data/stories
+TRAINING_DATA := data/nlu data/rules
 TRAIN_INPUTS := config.yml $(shell find domain $(TRAINING_DATA) -name '*.yml' 2>/dev/null)
 STAMP := $(VENV)/.installed
 

@@ -53,8 +53,8 @@ def _time_nodes(agent) -> dict[str, list[float]]:
     """Wrap every graph node's function with a timer; returns node name -> durations."""
     spent: dict[str, list[float]] = defaultdict(list)
     runner = agent.processor.graph_runner
-    for name, node in runner._instantiated_nodes.items():  # noqa: SLF001 - measuring only
-        original = node._fn  # noqa: SLF001
+    for name, node in runner._instantiated_nodes.items():
+        original = node._fn
 
         def timed(*args, __original=original, __name=name, **kwargs):
             started = time.perf_counter()
@@ -63,7 +63,7 @@ def _time_nodes(agent) -> dict[str, list[float]]:
             finally:
                 spent[__name].append(time.perf_counter() - started)
 
-        node._fn = timed  # noqa: SLF001
+        node._fn = timed
     return spent
 
 

@@ -62,7 +62,7 @@ SB_SCRIPTS = REPO_ROOT / "bench" / "scripts" / "secure_base.yml"
 MOOD_SCRIPTS = REPO_ROOT / "bench" / "scripts" / "moodbot.yml"
 SB_MODEL = REPO_ROOT / "models" / "secure-base.tar.gz"
 SPACY_PIPELINE = REPO_ROOT / "models" / "spacy_en_lookup" / "config.cfg"
-TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
+TRAINING_DATA = ("data/nlu", "data/rules")
 SAFE_REST = "bot.channels.rest.SafeRestInput"
 DEFAULT_OUT = REPO_ROOT / "docs" / "performance.md"
 

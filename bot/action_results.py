@@ -53,7 +53,7 @@ def validate_action_result(result: dict[str, Any]) -> bool:
     return True
 
 
-def _validate(self: RemoteAction, result: dict[str, Any]) -> bool:  # noqa: ARG001 (method)
+def _validate(self: RemoteAction, result: dict[str, Any]) -> bool:
     return validate_action_result(result)
 
 

@@ -33,10 +33,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import encoder  # noqa: E402
-from bot.safety import learned  # noqa: E402
-from bot.safety.detector import CrisisDetector  # noqa: E402
-from bot.safety.evaluate import DEFAULT_EVAL_PATH, load_cases  # noqa: E402
+from bot import encoder
+from bot.safety import learned
+from bot.safety.detector import CrisisDetector
+from bot.safety.evaluate import DEFAULT_EVAL_PATH, load_cases
 
 SEEDS = Path("/work/shared/seeds")
 MIX = (("short", 0.90), ("paragraph", 0.08), ("long", 0.02))

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.safety.detector import CrisisDetector  # noqa: E402
-from bot.safety.evaluate import SETS_DIR, load_cases  # noqa: E402
+from bot.safety.detector import CrisisDetector
+from bot.safety.evaluate import SETS_DIR, load_cases
 
 TUNED = ("crisis_eval", "crisis_holdout", "crisis_round3", "crisis_round4")
 CYRILLIC = dict(zip("aeopcyxisk", "аеорсухіѕк", strict=True))

@@ -14,15 +14,15 @@ import os
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
-import sys  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-import pytest  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 # `.venv/bin/pytest` does not put the working directory on sys.path (`python -m pytest` does):
 # make `import bot`/`import actions` work either way, even without `pip install -e .`.

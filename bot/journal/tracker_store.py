@@ -58,7 +58,7 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class TrackerStoreUnavailable(BaseException):  # noqa: N818 (a state, not a programming error)
+class TrackerStoreUnavailable(BaseException):
     """The database behind the tracker store cannot be reached right now.
 
     A ``BaseException`` on purpose: Rasa's ``FailSafeTrackerStore`` catches ``Exception`` and

@@ -151,7 +151,7 @@ def _handler(web_root: Path, config: PageConfig) -> type[BaseHTTPRequestHandler]
                 disposition=f'attachment; filename="{filename}"',
             )
 
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_GET(self) -> None:
             path = urlsplit(self.path).path
             if path.startswith(EXPORT_PREFIX):
                 self._send_export(path[len(EXPORT_PREFIX) :])
@@ -181,10 +181,10 @@ def _handler(web_root: Path, config: PageConfig) -> type[BaseHTTPRequestHandler]
             # Revalidate everything: the files are small and change with each release.
             self._send(HTTPStatus.OK, body, content_type, "no-cache")
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self.do_GET()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             logger.debug("web: " + format, *args)
 
     return PageHandler

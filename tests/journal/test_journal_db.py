@@ -82,7 +82,7 @@ def test_sqlite_session_works_from_another_thread(tmp_path: Path) -> None:
         try:
             with db.session_scope(url) as session:
                 user_who_agreed(session, "rest", "threaded")
-        except BaseException as error:  # noqa: BLE001 - reported to the main thread
+        except BaseException as error:
             errors.append(error)
 
     thread = threading.Thread(target=work)

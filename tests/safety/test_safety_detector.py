@@ -197,7 +197,7 @@ def test_concurrent_first_use_loads_once_and_answers_everyone(
     builds = []
     real_build = fresh._build
 
-    def counting_build():  # noqa: ANN202
+    def counting_build():
         builds.append(1)
         return real_build()
 

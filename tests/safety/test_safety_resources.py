@@ -148,7 +148,7 @@ def test_unreadable_data_still_gives_a_message(monkeypatch: pytest.MonkeyPatch) 
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/confirm_safe", "/deny_safe"]
 
 
-def _write_variant(tmp_path: Path, change) -> Path:  # noqa: ANN001
+def _write_variant(tmp_path: Path, change) -> Path:
     data = yaml.safe_load(DEFAULT_RESOURCES_PATH.read_text(encoding="utf-8"))
     change(data)
     path = tmp_path / "resources.yml"
@@ -174,7 +174,7 @@ def _write_variant(tmp_path: Path, change) -> Path:  # noqa: ANN001
 )
 def test_invalid_resources_name_file_and_key(
     tmp_path: Path, change, key: str, problem: str
-) -> None:  # noqa: ANN001
+) -> None:
     path = _write_variant(tmp_path, change)
     with pytest.raises(SafetyDataError) as error:
         load_catalogue(path)
