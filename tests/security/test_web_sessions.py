@@ -17,7 +17,7 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -96,15 +96,31 @@ def _log_mentions(stack: RasaStack, marker: str) -> int:
         engine.dispose()
 
 
-async def _turn(client: Client, text: str, token: str) -> list[dict[str, Any]]:
-    """Say ``text`` and collect the answers until the bot has been quiet for a moment."""
+async def _turn(
+    client: Client,
+    text: str,
+    token: str,
+    until: Callable[[list[dict[str, Any]]], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """Say ``text`` and collect the answers until the bot has been quiet for a moment, and (on a
+    loaded machine a turn's replies can be seconds apart) until ``until`` holds or WAIT_S ends."""
     await client.say(text, token)
     answers = [await client.next_utterance()]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
     while True:
+        waiting = until is not None and not until(answers)
+        quiet = max(0.1, deadline - loop.time()) if waiting else 2.5
         try:
-            answers.append(await asyncio.wait_for(client.utterances.get(), 2.5))
+            answers.append(await asyncio.wait_for(client.utterances.get(), quiet))
         except asyncio.TimeoutError:
             return answers
+
+
+def _asks_to_confirm_deletion(answers: list[dict[str, Any]]) -> bool:
+    return any(
+        r.get("payload") == "/confirm_delete" for a in answers for r in a.get("quick_replies", [])
+    )
 
 
 async def _started(stack: RasaStack, marker: str) -> tuple[Client, str]:
@@ -114,6 +130,8 @@ async def _started(stack: RasaStack, marker: str) -> tuple[Client, str]:
     token = await client.request_session(None)
     await _turn(client, "/greet", token)
     await _turn(client, f"my sister {marker} keeps asking me for money", token)
+    # That may start the boundary script, which takes other buttons as stray ones: stop it.
+    await _turn(client, "stop", token)
     return client, token
 
 
@@ -128,13 +146,11 @@ async def test_erasure_ends_the_session_for_every_copy_of_its_token(stack: RasaS
     await other_tab.connect(stack.base_url)
     try:
         assert await other_tab.request_session(token) == token
-        assert _user_texts(stack, _session(token))[-1].endswith("asking me for money")
+        assert [t for t in _user_texts(stack, _session(token)) if marker in t]
 
-        asked = await _turn(tab, "/delete_my_data", token)
-        assert any(
-            r.get("payload") == "/confirm_delete" for a in asked for r in a.get("quick_replies", [])
-        )
-        erased = await _turn(tab, "/confirm_delete", token)
+        asked = await _turn(tab, "/delete_my_data", token, until=_asks_to_confirm_deletion)
+        assert _asks_to_confirm_deletion(asked), _texts(asked)
+        erased = await _turn(tab, "/confirm_delete", token, until=lambda a: "erased" in _texts(a))
         assert "erased" in _texts(erased)
         # The tab that asked is moved to a new session right away, without another word.
         new_token = await asyncio.wait_for(tab.confirms.get(), WAIT_S)
@@ -154,7 +170,12 @@ async def test_erasure_ends_the_session_for_every_copy_of_its_token(stack: RasaS
         assert note["quick_replies"][0]["payload"] == "/greet"
 
         # The second tab, still connected to the erased session, writes a message.
-        later = await _turn(other_tab, "is anyone there?", token)
+        later = await _turn(
+            other_tab,
+            "is anyone there?",
+            token,
+            until=lambda a: "has been erased" in _texts(a) and len(a) >= 2,
+        )
         assert "has been erased" in _texts(later)
         moved = await asyncio.wait_for(other_tab.confirms.get(), WAIT_S)
         assert _session(moved) not in (_session(token), _session(new_token))
@@ -215,5 +236,5 @@ async def test_a_token_in_use_is_renewed_and_keeps_its_conversation(stack: RasaS
         assert not any("has ended" in (a.get("text") or "") for a in answers)
     finally:
         await client.close()
-    assert _user_texts(stack, session_id)[-1] == "I'm back"
-    assert len(_user_texts(stack, session_id)) == 3
+    said = _user_texts(stack, session_id)
+    assert said[-1] == "I'm back" and [t for t in said[:-1] if marker in t]  # the same one
