@@ -9,7 +9,6 @@ kept in one process is better than none. Keys hold a hash of the sender id, neve
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -17,6 +16,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from bot.channels.redis_client import LoopBoundRedis
 from bot.safety.open_question import KINDS
 
 logger = logging.getLogger(__name__)
@@ -61,20 +61,10 @@ class RedisNotes:
     def __init__(self, url: str, ttl_seconds: float = TTL_SECONDS) -> None:
         self.url = url
         self.ttl_ms = int(ttl_seconds * 1000)
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection = LoopBoundRedis(url, REDIS_TIMEOUT_S)
 
     def _redis(self) -> Any:
-        # A client belongs to the loop it was made on (tests run several loops in one process).
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            import redis.asyncio
-
-            self._client = redis.asyncio.Redis.from_url(
-                self.url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
-            )
-            self._loop = loop
-        return self._client
+        return self._connection.client()
 
     async def mark(self, sender_id: str, kind: str) -> None:
         await self._redis().set(KEY_PREFIX + _digest(sender_id), kind, px=self.ttl_ms)

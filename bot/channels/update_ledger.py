@@ -26,6 +26,8 @@ import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
+from bot.channels.redis_client import LoopBoundRedis
+
 logger = logging.getLogger(__name__)
 
 REDIS_URL_ENV = "SECURE_BASE_REDIS_URL"
@@ -99,20 +101,10 @@ class RedisLedger:
         self.claim_ms = int(claim_seconds * 1000)
         self.done_ms = int(done_seconds * 1000)
         self.key_prefix = key_prefix
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection = LoopBoundRedis(url, REDIS_TIMEOUT_S)
 
     def _redis(self) -> Any:
-        # A client belongs to the loop it was made on (tests run several loops in one process).
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            import redis.asyncio
-
-            self._client = redis.asyncio.Redis.from_url(
-                self.url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
-            )
-            self._loop = loop
-        return self._client
+        return self._connection.client()
 
     def _key(self, update_id: int) -> str:
         return f"{self.key_prefix}{update_id}"

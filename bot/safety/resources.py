@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -280,59 +280,49 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def _region_texts(built_in: str, fields: tuple[str, ...]) -> frozenset[str]:
+    """The squashed texts of ``fields`` in every region, plus the built-in one."""
+    texts = {_squash(built_in)}
+    for region in catalogue().all_texts():
+        texts.update(_squash(getattr(region, field)) for field in fields)
+    return frozenset(texts)
+
+
 @functools.lru_cache(maxsize=1)
 def _resource_texts() -> frozenset[str]:
-    texts = {_squash(_LAST_RESORT_TEXT)}
-    for region in catalogue().all_texts():
-        texts.update(
-            _squash(t)
-            for t in (
-                region.resources,
-                region.abuse,
-                region.not_safe,
-                region.ask_again,
-                region.unsure,
-            )
-        )
-    return frozenset(texts)
+    return _region_texts(
+        _LAST_RESORT_TEXT, ("resources", "abuse", "not_safe", "ask_again", "unsure")
+    )
 
 
 @functools.lru_cache(maxsize=1)
 def _safety_question_texts() -> frozenset[str]:
-    texts = {_squash(_LAST_RESORT_TEXT)}
-    for region in catalogue().all_texts():
-        texts.update(_squash(t) for t in (region.resources, region.ask_again))
-    return frozenset(texts)
-
-
-def is_safety_question_text(text: str) -> bool:
-    """Whether ``text`` asks "Are you safe right now?" (the resources, or the question again)."""
-    if not isinstance(text, str) or not text.strip():
-        return False
-    try:
-        return _squash(text) in _safety_question_texts()
-    except Exception as exc:
-        logger.error("crisis resources unavailable (%s)", type(exc).__name__)
-        return False
+    return _region_texts(_LAST_RESORT_TEXT, ("resources", "ask_again"))
 
 
 @functools.lru_cache(maxsize=1)
 def _check_in_texts() -> frozenset[str]:
-    texts = {_squash(_LAST_RESORT_CHECK_IN_TEXT)}
-    for region in catalogue().all_texts():
-        texts.update(_squash(t) for t in (region.check_in, region.check_in_ask_again))
-    return frozenset(texts)
+    return _region_texts(_LAST_RESORT_CHECK_IN_TEXT, ("check_in", "check_in_ask_again"))
+
+
+def _is_one_of(text: str, known: Callable[[], frozenset[str]]) -> bool:
+    if not isinstance(text, str) or not text.strip():
+        return False
+    try:
+        return _squash(text) in known()
+    except Exception as exc:
+        logger.error("crisis resources unavailable (%s)", type(exc).__name__)
+        return False
+
+
+def is_safety_question_text(text: str) -> bool:
+    """Whether ``text`` asks "Are you safe right now?" (the resources, or the question again)."""
+    return _is_one_of(text, _safety_question_texts)
 
 
 def is_check_in_text(text: str) -> bool:
     """Whether ``text`` asks the check-in question (any region, generic or built-in)."""
-    if not isinstance(text, str) or not text.strip():
-        return False
-    try:
-        return _squash(text) in _check_in_texts()
-    except Exception as exc:
-        logger.error("crisis resources unavailable (%s)", type(exc).__name__)
-        return False
+    return _is_one_of(text, _check_in_texts)
 
 
 def is_resource_text(text: str) -> bool:
@@ -341,10 +331,4 @@ def is_resource_text(text: str) -> bool:
     Channels use it to see whether Rasa's answer already carries the resources. Whitespace
     differences are ignored; the "I'm safe" follow-up is not a resource message.
     """
-    if not isinstance(text, str) or not text.strip():
-        return False
-    try:
-        return _squash(text) in _resource_texts()
-    except Exception as exc:
-        logger.error("crisis resources unavailable (%s)", type(exc).__name__)
-        return False
+    return _is_one_of(text, _resource_texts)
