@@ -6,28 +6,24 @@ every word the bot says is in data/boundaries/, storage is bot/journal.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dbt_forms import (
-    REQUESTED_SLOT,
-    AskFormSlot,
-    already_valid,
-    explain_question,
-    latest_intent,
-    latest_text,
-    long_date,
-    other_payload,
-)
 from actions.journal import channel_of, keeping_allowed
+from bot.dialogue.forms import (
+    AskSlot,
+    ExerciseValidator,
+    StartExercise,
+    explain_question,
+    long_date,
+)
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, shorten
+from bot.dialogue.turns import PAUSED_SLOT, REQUESTED_SLOT, latest_intent, latest_text, payload
 from bot.exercises import scripts as sc
-from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, TextBook, shorten
-from bot.exercises.form_turns import hint_already_given
 from bot.journal import JournalError, JournalNotFound, JournalUnavailable, session_scope
 from bot.journal import repository as journal
 
@@ -37,7 +33,6 @@ FORM = "boundary_form"
 TITLE_FORM = "boundary_title_form"
 PART_SLOTS = tuple(sc.SLOT_OF_PART[part] for part in sc.EDITABLE)
 RESET_SLOTS = (*PART_SLOTS, "bs_title", "bs_script_id")
-PAUSED_SLOT = "paused_exercise"
 READY_SLOT = "bs_ready"
 # The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
 ANSWER_INTENTS = frozenset({"affirm", "deny"})
@@ -61,7 +56,7 @@ def _field(template_key: str) -> str:
 
 def practise_payload(script_id: int) -> str:
     """The payload of a "Practise" button: the role-play skill takes over from this intent."""
-    return "/practise_script" + json.dumps({"script_id": str(script_id)}, separators=(",", ":"))
+    return payload("practise_script", script_id=str(script_id))
 
 
 def _priority_buttons() -> list[dict[str, str]]:
@@ -73,18 +68,24 @@ def _skip_button() -> list[dict[str, str]]:
     return [sc.texts().button("skip_reinforce", "/deny")]
 
 
-class ActionStartBoundaryScript(Action):
+class ActionStartBoundaryScript(StartExercise):
     """Starts a fresh script: clears the parts of any earlier or paused one."""
+
+    form = FORM
+    slots = RESET_SLOTS
+    intro_key = None
 
     def name(self) -> str:
         return "action_start_boundary_script"
 
+    def texts(self) -> TextBook:
+        return sc.texts()
+
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        events: list[EventType] = [SlotSet(slot, None) for slot in RESET_SLOTS]
-        events.append(SlotSet(READY_SLOT, False))
-        if tracker.get_slot(PAUSED_SLOT) in (FORM, TITLE_FORM):
+        events = super().run(dispatcher, tracker, domain) + [SlotSet(READY_SLOT, False)]
+        if tracker.get_slot(PAUSED_SLOT) == TITLE_FORM:
             events.append(SlotSet(PAUSED_SLOT, None))
         return events
 
@@ -92,7 +93,7 @@ class ActionStartBoundaryScript(Action):
 # --- the form's questions -------------------------------------------------------------------
 
 
-class _AskBoundary(AskFormSlot):
+class _AskBoundary(AskSlot):
     """Asks one question of the script, unless the validator has just given a hint for it."""
 
     def texts(self) -> TextBook:
@@ -102,29 +103,17 @@ class _AskBoundary(AskFormSlot):
 class ActionAskBsDescribe(_AskBoundary):
     slot = "bs_describe"
 
-    def name(self) -> str:
-        return "action_ask_bs_describe"
-
 
 class ActionAskBsExpress(_AskBoundary):
     slot = "bs_express"
-
-    def name(self) -> str:
-        return "action_ask_bs_express"
 
 
 class ActionAskBsAssert(_AskBoundary):
     slot = "bs_assert"
 
-    def name(self) -> str:
-        return "action_ask_bs_assert"
-
 
 class ActionAskBsReinforce(_AskBoundary):
     slot = "bs_reinforce"
-
-    def name(self) -> str:
-        return "action_ask_bs_reinforce"
 
     def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
         return _skip_button()
@@ -132,9 +121,6 @@ class ActionAskBsReinforce(_AskBoundary):
 
 class ActionAskBsPriority(_AskBoundary):
     slot = "bs_priority"
-
-    def name(self) -> str:
-        return "action_ask_bs_priority"
 
     def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
         return _priority_buttons()
@@ -160,52 +146,49 @@ def _title_suggestion(tracker: Tracker) -> str:
     )
 
 
-def _title_prompt(
-    dispatcher: CollectingDispatcher, suggestion: str, key: str = "ask.bs_title"
-) -> None:
-    texts = sc.texts()
-    button = texts.button(
-        "use_suggestion", suggestion, suggestion=_fits(suggestion, "buttons.use_suggestion")
-    )
-    dispatcher.utter_message(text=texts.text(key, suggestion=suggestion), buttons=[button])
+def _suggestion_button(suggestion: str) -> dict[str, str]:
+    fitted = _fits(suggestion, "buttons.use_suggestion")
+    return sc.texts().button("use_suggestion", suggestion, suggestion=fitted)
 
 
-class ActionAskBsTitle(Action):
+class ActionAskBsTitle(_AskBoundary):
     """Asks for a title, offering one taken from the situation (or the saved title)."""
 
-    def name(self) -> str:
-        return "action_ask_bs_title"
+    slot = "bs_title"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        if not hint_already_given(tracker.events, "bs_title"):
-            _title_prompt(dispatcher, _title_suggestion(tracker))
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        suggestion = _title_suggestion(tracker)
+        dispatcher.utter_message(
+            text=self.texts().text("ask.bs_title", suggestion=suggestion),
+            buttons=[_suggestion_button(suggestion)],
+        )
         return []
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return [_suggestion_button(_title_suggestion(tracker))]
 
 
 # --- validation ------------------------------------------------------------------------------
 
 
-def _other_payload(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    return other_payload(dispatcher, tracker, sc.texts, ANSWER_INTENTS)
+class _ValidateBoundary(ExerciseValidator):
+    # The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
+    answer_intents = ANSWER_INTENTS
+
+    def texts(self) -> TextBook:
+        return sc.texts()
 
 
-class ValidateBoundaryForm(FormValidationAction):
+class ValidateBoundaryForm(_ValidateBoundary):
     """Checks each part; a bad answer gets a hint with an example and is asked again."""
 
     def name(self) -> str:
         return "validate_boundary_form"
 
-    @staticmethod
     def _part(
-        part: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, part: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         slot = sc.SLOT_OF_PART[part]
-        if already_valid(tracker, slot):
-            return {slot: value}
-        if _other_payload(dispatcher, tracker):
-            return {slot: None}
         if part == "reinforce" and latest_intent(tracker) == "deny":
             return {slot: ""}  # the Skip button (or a plain "no"): Reinforce is optional
         answer = latest_text(tracker)
@@ -216,55 +199,46 @@ class ValidateBoundaryForm(FormValidationAction):
             return {slot: " ".join(answer.split())}
         # Empty, one word, "idk", "what do you mean?" or too long: never a dead end, always a
         # hint with another example, and the same question stays open.
-        texts = sc.texts()
         if problem == "too_long":
-            text = texts.text("hints.too_long", limit=sc.phrasing().part_max_chars)
+            self.hint(dispatcher, tracker, "hints.too_long", limit=sc.phrasing().part_max_chars)
         else:
-            text = texts.text(f"hints.{problem}", example=texts.text(f"more_examples.{slot}"))
-        buttons = _skip_button() if part == "reinforce" else []
-        dispatcher.utter_message(text=text, buttons=buttons)
+            example = sc.texts().text(f"more_examples.{slot}")
+            self.hint(dispatcher, tracker, f"hints.{problem}", example=example)
         return {slot: None}
 
     def validate_bs_describe(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        return self._part("describe", value, dispatcher, tracker)
+        return self._part("describe", dispatcher, tracker)
 
     def validate_bs_express(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        return self._part("express", value, dispatcher, tracker)
+        return self._part("express", dispatcher, tracker)
 
     def validate_bs_assert(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        return self._part("assert", value, dispatcher, tracker)
+        return self._part("assert", dispatcher, tracker)
 
     def validate_bs_reinforce(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        return self._part("reinforce", value, dispatcher, tracker)
+        return self._part("reinforce", dispatcher, tracker)
 
     def validate_bs_priority(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if already_valid(tracker, "bs_priority"):
-            return {"bs_priority": value}
-        if _other_payload(dispatcher, tracker):
-            return {"bs_priority": None}
         texts = sc.texts()
         payloads = {p: texts.text(f"priority_payloads.{p}") for p in sc.PRIORITIES}
         priority = sc.parse_priority(latest_text(tracker), sc.phrasing(), payloads)
         if priority is None:
             # "both", "not sure": ask for the one that matters a little more, with the buttons.
-            dispatcher.utter_message(
-                text=texts.text("hints.priority_unclear"), buttons=_priority_buttons()
-            )
-            return {"bs_priority": None}
+            self.hint(dispatcher, tracker, "hints.priority_unclear")
         return {"bs_priority": priority}
 
 
-class ValidateBoundaryTitleForm(FormValidationAction):
+class ValidateBoundaryTitleForm(_ValidateBoundary):
     """Takes the title as typed (shortened if very long), or the suggestion for "you choose"."""
 
     def name(self) -> str:
@@ -273,10 +247,6 @@ class ValidateBoundaryTitleForm(FormValidationAction):
     def validate_bs_title(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if already_valid(tracker, "bs_title"):
-            return {"bs_title": value}
-        if _other_payload(dispatcher, tracker):
-            return {"bs_title": None}
         rules = sc.phrasing()
         answer = latest_text(tracker)
         if sc.wants_suggestion(answer, rules):
@@ -285,7 +255,8 @@ class ValidateBoundaryTitleForm(FormValidationAction):
         bare = " ".join(answer.lower().split()).rstrip("?")
         if title is None or any(bare == phrase for phrase in rules.question_back):
             # No usable words, or "what do you mean?": offer the suggestion again.
-            _title_prompt(dispatcher, _title_suggestion(tracker), key="hints.title_unclear")
+            suggestion = _title_suggestion(tracker)
+            self.hint(dispatcher, tracker, "hints.title_unclear", suggestion=suggestion)
             return {"bs_title": None}
         return {"bs_title": title}
 
@@ -303,7 +274,7 @@ class ActionExplainBoundaryStep(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         slot = tracker.get_slot(REQUESTED_SLOT)
-        explain_question(dispatcher, slot, (*PART_SLOTS, "bs_title"), sc.texts)
+        explain_question(dispatcher, slot, (*PART_SLOTS, "bs_title"), sc.texts())
         return []
 
 
@@ -338,7 +309,7 @@ class ActionShowBoundaryScript(Action):
 
 
 def _edit_payload(part: str) -> str:
-    return "/edit_script_part" + json.dumps({"script_part": part}, separators=(",", ":"))
+    return payload("edit_script_part", script_part=part)
 
 
 class ActionEditScriptPart(Action):

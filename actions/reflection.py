@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.journal import channel_of, keeping_allowed
-from actions.values import answer_button, answer_text, answers_only, fresh_start_events
+from bot.dialogue.forms import AskSlot, ExerciseValidator, StartExercise
+from bot.dialogue.texts import TextBook
+from bot.dialogue.turns import answer_button
 from bot.exercises.reflection import (
     answer_reader,
     change_lines,
@@ -41,50 +43,52 @@ def _answers(tracker: Tracker) -> list[int]:
     return [a for a in raw if isinstance(a, int) and not isinstance(a, bool)]
 
 
-class ActionStartDependencyReflection(Action):
+def _texts() -> TextBook:
+    return reflection_content().texts
+
+
+class ActionStartDependencyReflection(StartExercise):
     """Starts fresh and says clearly that this is a reflection, not a test."""
+
+    form = FORM
+    slots = REFLECTION_SLOTS
 
     def name(self) -> str:
         return "action_start_dependency_reflection"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(text=reflection_content().texts.get("intro"))
-        return fresh_start_events(tracker, FORM, REFLECTION_SLOTS)
+    def texts(self) -> TextBook:
+        return _texts()
 
 
-class ActionAskReflectionDone(Action):
+class ActionAskReflectionDone(AskSlot):
     """Shows the next statement with the three answer buttons."""
 
-    def name(self) -> str:
-        return "action_ask_reflection_done"
+    slot = "reflection_done"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def texts(self) -> TextBook:
+        return _texts()
+
+    def question(self, tracker: Tracker) -> str:
         content = reflection_content()
         total = len(content.statements)
         index = min(len(_answers(tracker)), total - 1)
-        dispatcher.utter_message(
-            text=content.texts.get(
-                "ask_statement",
-                index=index + 1,
-                total=total,
-                statement=content.statements[index].text,
-            ),
-            buttons=[answer_button(point.label, point.key) for point in content.scale],
+        return content.texts.text(
+            "ask_statement", index=index + 1, total=total, statement=content.statements[index].text
         )
-        return []
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return [answer_button(point.label, point.key) for point in reflection_content().scale]
 
 
-class ValidateDependencyReflectionForm(FormValidationAction):
+class ValidateDependencyReflectionForm(ExerciseValidator):
     """Keeps each answer's score; the form is done after the last statement."""
 
     def name(self) -> str:
         return "validate_dependency_reflection_form"
 
-    @answers_only
+    def texts(self) -> TextBook:
+        return _texts()
+
     def validate_reflection_done(
         self,
         slot_value: Any,
@@ -92,14 +96,12 @@ class ValidateDependencyReflectionForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        if slot_value is True:  # re-validated when a paused reflection is resumed
-            return {"reflection_done": True}
         content = reflection_content()
-        text = answer_text(slot_value)
+        text = self.answer(slot_value)
         score = answer_reader().read(text) if text else None
         if score is None:
-            dispatcher.utter_message(text=content.texts.get("hint_answer"))
             # Not rarely / sometimes / often: the same statement is asked again.
+            self.hint(dispatcher, tracker, "hint_answer")
             return {"reflection_done": None}
         answers = _answers(tracker) + [score]
         done = len(answers) >= len(content.statements)
@@ -122,10 +124,10 @@ class ActionReflectDependency(Action):
         if len(answers) != len(content.statements):
             # A broken or stale conversation: start the reflection again rather than guess.
             dispatcher.utter_message(
-                text=texts.get("intro"),
+                text=texts.text("intro"),
                 buttons=[
                     {
-                        "title": texts.get("button_restart"),
+                        "title": texts.text("button_restart"),
                         "payload": "/start_dependency_reflection",
                     }
                 ],
@@ -135,9 +137,9 @@ class ActionReflectDependency(Action):
         dispatcher.utter_message(
             text="\n\n".join(
                 [
-                    texts.get("result_opening"),
+                    texts.text("result_opening"),
                     *result_lines(content, scores),
-                    texts.get("disclaimer"),
+                    texts.text("disclaimer"),
                 ]
             )
         )
@@ -147,12 +149,12 @@ class ActionReflectDependency(Action):
         if previous is not None:
             moved = change_lines(content, previous, scores)
             dispatcher.utter_message(
-                text="\n".join([texts.get("change_opening"), *moved])
+                text="\n".join([texts.text("change_opening"), *moved])
                 if moved
-                else texts.get("no_change")
+                else texts.text("no_change")
             )
         if saved:
-            dispatcher.utter_message(text=texts.get("saved"))
+            dispatcher.utter_message(text=texts.text("saved"))
         elif keep:
             dispatcher.utter_message(response="utter_journal_unavailable")
 
@@ -166,7 +168,7 @@ class ActionReflectDependency(Action):
                 "offer_all_healthy",
             )
         dispatcher.utter_message(
-            text=texts.get(offer),
+            text=texts.text(offer),
             buttons=[{"title": title, "payload": payload} for title, payload in buttons],
         )
         return []

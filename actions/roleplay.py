@@ -22,26 +22,27 @@ the user wrote.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.journal import _UNAVAILABLE, channel_of, keeping_allowed, with_journal
-from actions.values import answers_only
 from bot import roleplay
+from bot.dialogue.forms import AskSlot, ExerciseValidator
+from bot.dialogue.texts import TextBook, shorten
+from bot.dialogue.turns import payload
 from bot.journal import JournalInputError, RoleplayReplyIn, repository
 from bot.journal.inputs import REPLY_LIMIT
+from bot.roleplay import choice, progress
+from bot.roleplay.choice import MORE, SURPRISE, read_difficulty_choice, read_scenario_choice
+from bot.roleplay.texts import texts
 
 logger = logging.getLogger(__name__)
 
@@ -61,55 +62,15 @@ REQUESTED = "requested_slot"  # set to None by a validator, it ends the form at 
 START_INTENT = "start_roleplay"
 STOP_INTENT = "stop_exercise"
 RETRY_INTENT = "retry_roleplay_turn"
-SURPRISE = "surprise"
-MORE = "more"
-PAGE_SIZE = 6  # scenario buttons per message, plus "Show me others" and "Surprise me"
-BUTTON_TITLE_MAX = 30
 SCRIPT_DIFFICULTY = "firm"
-SCRIPT_SOURCE_PREFIX = "own_script:"
 SCRIPTS_SHOWN = 5
-SESSIONS_SHOWN = 3
-RECENT_SESSIONS = 3  # "lately" in the progress trend; everything older is "before"
-STEADY_BAND = 0.10  # a change in the share of clear no's smaller than this is "about the same"
-TREND_FEATURES = ("clear_no", "apology", "over_justification", "hedge", "hostile")
-
-_WORD_RE = re.compile(r"[a-z0-9]+")
-# Words that say nothing about who to play ("your friend Maya", "a creator you follow").
-_FILLER_WORDS = frozenset(
-    {"a", "an", "and", "for", "from", "in", "my", "of", "on", "one", "the", "to", "with", "you"}
-    | {"your", "can", "play", "pushy", "practise", "practice", "saying", "say", "want", "let"}
-)
-# Typed answers that leave the choice to the bot.
-_SURPRISE_WORDS = frozenset({"surprise", "random", "anyone", "anything", "whatever", "any"})
 
 
 # -- small helpers ------------------------------------------------------------------------
 
 
-def _template(domain: DomainDict, name: str) -> str:
-    """The text of a response, used as a template for a line inside a longer message."""
-    try:
-        return str(domain["responses"][name][0]["text"])
-    except (KeyError, IndexError, TypeError) as error:
-        raise KeyError(f"domain response {name!r} with a text is missing") from error
-
-
-def _button(domain: DomainDict, title_response: str, payload: str) -> dict[str, str]:
-    return {"title": _template(domain, title_response), "payload": payload}
-
-
-def _payload(intent: str, **entities: str) -> str:
-    """A button payload; Rasa reads the JSON object after the intent as entities."""
-    if not entities:
-        return f"/{intent}"
-    return f"/{intent}" + json.dumps(entities, separators=(",", ":"))
-
-
-def _short(title: str) -> str:
-    title = " ".join(title.split())
-    if len(title) <= BUTTON_TITLE_MAX:
-        return title
-    return title[: BUTTON_TITLE_MAX - 1].rstrip() + "…"
+def _button(key: str, button_payload: str) -> dict[str, str]:
+    return texts().button(key, button_payload)
 
 
 def _latest_entity(tracker: Tracker, entity: str) -> str | None:
@@ -117,14 +78,22 @@ def _latest_entity(tracker: Tracker, entity: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def _words(text: str) -> set[str]:
-    # A crude stem ("partners" -> "partner") is enough to match a word against a scenario.
-    words = set()
-    for word in _WORD_RE.findall(text.lower().replace("'", "")):
-        if word in _FILLER_WORDS or len(word) < 3:
-            continue
-        words.add(word[:-1] if word.endswith("s") and len(word) > 4 else word)
-    return words
+def _is_payload(text: str) -> bool:
+    # The channels strip a leading "/" from typed text, so this is a button press.
+    return text.startswith("/")
+
+
+def _say(dispatcher: CollectingDispatcher, lines: Iterable[str], **message: Any) -> None:
+    """Each line as a message; ``message`` (buttons) goes with the last one."""
+    lines = list(lines)
+    for index, line in enumerate(lines):
+        dispatcher.utter_message(text=line, **(message if index == len(lines) - 1 else {}))
+
+
+def _lost(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(
+        text=texts().text("lost"), buttons=[_button("start", payload(START_INTENT))]
+    )
 
 
 def _signals_crisis(text: str) -> bool:
@@ -162,11 +131,6 @@ def _asks_retry(tracker: Tracker, text: str) -> bool:
     return not any(features[name] for name in ("clear_no", "hedge", "gives_in", "hostile"))
 
 
-def _is_payload(text: str) -> bool:
-    # The channels strip a leading "/" from typed text, so this is a button press.
-    return text.startswith("/")
-
-
 # Loading the assessor's spaCy pipeline takes seconds (TensorFlow comes along): start it in the
 # background when a practice is about to begin, so the first reply is not kept waiting.
 _warm_up_lock = threading.Lock()
@@ -200,104 +164,11 @@ def _wait_for_warm_up() -> None:
 # -- choosing a scenario and a level ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Choice:
-    """What a typed or tapped answer to "who should I play?" means."""
-
-    kind: str  # "scenario", "surprise", "more", "matches", "unclear", "button"
-    ids: tuple[str, ...] = ()
-
-
-def _scenarios() -> list[roleplay.Scenario]:
-    return roleplay.list_scenarios()
-
-
-def _keywords(scenario: roleplay.Scenario) -> set[str]:
-    return _words(
-        " ".join(
-            (
-                scenario.title,
-                scenario.category,
-                scenario.relationship,
-                scenario.persona_role,
-                scenario.persona_name,
-            )
-        )
-    )
-
-
-def match_scenarios(text: str) -> list[str]:
-    """Ids of the scenarios that typed words point to best ("coworker" -> cover_shift)."""
-    words = _words(text)
-    if not words:
-        return []
-    scores = {s.id: len(words & _keywords(s)) for s in _scenarios()}
-    best = max(scores.values(), default=0)
-    return [sid for sid, score in scores.items() if best and score == best]
-
-
 def _page_of(tracker: Tracker) -> int:
     try:
         return max(0, int(tracker.get_slot(PAGE) or 0))
     except (TypeError, ValueError):
         return 0
-
-
-def _pages() -> int:
-    return max(1, -(-len(_scenarios()) // PAGE_SIZE))
-
-
-def _page_ids(page: int) -> list[str]:
-    ids = [s.id for s in _scenarios()]
-    start = (page % _pages()) * PAGE_SIZE
-    return ids[start : start + PAGE_SIZE]
-
-
-def read_scenario_choice(value: Any, page: int) -> _Choice:
-    """Understand an answer to "who should I play?": an id, a title, a number, or words."""
-    text = " ".join(str(value or "").split())
-    if not text:
-        return _Choice("unclear")
-    if _is_payload(text):
-        return _Choice("button")
-    lowered = text.lower()
-    known = {s.id: s for s in _scenarios()}
-    if lowered in (SURPRISE, MORE):
-        return _Choice(lowered)
-    if lowered in known:
-        return _Choice("scenario", (lowered,))
-    for scenario in known.values():
-        if lowered.strip(" .!\"'") == scenario.title.lower():
-            return _Choice("scenario", (scenario.id,))
-    if lowered.isdigit():
-        on_page = _page_ids(page)
-        index = int(lowered) - 1
-        if 0 <= index < len(on_page):
-            return _Choice("scenario", (on_page[index],))
-        return _Choice("unclear")
-    if _words(text) & _SURPRISE_WORDS or "surprise" in lowered:
-        return _Choice(SURPRISE)
-    found = match_scenarios(text)
-    if len(found) == 1:
-        return _Choice("scenario", (found[0],))
-    if found:
-        return _Choice("matches", tuple(found))
-    return _Choice("unclear")
-
-
-def read_difficulty_choice(value: Any) -> str | None:
-    """ "gentle", "Firm", "3", "surprise me" -> a difficulty id (or "surprise"); None if unclear."""
-    text = " ".join(str(value or "").split()).lower().strip(" .!\"'")
-    levels = roleplay.list_difficulties()
-    for level in levels:
-        if text in (level.id, level.label.lower()):
-            return level.id
-    if text.isdigit() and 1 <= int(text) <= len(levels):
-        return levels[int(text) - 1].id
-    if text == SURPRISE or _words(text) & _SURPRISE_WORDS or "surprise" in text:
-        return SURPRISE
-    named = [level.id for level in levels if level.id in _words(text)]
-    return named[0] if len(named) == 1 else None
 
 
 def _surprise() -> tuple[str, str]:
@@ -319,7 +190,7 @@ class ActionPrepareRoleplay(Action):
         matches = None
         text = tracker.latest_message.get("text") or ""
         if scenario is None and not _is_payload(text):
-            found = match_scenarios(text)
+            found = choice.match_scenarios(text)
             if len(found) == 1:
                 scenario = found[0]
             elif found:
@@ -334,74 +205,72 @@ class ActionPrepareRoleplay(Action):
         ]
 
 
-class ActionAskRoleplayScenario(Action):
+class _AskRoleplay(AskSlot):
+    def texts(self) -> TextBook:
+        return texts()
+
+
+class ActionAskRoleplayScenario(_AskRoleplay):
     """ "Who should I play?" with a phone-sized page of scenarios (or the ones that matched)."""
 
-    def name(self) -> str:
-        return "action_ask_roleplay_scenario"
+    slot = SCENARIO
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        titles = {s.id: s.title for s in _scenarios()}
-        matches = [sid for sid in tracker.get_slot(MATCHES) or [] if sid in titles]
-        ids = matches or _page_ids(_page_of(tracker))
-        buttons = [
-            {"title": _short(titles[sid]), "payload": _payload(START_INTENT, **{SCENARIO: sid})}
-            for sid in ids
+    @staticmethod
+    def _matches(tracker: Tracker) -> list[str]:
+        known = {s.id for s in choice.scenarios()}
+        return [sid for sid in tracker.get_slot(MATCHES) or [] if sid in known]
+
+    def question(self, tracker: Tracker) -> str:
+        key = "ask.roleplay_scenario_matches" if self._matches(tracker) else "ask.roleplay_scenario"
+        return self.texts().text(key)
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        titles = {s.id: s.title for s in choice.scenarios()}
+        ids = self._matches(tracker) or choice.page_ids(_page_of(tracker))
+        return [
+            *(
+                {"title": shorten(titles[sid]), "payload": payload(START_INTENT, **{SCENARIO: sid})}
+                for sid in ids
+            ),
+            _button("more", payload(START_INTENT, **{SCENARIO: MORE})),
+            _button("surprise", payload(START_INTENT, **{SCENARIO: SURPRISE})),
         ]
-        buttons.append(
-            _button(
-                domain, "utter_roleplay_button_more", _payload(START_INTENT, **{SCENARIO: MORE})
-            )
-        )
-        buttons.append(
-            _button(
-                domain,
-                "utter_roleplay_button_surprise",
-                _payload(START_INTENT, **{SCENARIO: SURPRISE}),
-            )
-        )
-        response = "utter_roleplay_pick_match" if matches else "utter_roleplay_pick_scenario"
-        dispatcher.utter_message(response=response, buttons=buttons)
-        return []
 
 
-class ActionAskRoleplayDifficulty(Action):
+class ActionAskRoleplayDifficulty(_AskRoleplay):
     """ "How hard should they push?" with the three levels explained."""
 
-    def name(self) -> str:
-        return "action_ask_roleplay_difficulty"
+    slot = DIFFICULTY
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def question(self, tracker: Tracker) -> str:
         levels = roleplay.list_difficulties()
-        buttons = [
-            {"title": level.label, "payload": _payload(START_INTENT, **{DIFFICULTY: level.id})}
-            for level in levels
-        ]
-        buttons.append(
-            _button(
-                domain,
-                "utter_roleplay_button_surprise",
-                _payload(START_INTENT, **{DIFFICULTY: SURPRISE}),
-            )
-        )
         described = "\n".join(f"{level.label}: {level.description}" for level in levels)
-        dispatcher.utter_message(
-            response="utter_roleplay_pick_difficulty", levels=described, buttons=buttons
-        )
-        return []
+        return self.texts().text("ask.roleplay_difficulty", levels=described)
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return [
+            *(
+                {"title": level.label, "payload": payload(START_INTENT, **{DIFFICULTY: level.id})}
+                for level in roleplay.list_difficulties()
+            ),
+            _button("surprise", payload(START_INTENT, **{DIFFICULTY: SURPRISE})),
+        ]
 
 
-class ValidateRoleplaySetupForm(FormValidationAction):
+class ValidateRoleplaySetupForm(ExerciseValidator):
     """Turns taps and typed words into a scenario id and a difficulty id."""
+
+    # The scenario and level buttons answer with start_roleplay and its entities.
+    answer_intents = frozenset({START_INTENT})
+    # "can you play my pushy coworker" or a harder-level button fills them as the form starts.
+    prefilled_slots = frozenset({SCENARIO, DIFFICULTY})
 
     def name(self) -> str:
         return "validate_roleplay_setup_form"
 
-    @answers_only
+    def texts(self) -> TextBook:
+        return texts()
+
     def validate_roleplay_scenario(
         self,
         slot_value: Any,
@@ -409,26 +278,25 @@ class ValidateRoleplaySetupForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        choice = read_scenario_choice(slot_value, _page_of(tracker))
-        if choice.kind == "scenario":
-            return {SCENARIO: choice.ids[0], MATCHES: None}
-        if choice.kind == SURPRISE:
+        answer = read_scenario_choice(slot_value, _page_of(tracker))
+        if answer.kind == "scenario":
+            return {SCENARIO: answer.ids[0], MATCHES: None}
+        if answer.kind == SURPRISE:
             scenario, difficulty = _surprise()
             # "Surprise me" picks both, unless a level was already chosen.
             chosen = tracker.get_slot(DIFFICULTY)
             keep = chosen if read_difficulty_choice(chosen) not in (None, SURPRISE) else None
             return {SCENARIO: scenario, DIFFICULTY: keep or difficulty, MATCHES: None}
-        if choice.kind == MORE:
+        if answer.kind == MORE:
             # None asks again, and the question shows the next page.
-            return {SCENARIO: None, PAGE: (_page_of(tracker) + 1) % _pages(), MATCHES: None}
-        if choice.kind == "matches":
-            return {SCENARIO: None, MATCHES: list(choice.ids)}
-        if choice.kind == "unclear":
-            dispatcher.utter_message(response="utter_roleplay_scenario_unclear")
+            return {SCENARIO: None, PAGE: (_page_of(tracker) + 1) % choice.pages(), MATCHES: None}
+        if answer.kind == "matches":
+            return {SCENARIO: None, MATCHES: list(answer.ids)}
+        if answer.kind == "unclear":
+            self.hint(dispatcher, tracker, "hints.scenario_unclear")
         # A button of another question (or an old message): ask again, without a scolding.
         return {SCENARIO: None}
 
-    @answers_only
     def validate_roleplay_difficulty(
         self,
         slot_value: Any,
@@ -440,11 +308,9 @@ class ValidateRoleplaySetupForm(FormValidationAction):
         level = read_difficulty_choice(text)
         if level == SURPRISE:
             _, level = _surprise()
-        if level is None:
-            if not _is_payload(text):
-                dispatcher.utter_message(response="utter_roleplay_difficulty_unclear")
-            # None asks again, with the buttons.
-            return {DIFFICULTY: None}
+        if level is None and not _is_payload(text):
+            self.hint(dispatcher, tracker, "hints.difficulty_unclear")
+        # None asks again, with the buttons.
         return {DIFFICULTY: level}
 
 
@@ -461,24 +327,10 @@ def _cleared_practice() -> list[EventType]:
     ]
 
 
-def _say(dispatcher: CollectingDispatcher, lines: Iterable[str]) -> None:
-    for line in lines:
-        dispatcher.utter_message(text=line)
-
-
-def _say_turn(dispatcher: CollectingDispatcher, domain: DomainDict, turn: roleplay.Turn) -> None:
+def _say_turn(dispatcher: CollectingDispatcher, turn: roleplay.Turn) -> None:
     """The turn's messages; the coaching line carries the "Try that again" button."""
-    messages = turn.messages
-    _say(dispatcher, messages[:-1])
-    buttons = (
-        [_button(domain, "utter_roleplay_button_retry", _payload(RETRY_INTENT))]
-        if turn.can_retry
-        else []
-    )
-    if buttons:
-        dispatcher.utter_message(text=messages[-1], buttons=buttons)
-    else:
-        dispatcher.utter_message(text=messages[-1])
+    buttons = [_button("retry", payload(RETRY_INTENT))] if turn.can_retry else []
+    _say(dispatcher, turn.messages, **({"buttons": buttons} if buttons else {}))
 
 
 def _began(state: dict[str, Any], source: str) -> list[EventType]:
@@ -506,7 +358,7 @@ class ActionStartRoleplay(Action):
         except ValueError:
             # The setup form only lets known ids through; a stale tracker may still get here.
             logger.warning("role-play could not start: unknown scenario or difficulty")
-            dispatcher.utter_message(response="utter_roleplay_lost")
+            _lost(dispatcher)
             return _cleared_practice()
         warm_up()
         _say(dispatcher, opening)
@@ -530,30 +382,37 @@ def _action_before_the_form(tracker: Tracker) -> str | None:
     return None
 
 
-class ActionAskRoleplayReply(Action):
+class ActionAskRoleplayReply(_AskRoleplay):
     """The form's question for each reply: silent, because the persona has just spoken.
 
     After the check-in question ("no, I'm not thinking about suicide") the practice resumes, and
     the persona's last words are said again so the user knows what they are answering.
     """
 
-    def name(self) -> str:
-        return "action_ask_roleplay_reply"
+    slot = REPLY
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         if _action_before_the_form(tracker) == CHECK_IN_NO_ACTION:
-            dispatcher.utter_message(response="utter_roleplay_back")
+            dispatcher.utter_message(text=self.texts().text("ask.roleplay_reply_back"))
             _say(dispatcher, roleplay.last_words(tracker.get_slot(STATE)))
         return []
 
 
-class ValidateRoleplayForm(FormValidationAction):
-    """One reply to the persona: the engine's answer in character and one coaching line."""
+class ValidateRoleplayForm(ExerciseValidator):
+    """One reply to the persona: the engine's answer in character and one coaching line.
+
+    A button of something else gets the kit's "finish this first" (``hints.finish_this_first``);
+    "let's continue" is said to the persona like any reply.
+    """
+
+    answer_intents = frozenset({RETRY_INTENT})
+    continue_answers = frozenset({REPLY})
 
     def name(self) -> str:
         return "validate_roleplay_form"
+
+    def texts(self) -> TextBook:
+        return texts()
 
     def validate_roleplay_reply(
         self,
@@ -567,13 +426,9 @@ class ValidateRoleplayForm(FormValidationAction):
             return {REPLY: None}
         if _asks_retry(tracker, text):
             return self._retry(dispatcher, tracker, text)
-        if _is_payload(text):
-            # A menu button from an earlier message is not something said to the persona.
-            dispatcher.utter_message(response="utter_roleplay_still_running")
-            return {REPLY: None}
         if len(text) > REPLY_LIMIT:
             # The journal keeps replies up to REPLY_LIMIT characters and never cuts them.
-            dispatcher.utter_message(response="utter_roleplay_reply_too_long")
+            self.hint(dispatcher, tracker, "hints.reply_too_long")
             return {REPLY: None}
         _wait_for_warm_up()
         if _signals_crisis(text):
@@ -590,10 +445,10 @@ class ValidateRoleplayForm(FormValidationAction):
             turn = roleplay.respond(tracker.get_slot(STATE), text)
         except ValueError:
             logger.warning("role-play state missing or unusable: the practice ends")
-            dispatcher.utter_message(response="utter_roleplay_lost")
+            _lost(dispatcher)
             # A filled slot ends the form; with no state there is nothing to debrief.
             return {REPLY: text, STATE: None, REPLIES: None}
-        _say_turn(dispatcher, domain, turn)
+        _say_turn(dispatcher, turn)
         replies = [*(tracker.get_slot(REPLIES) or []), text]
         # None keeps the form listening; the reply stays only once the practice is over,
         # which completes the form and lets action_end_roleplay run.
@@ -607,7 +462,7 @@ class ValidateRoleplayForm(FormValidationAction):
             turn = roleplay.retry(state)
         except ValueError:
             logger.warning("role-play state missing or unusable: the practice ends")
-            dispatcher.utter_message(response="utter_roleplay_lost")
+            _lost(dispatcher)
             # A filled slot ends the form; with no state there is nothing to debrief.
             return {REPLY: text, STATE: None, REPLIES: None}
         _say(dispatcher, turn.messages)
@@ -663,18 +518,16 @@ def _save_practice(
         return False
 
 
-def _next_buttons(domain: DomainDict, state: dict[str, Any]) -> list[dict[str, str]]:
-    buttons = [_button(domain, "utter_roleplay_button_again", _payload(START_INTENT))]
+def _next_buttons(state: dict[str, Any]) -> list[dict[str, str]]:
+    buttons = [_button("again", payload(START_INTENT))]
     levels = [level.id for level in roleplay.list_difficulties()]
     harder = levels.index(state["difficulty"]) + 1 if state["difficulty"] in levels else 0
     if state.get("script") is None and 0 < harder < len(levels):
-        payload = _payload(
+        harder_payload = payload(
             START_INTENT, **{SCENARIO: state["scenario"], DIFFICULTY: levels[harder]}
         )
-        buttons.append(_button(domain, "utter_roleplay_button_harder", payload))
-    buttons.append(
-        _button(domain, "utter_roleplay_button_progress", _payload("ask_roleplay_progress"))
-    )
+        buttons.append(_button("harder", harder_payload))
+    buttons.append(_button("progress", payload("ask_roleplay_progress")))
     return buttons
 
 
@@ -706,16 +559,12 @@ class ActionEndRoleplay(Action):
             dispatcher.utter_message(text=turn.coach_line)
             state = turn.state
         summary = roleplay.debrief(state)
-        dispatcher.utter_message(
-            response="utter_roleplay_debrief", debrief="\n".join(summary.lines)
-        )
+        dispatcher.utter_message(text=texts().text("debrief", debrief="\n".join(summary.lines)))
         if keeping_allowed(dispatcher, tracker) and _save_practice(
             dispatcher, tracker, state, summary.outcome
         ):
-            dispatcher.utter_message(response="utter_roleplay_saved")
-        dispatcher.utter_message(
-            response="utter_roleplay_next", buttons=_next_buttons(domain, state)
-        )
+            dispatcher.utter_message(text=texts().text("saved"))
+        dispatcher.utter_message(text=texts().text("next"), buttons=_next_buttons(state))
         return events
 
 
@@ -781,47 +630,33 @@ class ActionPractiseScript(Action):
             else:
                 warm_up()
                 _say(dispatcher, opening)
-                source = f"{SCRIPT_SOURCE_PREFIX}{wanted}"
+                source = f"{progress.SCRIPT_SOURCE_PREFIX}{wanted}"
                 return [*_began(state, source), SlotSet(READY, True), SlotSet(SCRIPT_ID, None)]
         if raw_id is not None:
-            dispatcher.utter_message(response="utter_roleplay_script_missing")
+            dispatcher.utter_message(text=texts().text("script.missing"))
         if not listed:
-            dispatcher.utter_message(response="utter_roleplay_no_scripts")
+            dispatcher.utter_message(
+                text=texts().text("script.none"),
+                buttons=[
+                    _button("write_script", payload("start_boundary_script")),
+                    _button("practise_scenario", payload(START_INTENT)),
+                ],
+            )
             return not_ready
         buttons = [
-            {"title": _short(title), "payload": _payload("practise_script", script_id=str(sid))}
+            {"title": shorten(title), "payload": payload("practise_script", script_id=str(sid))}
             for sid, title in listed
         ]
-        dispatcher.utter_message(response="utter_roleplay_pick_script", buttons=buttons)
+        dispatcher.utter_message(text=texts().text("script.pick"), buttons=buttons)
         return not_ready
 
 
 # -- progress -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Practice:
-    when: datetime
-    source: str
-    difficulty: str
-    replies: tuple[dict[str, bool], ...]
-
-
-def _feature_share(practices: Iterable[_Practice], feature: str) -> tuple[int, int]:
-    replies = [r for p in practices for r in p.replies]
-    return sum(1 for r in replies if r.get(feature)), len(replies)
-
-
-def _percent(count: int, total: int) -> str:
-    return f"{round(100 * count / total)}%" if total else "0%"
-
-
-def _date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%b}"
-
-
 class ActionShowRoleplayProgress(Action):
-    """ "How is my practice going?": the last practices and how each habit is changing."""
+    """ "How is my practice going?": the last practices and how each habit is changing
+    (``bot.roleplay.progress``)."""
 
     def name(self) -> str:
         return "action_show_roleplay_progress"
@@ -829,12 +664,12 @@ class ActionShowRoleplayProgress(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        def read(session: Session) -> tuple[list[_Practice], dict[int, str]]:
+        def read(session: Session) -> tuple[list[progress.Practice], dict[int, str]]:
             user = repository.find_user(session, channel_of(tracker), tracker.sender_id)
             if user is None:
                 return [], {}
             practices = [
-                _Practice(
+                progress.Practice(
                     when=row.created_at,
                     source=row.scenario_id,
                     difficulty=row.difficulty,
@@ -849,79 +684,17 @@ class ActionShowRoleplayProgress(Action):
         if found is _UNAVAILABLE:
             return []
         practices, script_titles = found
-        practices = [p for p in practices if p.replies]
-        if not practices:
-            dispatcher.utter_message(response="utter_roleplay_progress_none")
-            return []
-        dispatcher.utter_message(
-            response="utter_roleplay_progress_sessions",
-            total=len(practices),
-            sessions="\n".join(
-                self._session_line(domain, p, script_titles) for p in practices[:SESSIONS_SHOWN]
-            ),
+        messages = progress.progress_messages(
+            [p for p in practices if p.replies],
+            texts(),
+            titles={s.id: s.title for s in choice.scenarios()},
+            levels={level.id: level.label for level in roleplay.list_difficulties()},
+            script_titles=script_titles,
         )
-        recent, earlier = practices[:RECENT_SESSIONS], practices[RECENT_SESSIONS:]
-        if not earlier:
-            lines = []
-            for feature in TREND_FEATURES:
-                count, total = _feature_share(recent, feature)
-                lines.append(
-                    _template(domain, "utter_roleplay_so_far_line").format(
-                        feature=_template(domain, f"utter_roleplay_feature_{feature}"),
-                        now=_percent(count, total),
-                    )
-                )
-            dispatcher.utter_message(
-                response="utter_roleplay_progress_so_far", lines="\n".join(lines)
-            )
-            return []
-        lines = []
-        for feature in TREND_FEATURES:
-            now = _feature_share(recent, feature)
-            before = _feature_share(earlier, feature)
-            lines.append(
-                _template(domain, "utter_roleplay_trend_line").format(
-                    feature=_template(domain, f"utter_roleplay_feature_{feature}"),
-                    now=_percent(*now),
-                    before=_percent(*before),
-                )
-            )
-        dispatcher.utter_message(
-            response="utter_roleplay_progress_trend",
-            recent=len(recent),
-            earlier=len(earlier),
-            lines="\n".join(lines),
-        )
-        dispatcher.utter_message(response=_verdict(recent, earlier))
-        return []
-
-    @staticmethod
-    def _session_line(
-        domain: DomainDict, practice: _Practice, script_titles: dict[int, str]
-    ) -> str:
-        titles = {s.id: s.title for s in _scenarios()}
-        levels = {level.id: level.label for level in roleplay.list_difficulties()}
-        if practice.source.startswith(SCRIPT_SOURCE_PREFIX):
-            script_id = _as_id(practice.source[len(SCRIPT_SOURCE_PREFIX) :])
-            title = script_titles.get(script_id) or _template(domain, "utter_roleplay_own_script")
+        if len(messages) == 1:
+            # Nothing practised yet: an offer to start.
+            buttons = [_button("start", payload(START_INTENT))]
+            dispatcher.utter_message(text=messages[0], buttons=buttons)
         else:
-            title = titles.get(practice.source, practice.source)
-        clear_no, replies = _feature_share([practice], "clear_no")
-        return _template(domain, "utter_roleplay_progress_line").format(
-            date=_date(practice.when),
-            title=title,
-            difficulty=levels.get(practice.difficulty, practice.difficulty),
-            clear_no=clear_no,
-            replies=replies,
-        )
-
-
-def _verdict(recent: list[_Practice], earlier: list[_Practice]) -> str:
-    now_count, now_total = _feature_share(recent, "clear_no")
-    before_count, before_total = _feature_share(earlier, "clear_no")
-    change = now_count / now_total - before_count / before_total
-    if change >= STEADY_BAND:
-        return "utter_roleplay_verdict_clearer"
-    if change <= -STEADY_BAND:
-        return "utter_roleplay_verdict_dip"
-    return "utter_roleplay_verdict_steady"
+            _say(dispatcher, messages)
+        return []

@@ -1,26 +1,25 @@
 """The ACT values exercise and "what are my values?".
 
-One form (``values_form``) walks through the steps; the logic lives in ``bot.exercises.values``
-and the words in ``data/values``. This module only asks, validates and saves. The small helpers
-at the top (answer buttons, reading answers, a fresh start, the saved values) are shared with the
-voice check and the reflection; the role-play uses ``answers_only`` too.
+One form (``values_form``) on the kit (:mod:`bot.dialogue`) walks through the steps; the logic
+lives in ``bot.exercises.values`` and the words in ``data/values``. This module only asks,
+validates and saves; ``saved_values`` is also read by the voice check.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.journal import channel_of, keeping_allowed
-from bot.exercises.ratings import RatingProblem, read_rating
+from bot.dialogue.forms import AskSlot, ExerciseValidator, StartExercise
+from bot.dialogue.texts import TextBook
+from bot.dialogue.turns import answer_button, latest_intent
 from bot.exercises.values import (
     TOP_COUNT,
     Rating,
@@ -39,8 +38,6 @@ from bot.journal import repository as journal
 logger = logging.getLogger(__name__)
 
 FORM = "values_form"
-PAUSED_SLOT = "paused_exercise"
-ANSWER_INTENT = "give_answer"
 # Everything the exercise keeps; cleared when it starts again, so starting again starts fresh.
 VALUES_SLOTS = (
     "value_area",
@@ -60,83 +57,8 @@ VALUES_SLOTS = (
 _FULL_PAGE_AFTER = frozenset({"resume_exercise", "ask_why", "start_values_exercise"})
 
 
-# --- helpers shared by the three exercises ---------------------------------------------------
-
-
-def answer_button(title: str, answer: str) -> dict[str, str]:
-    """A button that sends ``answer`` as the ``answer`` entity of ``give_answer``."""
-    return {"title": title, "payload": f"/{ANSWER_INTENT}{json.dumps({'answer': answer})}"}
-
-
-def answer_text(value: Any) -> str | None:
-    """The answer a slot candidate holds, or None for a stray payload or a non-text value."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    # A menu button pressed mid-form arrives as "/start_...": it is not an answer to the question.
-    if not text or text.startswith("/"):
-        return None
-    return text
-
-
-def already_validated(slot_value: Any) -> bool:
-    """True for a value this skill's validators produced (a flag or a rating), not user text.
-
-    When a paused form is resumed, Rasa validates the slots it already has once more. Typed and
-    button answers always arrive as text, so a bool or an int can only be our own earlier
-    result: it must pass through unchanged (re-adding a rating would count it twice).
-    """
-    return isinstance(slot_value, bool | int) and not isinstance(slot_value, str)
-
-
-Validator = Callable[..., dict[str, Any]]
-
-
-def _kept_when(settled: Callable[[Any], bool], validate: Validator) -> Validator:
-    """``validate``, except that a candidate for which ``settled`` is true is kept as it is."""
-    slot = validate.__name__.removeprefix("validate_")
-
-    @functools.wraps(validate)
-    def wrapper(
-        self: Any,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        if settled(slot_value):
-            return {slot: slot_value}
-        return validate(self, slot_value, dispatcher, tracker, domain)
-
-    return wrapper
-
-
-def answers_only(validate: Validator) -> Validator:
-    """Skips candidates that are None: a slot an action cleared is not an answer.
-
-    rasa-sdk hands a validator every SlotSet at the end of the tracker. When an exercise starts
-    afresh its start action clears the slots, so the form's first run would otherwise "validate"
-    a dozen empty answers and send a hint for each.
-    """
-    return _kept_when(lambda slot_value: slot_value is None, validate)
-
-
-def keeps_own_results(validate: Validator) -> Validator:
-    """Lets a value this skill's validators produced pass through unchanged (see
-    ``already_validated``): on resume it is validated once more, but it is not an answer."""
-    return _kept_when(already_validated, validate)
-
-
-def latest_intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
-
-
-def fresh_start_events(tracker: Tracker, form: str, slots: Iterable[str]) -> list[EventType]:
-    """Clear an exercise's slots, and forget it was paused: starting again starts fresh."""
-    events: list[EventType] = [SlotSet(slot, None) for slot in slots]
-    if tracker.get_slot(PAUSED_SLOT) == form:
-        events.append(SlotSet(PAUSED_SLOT, None))
-    return events
+def _texts() -> TextBook:
+    return values_content().texts
 
 
 def saved_values(tracker: Tracker) -> list[journal.ValueView] | None:
@@ -177,172 +99,162 @@ def _current_value(tracker: Tracker) -> str | None:
     return top[len(rated)] if len(rated) < len(top) else None
 
 
-class ActionStartValuesExercise(Action):
+class ActionStartValuesExercise(StartExercise):
     """Starts the exercise fresh: clears earlier answers and explains what values are."""
+
+    form = FORM
+    slots = VALUES_SLOTS
 
     def name(self) -> str:
         return "action_start_values_exercise"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(text=values_content().texts.get("intro"))
-        return fresh_start_events(tracker, FORM, VALUES_SLOTS)
+    def texts(self) -> TextBook:
+        return _texts()
 
 
-class ActionAskValueArea(Action):
-    def name(self) -> str:
-        return "action_ask_value_area"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        content = values_content()
-        dispatcher.utter_message(
-            text=content.texts.get("ask_area"),
-            buttons=[answer_button(area.label, area.key) for area in content.areas],
-        )
-        return []
+class _AskValues(AskSlot):
+    def texts(self) -> TextBook:
+        return _texts()
 
 
-class ActionAskValuesDone(Action):
+class ActionAskValueArea(_AskValues):
+    slot = "value_area"
+
+    def question(self, tracker: Tracker) -> str:
+        return self.texts().text("ask_area")
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return [answer_button(area.label, area.key) for area in values_content().areas]
+
+
+def _on_page(tracker: Tracker) -> list[Any]:
+    """The values of the current page that are not picked yet."""
+    picks = _picks(tracker)
+    return [value for value in values_content().page(_page(tracker)) if value.key not in picks]
+
+
+class ActionAskValuesDone(_AskValues):
     """Shows a page of value words as buttons (with their meanings), plus More and Done."""
 
-    def name(self) -> str:
-        return "action_ask_values_done"
+    slot = "values_done"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def question(self, tracker: Tracker) -> str:
         content = values_content()
         texts = content.texts
         picks = _picks(tracker)
         page_index = _page(tracker)
-        on_page = [value for value in content.page(page_index) if value.key not in picks]
+        on_page = _on_page(tracker)
         picked_names = _joined(content.name(item) for item in picks)
         # Right after a pick the meanings were just shown: a short reminder is kinder on a phone.
         just_picked = bool(tracker.get_slot("values_last_added"))
         if just_picked and latest_intent(tracker) not in _FULL_PAGE_AFTER:
-            lines = [texts.get("page_short", picked=picked_names)]
+            lines = [texts.text("page_short", picked=picked_names)]
         else:
             lines = [
-                texts.get(
+                texts.text(
                     "page_intro",
                     page=page_index % content.page_count() + 1,
                     pages=content.page_count(),
                 )
             ]
-            lines += [texts.get("page_line", label=v.label, meaning=v.meaning) for v in on_page]
+            lines += [texts.text("page_line", label=v.label, meaning=v.meaning) for v in on_page]
             if picks:
-                lines.append(texts.get("page_picked", picked=picked_names))
+                lines.append(texts.text("page_picked", picked=picked_names))
         if not on_page:
-            lines.append(texts.get("page_all_picked"))
-        buttons = [answer_button(value.label, value.key) for value in on_page]
-        buttons.append(answer_button(texts.get("button_more"), "more"))
-        buttons.append(answer_button(texts.get("button_done"), "done"))
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-        return []
+            lines.append(texts.text("page_all_picked"))
+        return "\n".join(lines)
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        texts = self.texts()
+        buttons = [answer_button(value.label, value.key) for value in _on_page(tracker)]
+        buttons.append(answer_button(texts.text("button_more"), "more"))
+        buttons.append(answer_button(texts.text("button_done"), "done"))
+        return buttons
 
 
-class ActionAskTopValuesDone(Action):
+class ActionAskTopValuesDone(_AskValues):
     """Asks for the three values that matter most, as buttons of the ones picked."""
 
-    def name(self) -> str:
-        return "action_ask_top_values_done"
+    slot = "top_values_done"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def question(self, tracker: Tracker) -> str:
         content = values_content()
         picks, top = _picks(tracker), _top(tracker)
         if top:
-            text = content.texts.get(
+            return content.texts.text(
                 "ask_top_progress",
                 chosen=_joined(content.name(item) for item in top),
                 left=TOP_COUNT - len(top),
             )
-        else:
-            text = content.texts.get(
-                "ask_top", count=len(picks), picked=_joined(content.name(i) for i in picks)
-            )
-        buttons = [answer_button(content.label(item), item) for item in picks if item not in top]
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
+        return content.texts.text(
+            "ask_top", count=len(picks), picked=_joined(content.name(i) for i in picks)
+        )
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        content, top = values_content(), _top(tracker)
+        return [answer_button(content.label(i), i) for i in _picks(tracker) if i not in top]
 
 
-class ActionAskImportance(Action):
-    def name(self) -> str:
-        return "action_ask_importance"
+class ActionAskImportance(_AskValues):
+    slot = "importance"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def question(self, tracker: Tracker) -> str:
         content = values_content()
         item = _current_value(tracker) or ""
         known = content.value(item)
         index = len(ratings_from_slot(tracker.get_slot("value_ratings"))) + 1
         fields = {"value": content.name(item), "index": index, "total": len(_top(tracker))}
         if known:
-            text = content.texts.get("ask_importance_known", meaning=known.meaning, **fields)
-        else:
-            text = content.texts.get("ask_importance_own", **fields)
-        dispatcher.utter_message(text=text)
-        return []
+            return content.texts.text("ask_importance_known", meaning=known.meaning, **fields)
+        return content.texts.text("ask_importance_own", **fields)
 
 
-class ActionAskConsistency(Action):
-    def name(self) -> str:
-        return "action_ask_consistency"
+class ActionAskConsistency(_AskValues):
+    slot = "consistency"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def question(self, tracker: Tracker) -> str:
         content = values_content()
-        item = _current_value(tracker) or ""
-        dispatcher.utter_message(
-            text=content.texts.get("ask_consistency", value=content.name(item))
+        return content.texts.text(
+            "ask_consistency", value=content.name(_current_value(tracker) or "")
         )
-        return []
 
 
 def _example_action(content: ValuesContent, item: str) -> str:
     known = content.value(item)
-    return known.example if known and known.example else content.texts.get("example_action_generic")
+    return (
+        known.example if known and known.example else content.texts.text("example_action_generic")
+    )
 
 
-class ActionAskCommittedAction(Action):
+class ActionAskCommittedAction(_AskValues):
     """Asks for one small step towards the value with the biggest gap."""
 
-    def name(self) -> str:
-        return "action_ask_committed_action"
+    slot = "committed_action"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def question(self, tracker: Tracker) -> str:
         content = values_content()
         ratings = ratings_from_slot(tracker.get_slot("value_ratings"))
         if not ratings:
-            dispatcher.utter_message(text=content.texts.get("ask_action_single", value="it"))
-            return []
+            return content.texts.text("ask_action_single", value="it")
         focus = focus_rating(ratings)
-        name = content.name(focus.value)
         if len(ratings) == 1:
             key = "ask_action_single"
         elif focus.gap <= 0:
             key = "ask_action_no_gap"
         else:
             key = "ask_action"
-        dispatcher.utter_message(text=content.texts.get(key, value=name))
-        return []
+        return content.texts.text(key, value=content.name(focus.value))
 
 
-class ValidateValuesForm(FormValidationAction):
+class ValidateValuesForm(ExerciseValidator):
     """Reads each answer of the values form; returning a slot as None asks its question again."""
 
     def name(self) -> str:
         return "validate_values_form"
 
-    @answers_only
+    def texts(self) -> TextBook:
+        return _texts()
+
     def validate_value_area(
         self,
         slot_value: Any,
@@ -351,7 +263,7 @@ class ValidateValuesForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         content = values_content()
-        text = answer_text(slot_value)
+        text = self.answer(slot_value)
         if text is not None and content.area(text):  # a button
             return {"value_area": text}
         found = value_matcher().areas(text) if text else []
@@ -359,17 +271,13 @@ class ValidateValuesForm(FormValidationAction):
             return {"value_area": found[0]}
         if len(found) > 1:
             names = _joined(content.area(key).label for key in found)
-            dispatcher.utter_message(
-                text=content.texts.get("hint_area_ambiguous", areas=names),
-                buttons=[answer_button(content.area(key).label, key) for key in found],
-            )
+            buttons = [answer_button(content.area(key).label, key) for key in found]
+            self.hint(dispatcher, tracker, "hint_area_ambiguous", buttons=buttons, areas=names)
         else:
-            dispatcher.utter_message(text=content.texts.get("hint_area"))
+            self.hint(dispatcher, tracker, "hint_area")
         # Not an area (or more than one): ask again.
         return {"value_area": None}
 
-    @answers_only
-    @keeps_own_results
     def validate_values_done(
         self,
         slot_value: Any,
@@ -379,7 +287,7 @@ class ValidateValuesForm(FormValidationAction):
     ) -> dict[str, Any]:
         content = values_content()
         texts = content.texts
-        text = answer_text(slot_value)
+        text = self.answer(slot_value)
         picks = _picks(tracker)
         page = _page(tracker)
         if text is None:
@@ -394,26 +302,26 @@ class ValidateValuesForm(FormValidationAction):
         picks = picks + added
         if added:
             dispatcher.utter_message(
-                text=texts.get("added", values=_joined(content.name(i) for i in added))
+                text=texts.text("added", values=_joined(content.name(i) for i in added))
             )
             for word in reading.own:
                 if word in added:
-                    dispatcher.utter_message(text=texts.get("added_own", word=word))
+                    dispatcher.utter_message(text=texts.text("added_own", word=word))
         elif repeated and reading.command is None:
             dispatcher.utter_message(
-                text=texts.get("already_picked", values=_joined(content.name(i) for i in repeated))
+                text=texts.text("already_picked", values=_joined(content.name(i) for i in repeated))
             )
         if reading.too_long:
-            dispatcher.utter_message(text=texts.get("hint_own_too_long"))
+            self.hint(dispatcher, tracker, "hint_own_too_long")
 
         if reading.command == "done":
             if picks:
                 return self._finish_picking(picks, dispatcher)
-            dispatcher.utter_message(text=texts.get("hint_pick_first"))
+            self.hint(dispatcher, tracker, "hint_pick_first")
         elif reading.command == "more":
             page += 1
         elif not (added or repeated or reading.too_long):
-            dispatcher.utter_message(text=texts.get("hint_values"))
+            self.hint(dispatcher, tracker, "hint_values")
         # Still picking: the same question comes back (next page after "more").
         return {
             "value_picks": picks,
@@ -430,15 +338,13 @@ class ValidateValuesForm(FormValidationAction):
             content = values_content()
             if len(picks) > 1:
                 dispatcher.utter_message(
-                    text=content.texts.get(
+                    text=content.texts.text(
                         "top_from_picks", values=_joined(content.name(i) for i in picks)
                     )
                 )
             slots.update({"top_values": picks, "top_values_done": True, "value_ratings": []})
         return slots
 
-    @answers_only
-    @keeps_own_results
     def validate_top_values_done(
         self,
         slot_value: Any,
@@ -448,7 +354,7 @@ class ValidateValuesForm(FormValidationAction):
     ) -> dict[str, Any]:
         content = values_content()
         picks, top = _picks(tracker), _top(tracker)
-        text = answer_text(slot_value)
+        text = self.answer(slot_value)
         if text is None:
             chosen: tuple[str, ...] = ()
         elif text in picks:  # a button sends the pick itself
@@ -460,30 +366,11 @@ class ValidateValuesForm(FormValidationAction):
         if len(top) >= TOP_COUNT or (said_done and top):
             return {"top_values": top[:TOP_COUNT], "top_values_done": True, "value_ratings": []}
         if not chosen:
-            dispatcher.utter_message(
-                text=content.texts.get("hint_top", picked=_joined(content.name(i) for i in picks))
-            )
+            picked = _joined(content.name(i) for i in picks)
+            self.hint(dispatcher, tracker, "hint_top", picked=picked)
         # Fewer than three chosen so far: ask for the next one.
         return {"top_values": top, "top_values_done": None}
 
-    @staticmethod
-    def _rating(slot_value: Any, dispatcher: CollectingDispatcher) -> int | None:
-        reading = read_rating(answer_text(slot_value) or "")
-        if reading.value is not None:
-            return reading.value
-        texts = values_content().texts
-        hints = {
-            RatingProblem.OUT_OF_RANGE: texts.get("hint_rating_range", number=reading.number),
-            RatingProblem.SEVERAL: texts.get("hint_rating_several"),
-            RatingProblem.FRACTION: texts.get("hint_rating_fraction"),
-        }
-        dispatcher.utter_message(
-            text=hints.get(reading.problem) or texts.get("hint_rating_missing")
-        )
-        return None
-
-    @answers_only
-    @keeps_own_results
     def validate_importance(
         self,
         slot_value: Any,
@@ -492,10 +379,8 @@ class ValidateValuesForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         # None (not a whole number from 0 to 10) asks again, after the hint.
-        return {"importance": self._rating(slot_value, dispatcher)}
+        return {"importance": self.rating(self.answer(slot_value), dispatcher, tracker)}
 
-    @answers_only
-    @keeps_own_results
     def validate_consistency(
         self,
         slot_value: Any,
@@ -503,7 +388,7 @@ class ValidateValuesForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        consistency = self._rating(slot_value, dispatcher)
+        consistency = self.rating(self.answer(slot_value), dispatcher, tracker)
         importance = tracker.get_slot("importance")
         item = _current_value(tracker)
         if consistency is None or not isinstance(importance, int) or item is None:
@@ -512,7 +397,7 @@ class ValidateValuesForm(FormValidationAction):
         rating = Rating(item, importance, consistency)
         name = content.name(item)
         dispatcher.utter_message(
-            text=content.texts.get(
+            text=content.texts.text(
                 f"gap_{gap_band(rating.gap)}", value=name, value_cap=name[:1].upper() + name[1:]
             )
         )
@@ -525,7 +410,6 @@ class ValidateValuesForm(FormValidationAction):
             slots["consistency"] = consistency
         return slots
 
-    @answers_only
     def validate_committed_action(
         self,
         slot_value: Any,
@@ -534,17 +418,16 @@ class ValidateValuesForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         content = values_content()
-        text = answer_text(slot_value)
+        text = self.answer(slot_value)
         verdict = check_committed_action(text) if text else "short"
         if verdict == "long":
-            dispatcher.utter_message(text=content.texts.get("hint_action_long"))
+            self.hint(dispatcher, tracker, "hint_action_long")
             return {"committed_action": None}
         if verdict == "short" and not tracker.get_slot("committed_action_reasked"):
             ratings = ratings_from_slot(tracker.get_slot("value_ratings"))
             focus = focus_rating(ratings).value if ratings else ""
-            dispatcher.utter_message(
-                text=content.texts.get("hint_action_short", example=_example_action(content, focus))
-            )
+            example = _example_action(content, focus)
+            self.hint(dispatcher, tracker, "hint_action_short", example=example)
             # One friendly re-ask with an example; the next answer is taken as it is.
             return {"committed_action": None, "committed_action_reasked": True}
         if not text:
@@ -556,8 +439,8 @@ def _offer_start(dispatcher: CollectingDispatcher) -> None:
     """No values to show: say so, with a button that starts the exercise."""
     texts = values_content().texts
     dispatcher.utter_message(
-        text=texts.get("show_none"),
-        buttons=[{"title": texts.get("button_start"), "payload": "/start_values_exercise"}],
+        text=texts.text("show_none"),
+        buttons=[{"title": texts.text("button_start"), "payload": "/start_values_exercise"}],
     )
 
 
@@ -581,9 +464,9 @@ class ActionSaveValuesExercise(Action):
             _offer_start(dispatcher)
             return []
         focus = focus_rating(ratings)
-        lines = [texts.get("summary_header", area=area.label if area else area_key)]
+        lines = [texts.text("summary_header", area=area.label if area else area_key)]
         lines += [
-            texts.get(
+            texts.text(
                 "summary_line",
                 value=content.name(r.value),
                 importance=r.importance,
@@ -592,16 +475,16 @@ class ActionSaveValuesExercise(Action):
             for r in ratings
         ]
         if step:
-            lines.append(texts.get("summary_action", value=content.name(focus.value), action=step))
+            lines.append(texts.text("summary_action", value=content.name(focus.value), action=step))
         dispatcher.utter_message(text="\n".join(lines))
 
         if not keeping_allowed(dispatcher, tracker):
             pass  # keeping_allowed told the user nothing was kept
         elif self._save(tracker, area_key, ratings, step, focus):
-            dispatcher.utter_message(text=texts.get("summary_saved"))
+            dispatcher.utter_message(text=texts.text("summary_saved"))
         else:
             dispatcher.utter_message(response="utter_journal_unavailable")
-        dispatcher.utter_message(text=texts.get("summary_closing"))
+        dispatcher.utter_message(text=texts.text("summary_closing"))
         return []
 
     @staticmethod
@@ -665,16 +548,16 @@ class ActionShowValues(Action):
         if not views:
             _offer_start(dispatcher)
             return []
-        lines = [texts.get("show_header")]
+        lines = [texts.text("show_header")]
         current_area = None
         for view in views:
             if view.life_area != current_area:
                 current_area = view.life_area
                 area = content.area(view.life_area)
-                lines.append(texts.get("show_area", area=area.label if area else view.life_area))
+                lines.append(texts.text("show_area", area=area.label if area else view.life_area))
             if view.previous_importance is None:
                 lines.append(
-                    texts.get(
+                    texts.text(
                         "show_line_first",
                         value=view.value,
                         importance=view.importance,
@@ -683,7 +566,7 @@ class ActionShowValues(Action):
                 )
             else:
                 lines.append(
-                    texts.get(
+                    texts.text(
                         "show_line_change",
                         value=view.value,
                         importance=view.importance,
@@ -694,17 +577,17 @@ class ActionShowValues(Action):
                 )
         dispatcher.utter_message(text="\n".join(lines))
         if steps:
-            step_lines = [texts.get("show_actions")]
+            step_lines = [texts.text("show_actions")]
             for step in steps[:5]:
                 if step.value:
                     step_lines.append(
-                        texts.get("show_action_line_value", text=step.text, value=step.value)
+                        texts.text("show_action_line_value", text=step.text, value=step.value)
                     )
                 else:
-                    step_lines.append(texts.get("show_action_line", text=step.text))
+                    step_lines.append(texts.text("show_action_line", text=step.text))
             dispatcher.utter_message(text="\n".join(step_lines))
         dispatcher.utter_message(
-            text=texts.get("show_closing"),
-            buttons=[{"title": texts.get("button_again"), "payload": "/start_values_exercise"}],
+            text=texts.text("show_closing"),
+            buttons=[{"title": texts.text("button_again"), "payload": "/start_values_exercise"}],
         )
         return []

@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.values import (
-    answer_button,
-    answer_text,
-    answers_only,
-    fresh_start_events,
-    saved_values,
-)
+from actions.values import saved_values
+from bot.dialogue.forms import AskSlot, ExerciseValidator, StartExercise
+from bot.dialogue.texts import TextBook
+from bot.dialogue.turns import answer_button
 from bot.exercises.values import value_matcher, values_content
 from bot.exercises.voice_check import (
     TOPIC_MAX_CHARS,
@@ -43,147 +40,135 @@ def _topic(tracker: Tracker) -> str:
     return quote(tracker.get_slot("voice_topic") or "")
 
 
-class ActionStartVoiceCheck(Action):
+def _texts() -> TextBook:
+    return voice_check_content().texts
+
+
+class ActionStartVoiceCheck(StartExercise):
     """Starts the check fresh and says what it is (and what it is not)."""
+
+    form = FORM
+    slots = VOICE_SLOTS
 
     def name(self) -> str:
         return "action_start_voice_check"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(text=voice_check_content().texts.get("intro"))
-        return fresh_start_events(tracker, FORM, VOICE_SLOTS)
+    def texts(self) -> TextBook:
+        return _texts()
 
 
-class ActionAskVoiceTopic(Action):
-    def name(self) -> str:
-        return "action_ask_voice_topic"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(text=voice_check_content().texts.get("ask_topic"))
-        return []
+class _AskVoiceCheck(AskSlot):
+    def texts(self) -> TextBook:
+        return _texts()
 
 
-class ActionAskVoiceSource(Action):
-    def name(self) -> str:
-        return "action_ask_voice_source"
+class ActionAskVoiceTopic(_AskVoiceCheck):
+    slot = "voice_topic"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        content = voice_check_content()
-        dispatcher.utter_message(
-            text=content.texts.get("ask_source", topic=_topic(tracker)),
-            buttons=[answer_button(source.label, source.key) for source in content.sources],
-        )
-        return []
+    def question(self, tracker: Tracker) -> str:
+        return self.texts().text("ask_topic")
 
 
-class ActionAskVoiceWithout(Action):
+class ActionAskVoiceSource(_AskVoiceCheck):
+    slot = "voice_source"
+
+    def question(self, tracker: Tracker) -> str:
+        return self.texts().text("ask_source", topic=_topic(tracker))
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return [answer_button(s.label, s.key) for s in voice_check_content().sources]
+
+
+class ActionAskVoiceWithout(_AskVoiceCheck):
     """Asks how the choice would feel if its source had never mentioned it."""
 
-    def name(self) -> str:
-        return "action_ask_voice_without"
+    slot = "voice_without"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        content = voice_check_content()
+    def question(self, tracker: Tracker) -> str:
         source = tracker.get_slot("voice_source")
-        if source not in {s.key for s in content.sources}:
+        if source not in {s.key for s in voice_check_content().sources}:
             source = "unsure"
-        dispatcher.utter_message(
-            text=content.texts.get(f"ask_without.{source}", topic=_topic(tracker))
-        )
-        return []
+        return self.texts().text(f"ask_without.{source}", topic=_topic(tracker))
 
 
-class ActionAskVoiceValue(Action):
+def _saved_value_names(tracker: Tracker) -> list[str]:
+    names: list[str] = []
+    # Unreachable journal or nothing saved: the typed question works just as well.
+    for view in saved_values(tracker) or []:
+        if view.value not in names:
+            names.append(view.value)
+    return names[:MAX_VALUE_BUTTONS]
+
+
+class ActionAskVoiceValue(_AskVoiceCheck):
     """Offers the user's saved values as buttons, or asks them to type one."""
 
-    def name(self) -> str:
-        return "action_ask_voice_value"
+    slot = "voice_value"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        texts = voice_check_content().texts
-        names: list[str] = []
-        # Unreachable journal or nothing saved: the typed question works just as well.
-        for view in saved_values(tracker) or []:
-            if view.value not in names:
-                names.append(view.value)
-        if names:
-            dispatcher.utter_message(
-                text=texts.get("ask_value_saved"),
-                buttons=[answer_button(name, name) for name in names[:MAX_VALUE_BUTTONS]],
-            )
-        else:
-            dispatcher.utter_message(text=texts.get("ask_value_typed"))
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        buttons = self.buttons(tracker)
+        key = "ask_value_saved" if buttons else "ask_value_typed"
+        dispatcher.utter_message(text=self.texts().text(key), buttons=buttons)
         return []
 
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return [answer_button(name, name) for name in _saved_value_names(tracker)]
 
-class ActionAskVoiceEffect(Action):
-    def name(self) -> str:
-        return "action_ask_voice_effect"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        content = voice_check_content()
-        dispatcher.utter_message(
-            text=content.texts.get(
-                "ask_effect", topic=_topic(tracker), value=tracker.get_slot("voice_value") or ""
-            ),
-            buttons=[answer_button(effect.label, effect.key) for effect in content.effects],
-        )
-        return []
+class ActionAskVoiceEffect(_AskVoiceCheck):
+    slot = "voice_effect"
+
+    def question(self, tracker: Tracker) -> str:
+        value = tracker.get_slot("voice_value") or ""
+        return self.texts().text("ask_effect", topic=_topic(tracker), value=value)
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return [answer_button(e.label, e.key) for e in voice_check_content().effects]
 
 
 def _has_words(text: str | None) -> bool:
     return bool(text) and any(ch.isalpha() for ch in text)
 
 
-def _ask_again(dispatcher: CollectingDispatcher, hint: str, slot: str) -> dict[str, Any]:
-    dispatcher.utter_message(text=voice_check_content().texts.get(hint))
-    return {slot: None}
-
-
-def _words(
-    slot: str, slot_value: Any, dispatcher: CollectingDispatcher, hint: str
-) -> dict[str, Any]:
-    """An answer in the user's own words, kept with its spacing tidied."""
-    text = answer_text(slot_value)
-    if not _has_words(text):
-        return _ask_again(dispatcher, hint, slot)
-    return {slot: " ".join(text.split())}
-
-
-def _choice(
-    slot: str,
-    slot_value: Any,
-    dispatcher: CollectingDispatcher,
-    reader: Callable[[], ChoiceReader],
-    hint: str,
-) -> dict[str, Any]:
-    """The key of the choice the answer names; None (with the hint) asks again."""
-    text = answer_text(slot_value)
-    choice = reader().read(text) if text else None
-    if choice is None:
-        return _ask_again(dispatcher, hint, slot)
-    return {slot: choice}
-
-
-class ValidateVoiceCheckForm(FormValidationAction):
+class ValidateVoiceCheckForm(ExerciseValidator):
     """Reads each answer of the voice check; returning a slot as None asks its question again."""
 
     def name(self) -> str:
         return "validate_voice_check_form"
 
-    @answers_only
+    def texts(self) -> TextBook:
+        return _texts()
+
+    def _ask_again(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, hint: str, slot: str
+    ) -> dict[str, Any]:
+        self.hint(dispatcher, tracker, hint)
+        return {slot: None}
+
+    def _words(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """An answer in the user's own words, kept with its spacing tidied."""
+        text = self.answer(slot_value)
+        if not _has_words(text):
+            return self._ask_again(dispatcher, tracker, f"hint_{slot.removeprefix('voice_')}", slot)
+        return {slot: " ".join(text.split())}
+
+    def _choice(
+        self,
+        slot: str,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        reader: Callable[[], ChoiceReader],
+    ) -> dict[str, Any]:
+        """The key of the choice the answer names; None (with the hint) asks again."""
+        text = self.answer(slot_value)
+        choice = reader().read(text) if text else None
+        if choice is None:
+            return self._ask_again(dispatcher, tracker, f"hint_{slot.removeprefix('voice_')}", slot)
+        return {slot: choice}
+
     def validate_voice_topic(
         self,
         slot_value: Any,
@@ -191,12 +176,11 @@ class ValidateVoiceCheckForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = answer_text(slot_value)
+        text = self.answer(slot_value)
         if _has_words(text) and len(text) > TOPIC_MAX_CHARS:
-            return _ask_again(dispatcher, "hint_topic_long", "voice_topic")
-        return _words("voice_topic", slot_value, dispatcher, "hint_topic")
+            return self._ask_again(dispatcher, tracker, "hint_topic_long", "voice_topic")
+        return self._words("voice_topic", slot_value, dispatcher, tracker)
 
-    @answers_only
     def validate_voice_source(
         self,
         slot_value: Any,
@@ -205,9 +189,8 @@ class ValidateVoiceCheckForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         # No source, or two equally likely ones: ask again with the buttons.
-        return _choice("voice_source", slot_value, dispatcher, source_reader, "hint_source")
+        return self._choice("voice_source", slot_value, dispatcher, tracker, source_reader)
 
-    @answers_only
     def validate_voice_without(
         self,
         slot_value: Any,
@@ -215,9 +198,8 @@ class ValidateVoiceCheckForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        return _words("voice_without", slot_value, dispatcher, "hint_without")
+        return self._words("voice_without", slot_value, dispatcher, tracker)
 
-    @answers_only
     def validate_voice_value(
         self,
         slot_value: Any,
@@ -225,16 +207,15 @@ class ValidateVoiceCheckForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = answer_text(slot_value)
+        text = self.answer(slot_value)
         reading = value_matcher().read(text) if text else None
         if reading and reading.known:
             return {"voice_value": values_content().name(reading.known[0])}
         if reading and reading.own:
             return {"voice_value": reading.own[0]}
         # Nothing that reads as a value (or a whole sentence): ask for a word or two.
-        return _ask_again(dispatcher, "hint_value", "voice_value")
+        return self._ask_again(dispatcher, tracker, "hint_value", "voice_value")
 
-    @answers_only
     def validate_voice_effect(
         self,
         slot_value: Any,
@@ -242,7 +223,7 @@ class ValidateVoiceCheckForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        return _choice("voice_effect", slot_value, dispatcher, effect_reader, "hint_effect")
+        return self._choice("voice_effect", slot_value, dispatcher, tracker, effect_reader)
 
 
 class ActionReflectVoiceCheck(Action):
@@ -268,10 +249,10 @@ class ActionReflectVoiceCheck(Action):
         )
         texts = content.texts
         dispatcher.utter_message(
-            text=texts.get("offer"),
+            text=texts.text("offer"),
             buttons=[
-                {"title": texts.get("button_values"), "payload": "/start_values_exercise"},
-                {"title": texts.get("button_wise_mind"), "payload": "/start_wise_mind"},
+                {"title": texts.text("button_values"), "payload": "/start_values_exercise"},
+                {"title": texts.text("button_wise_mind"), "payload": "/start_wise_mind"},
             ],
         )
         return []

@@ -10,24 +10,21 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dbt_forms import (
-    REQUESTED_SLOT,
-    AskFormSlot,
-    already_valid,
-    explain_question,
-    latest_intent,
-    latest_text,
-    long_date,
-    other_payload,
-)
 from actions.journal import channel_of, keeping_allowed
+from bot.dialogue.forms import (
+    AskSlot,
+    ExerciseValidator,
+    StartExercise,
+    explain_question,
+    long_date,
+)
+from bot.dialogue.texts import TextBook
+from bot.dialogue.turns import REQUESTED_SLOT, latest_intent, latest_text
 from bot.exercises import wise_mind as wm
-from bot.exercises.dbt_texts import TextBook
-from bot.exercises.form_turns import hint_already_given, is_other_payload
 from bot.journal import JournalError, JournalUnavailable, session_scope
 from bot.journal import repository as journal
 from bot.journal.inputs import NOTE_LIMIT
@@ -44,7 +41,6 @@ FORM_SLOTS = (
     "wm_distress_after",
 )
 RESET_SLOTS = (*FORM_SLOTS, "wm_step_index")
-PAUSED_SLOT = "paused_exercise"
 STEP_DONE = "done"
 # Buttons answer with these intents; any other "/payload" typed into the form is not an answer.
 ANSWER_INTENTS = frozenset({"affirm", "deny"})
@@ -67,25 +63,24 @@ def _practice_buttons(last_id: str | None) -> list[dict[str, str]]:
     return buttons
 
 
-class ActionStartWiseMind(Action):
+class ActionStartWiseMind(StartExercise):
     """Starts a fresh pause: clears the answers of any earlier or paused one."""
+
+    form = FORM
+    slots = RESET_SLOTS
+    intro_key = None
 
     def name(self) -> str:
         return "action_start_wise_mind"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        events: list[EventType] = [SlotSet(slot, None) for slot in RESET_SLOTS]
-        if tracker.get_slot(PAUSED_SLOT) == FORM:
-            events.append(SlotSet(PAUSED_SLOT, None))
-        return events
+    def texts(self) -> TextBook:
+        return wm.texts()
 
 
 # --- the form's questions -------------------------------------------------------------------
 
 
-class _AskWiseMind(AskFormSlot):
+class _AskWiseMind(AskSlot):
     """Asks one of the form's questions, unless the validator has just given a hint for it."""
 
     def texts(self) -> TextBook:
@@ -95,15 +90,9 @@ class _AskWiseMind(AskFormSlot):
 class ActionAskWmDistressBefore(_AskWiseMind):
     slot = "wm_distress_before"
 
-    def name(self) -> str:
-        return "action_ask_wm_distress_before"
-
 
 class ActionAskWmIntro(_AskWiseMind):
     slot = "wm_intro"
-
-    def name(self) -> str:
-        return "action_ask_wm_intro"
 
     def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
         texts = wm.texts()
@@ -113,9 +102,6 @@ class ActionAskWmIntro(_AskWiseMind):
 class ActionAskWmNote(_AskWiseMind):
     slot = "wm_note"
 
-    def name(self) -> str:
-        return "action_ask_wm_note"
-
     def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
         return [wm.texts().button("skip_note", "/deny")]
 
@@ -123,21 +109,16 @@ class ActionAskWmNote(_AskWiseMind):
 class ActionAskWmDistressAfter(_AskWiseMind):
     slot = "wm_distress_after"
 
-    def name(self) -> str:
-        return "action_ask_wm_distress_after"
 
-
-class ActionAskWmPractice(Action):
+class ActionAskWmPractice(_AskWiseMind):
     """Offers the practices, leaving out the one this user did last time."""
 
-    def name(self) -> str:
-        return "action_ask_wm_practice"
+    slot = "wm_practice"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        if hint_already_given(tracker.events, "wm_practice"):
-            return []
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return _practice_buttons(tracker.get_slot("wm_last_practice"))
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         last_id = self._last_practice(tracker)
         last = wm.practices().get(last_id)
         texts = wm.texts()
@@ -164,15 +145,12 @@ class ActionAskWmPractice(Action):
         return tracker.get_slot("wm_last_practice")
 
 
-class ActionAskWmStep(Action):
+class ActionAskWmStep(_AskWiseMind):
     """Says the current step of the chosen practice, with a Next (or Finish) button."""
 
-    def name(self) -> str:
-        return "action_ask_wm_step"
+    slot = "wm_step"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         practice = wm.practices().get(tracker.get_slot("wm_practice"))
         if practice is None:
             # The content changed under a paused practice; the validator moves on.
@@ -187,83 +165,51 @@ class ActionAskWmStep(Action):
 # --- validation ------------------------------------------------------------------------------
 
 
-class ValidateWiseMindForm(FormValidationAction):
+class ValidateWiseMindForm(ExerciseValidator):
     """Reads each answer; a bad one gets a hint and is asked again (``{slot: None}``)."""
+
+    answer_intents = ANSWER_INTENTS
+    # "let's continue" during a practice moves it on by one step.
+    continue_answers = frozenset({"wm_step"})
 
     def name(self) -> str:
         return "validate_wise_mind_form"
 
-    @staticmethod
-    def _other_payload(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        return other_payload(dispatcher, tracker, wm.texts, ANSWER_INTENTS)
-
-    def _rating(
-        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any]:
-        if already_valid(tracker, slot):
-            return {slot: value}
-        if self._other_payload(dispatcher, tracker):
-            return {slot: None}
-        rating = wm.parse_rating(str(value))
-        if rating.value is None:
-            # "eleven", "-3", "a lot": ask again with the scale spelled out.
-            key = (
-                "hints.rating_out_of_range"
-                if rating.problem == "out_of_range"
-                else "hints.rating_unclear"
-            )
-            dispatcher.utter_message(text=wm.texts().text(key))
-            return {slot: None}
-        return {slot: rating.value}
+    def texts(self) -> TextBook:
+        return wm.texts()
 
     def validate_wm_distress_before(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        return self._rating("wm_distress_before", value, dispatcher, tracker)
+        return {"wm_distress_before": self.rating(str(value), dispatcher, tracker)}
 
     def validate_wm_distress_after(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        return self._rating("wm_distress_after", value, dispatcher, tracker)
+        return {"wm_distress_after": self.rating(str(value), dispatcher, tracker)}
 
     def validate_wm_intro(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if already_valid(tracker, "wm_intro"):
-            return {"wm_intro": value}
-        if self._other_payload(dispatcher, tracker):
-            return {"wm_intro": None}
-        texts = wm.texts()
         choice = wm.intro_choice(latest_text(tracker), latest_intent(tracker))
         if choice is None:
-            # Neither "more" nor "skip" could be read: offer the two buttons again.
-            dispatcher.utter_message(
-                text=texts.text("hints.intro_unclear"),
-                buttons=[texts.button("more", "/affirm"), texts.button("skip_intro", "/deny")],
-            )
-            return {"wm_intro": None}
-        if choice == "more":
-            dispatcher.utter_message(text=texts.text("explanation"))
+            # Neither "more" nor "skip" could be read: the two buttons again.
+            self.hint(dispatcher, tracker, "hints.intro_unclear")
+        elif choice == "more":
+            dispatcher.utter_message(text=wm.texts().text("explanation"))
         return {"wm_intro": choice}
 
     def validate_wm_practice(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if already_valid(tracker, "wm_practice"):
-            return {"wm_practice": value}
-        if self._other_payload(dispatcher, tracker):
-            return {"wm_practice": None}
         book, texts = wm.practices(), wm.texts()
-        last_id = tracker.get_slot("wm_last_practice")
         choice = wm.choose_practice(latest_text(tracker), book)
         if choice is None:
             # Not a practice we know: show the choices again rather than guess.
-            dispatcher.utter_message(
-                text=texts.text("hints.practice_unclear"), buttons=_practice_buttons(last_id)
-            )
+            self.hint(dispatcher, tracker, "hints.practice_unclear")
             return {"wm_practice": None}
         if choice == wm.SURPRISE:
-            practice = wm.pick_surprise(book, last_id)
+            practice = wm.pick_surprise(book, tracker.get_slot("wm_last_practice"))
             key = "picked.surprise"
         else:
             practice = book.get(choice)
@@ -274,16 +220,10 @@ class ValidateWiseMindForm(FormValidationAction):
     def validate_wm_step(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if already_valid(tracker, "wm_step"):
-            return {"wm_step": value}
         practice = wm.practices().get(tracker.get_slot("wm_practice"))
         if practice is None:
             return {"wm_step": STEP_DONE}
         index = _step_index(tracker)
-        if is_other_payload(latest_text(tracker), latest_intent(tracker), ANSWER_INTENTS):
-            # A menu button tapped mid-practice: same step again ("continue" moves on).
-            dispatcher.utter_message(text=wm.texts().text("hints.finish_this_first"))
-            return {"wm_step": None}
         if wm.wants_repeat(latest_text(tracker), wm.practices()):
             # "wait", "again": the same step again, without hurrying them on.
             dispatcher.utter_message(text=wm.texts().text("hints.take_your_time"))
@@ -296,16 +236,12 @@ class ValidateWiseMindForm(FormValidationAction):
     def validate_wm_note(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if already_valid(tracker, "wm_note"):
-            return {"wm_note": value}
-        if self._other_payload(dispatcher, tracker):
-            return {"wm_note": None}
         if wm.is_note_skip(latest_text(tracker), latest_intent(tracker)):
             return {"wm_note": ""}
         note = " ".join(str(value).split())
         if len(note) > NOTE_LIMIT:
             # The journal refuses longer notes; cutting them silently would lose their words.
-            dispatcher.utter_message(text=wm.texts().text("hints.note_too_long", limit=NOTE_LIMIT))
+            self.hint(dispatcher, tracker, "hints.note_too_long", limit=NOTE_LIMIT)
             return {"wm_note": None}
         return {"wm_note": note}
 
@@ -328,7 +264,7 @@ class ActionExplainWiseMindStep(Action):
             if practice is not None:
                 dispatcher.utter_message(text=practice.why)
                 return []
-        explain_question(dispatcher, slot, wm.ASKED_SLOTS, wm.texts)
+        explain_question(dispatcher, slot, wm.ASKED_SLOTS, wm.texts())
         return []
 
 

@@ -21,13 +21,13 @@ from bot.content import (
     require_mapping,
     require_text,
 )
+from bot.dialogue.texts import TextBook
 from bot.exercises.phrases import PhraseIndex
-from bot.exercises.texts import Texts, check_texts
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
-REFLECTION_FILE = DATA_DIR / "values" / "reflection.yml"
+REFLECTION_FILE = DATA_DIR / "reflection" / "reflection.yml"
 DIRECTIONS = ("healthy", "codependent")
 BANDS = ("healthy", "mixed", "codependent")
 BUTTON_TITLE_LIMIT = 30
@@ -81,14 +81,14 @@ class ScalePoint:
 
 @dataclass(frozen=True)
 class ReflectionContent:
-    """Everything the reflection reads from ``data/values/reflection.yml``."""
+    """Everything the reflection reads from ``data/reflection/``."""
 
     dimensions: tuple[Dimension, ...]
     statements: tuple[Statement, ...]
     scale: tuple[ScalePoint, ...]
     healthy_up_to: float
     codependent_from: float
-    texts: Texts
+    texts: TextBook
 
     @property
     def max_score(self) -> int:
@@ -193,7 +193,7 @@ def load_reflection_content(path: Path | str = REFLECTION_FILE) -> ReflectionCon
         scale=_load_scale(raw.get("scale"), path),
         healthy_up_to=float(healthy_up_to),
         codependent_from=float(codependent_from),
-        texts=Texts(check_texts(raw.get("texts"), REFLECTION_TEXT_SPEC, path)),
+        texts=TextBook.for_skill(Path(path).with_name("texts.yml"), REFLECTION_TEXT_SPEC),
     )
 
 
@@ -271,11 +271,11 @@ def change_lines(
         old_band, new_band = band(content, float(old)), band(content, new)
         if old_band != new_band:
             lines.append(
-                content.texts.get(
+                content.texts.text(
                     "change_line",
                     dimension=dimension.label,
-                    before=content.texts.get(f"before.{old_band}"),
-                    now=content.texts.get(f"now.{new_band}"),
+                    before=content.texts.text(f"before.{old_band}"),
+                    now=content.texts.text(f"now.{new_band}"),
                 )
             )
     return lines

@@ -25,7 +25,7 @@ from bot.content import (
     require_mapping,
     require_text,
 )
-from bot.exercises.dbt_texts import TextBook, shorten
+from bot.dialogue.texts import TextBook, shorten
 
 PHRASING_FILE = DATA_DIR / "boundaries" / "phrasing.yml"
 TEXTS_FILE = DATA_DIR / "boundaries" / "texts.yml"
@@ -67,7 +67,6 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
     "hints.too_long": frozenset({"limit"}),
     "hints.priority_unclear": frozenset(),
     "hints.title_unclear": frozenset({"suggestion"}),
-    "hints.finish_this_first": frozenset(),
     **{f"why.{slot}": frozenset() for slot in _ASK_SLOTS},
     "script.intro": frozenset(),
     "script.shortened_note": frozenset(),
@@ -189,7 +188,7 @@ def _prefixed(path: Path, tree: Mapping[str, Any], prefix: str, key: str) -> tup
 
 def load_texts(path: Path | str = TEXTS_FILE) -> TextBook:
     """Read and check the texts of the boundary-script exercise."""
-    return TextBook.load(path, TEXT_SPEC)
+    return TextBook.for_skill(path, TEXT_SPEC)
 
 
 @functools.lru_cache(maxsize=1)

@@ -24,14 +24,14 @@ from bot.content import (
     require_text,
     require_texts,
 )
+from bot.dialogue.texts import TextBook
 from bot.exercises.phrases import PhraseIndex, normalise
-from bot.exercises.texts import Texts, check_texts
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
 VALUES_FILE = DATA_DIR / "values" / "values.yml"
-VALUES_TEXTS_FILE = DATA_DIR / "values" / "values_texts.yml"
+VALUES_TEXTS_FILE = DATA_DIR / "values" / "texts.yml"
 
 BUTTON_TITLE_LIMIT = 30
 PAGE_SIZE = 8
@@ -73,10 +73,6 @@ VALUES_TEXT_SPEC = {
     "ask_importance_known": frozenset({"value", "index", "total", "meaning"}),
     "ask_importance_own": frozenset({"value", "index", "total"}),
     "ask_consistency": _VALUE,
-    "hint_rating_range": frozenset({"number"}),
-    "hint_rating_missing": _NONE,
-    "hint_rating_several": _NONE,
-    "hint_rating_fraction": _NONE,
     "gap_large": _VALUE_CAP,
     "gap_some": _VALUE_CAP,
     "gap_none": _VALUE_CAP,
@@ -139,7 +135,7 @@ class ValuesContent:
     done_tokens: frozenset[str]
     not_values: frozenset[str]
     filler_prefixes: tuple[str, ...]
-    texts: Texts
+    texts: TextBook
     _by_key: dict[str, ValueWord] = field(default_factory=dict, repr=False, compare=False)
     _areas_by_key: dict[str, LifeArea] = field(default_factory=dict, repr=False, compare=False)
 
@@ -260,7 +256,7 @@ def load_values_content(
         filler_prefixes=tuple(
             sorted(_word_set(raw, "filler_prefixes", values_path), key=len, reverse=True)
         ),
-        texts=Texts(check_texts(load_yaml(texts_path), VALUES_TEXT_SPEC, texts_path, "")),
+        texts=TextBook.for_skill(texts_path, VALUES_TEXT_SPEC, ratings=True),
     )
 
 

@@ -21,13 +21,13 @@ from bot.content import (
     require_text,
     require_texts,
 )
+from bot.dialogue.texts import TextBook
 from bot.exercises.phrases import PhraseIndex
-from bot.exercises.texts import Texts, check_texts
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
-VOICE_CHECK_FILE = DATA_DIR / "values" / "voice_check.yml"
+VOICE_CHECK_FILE = DATA_DIR / "voice_check" / "voice_check.yml"
 SOURCE_KEYS = ("myself", "close", "creator", "ad", "unsure")
 EFFECT_KEYS = ("serves", "crowds", "both", "unsure")
 BUTTON_TITLE_LIMIT = 30
@@ -76,11 +76,11 @@ class Choice:
 
 @dataclass(frozen=True)
 class VoiceCheckContent:
-    """Everything the voice check reads from ``data/values/voice_check.yml``."""
+    """Everything the voice check reads from ``data/voice_check/``."""
 
     sources: tuple[Choice, ...]
     effects: tuple[Choice, ...]
-    texts: Texts
+    texts: TextBook
 
 
 def _words(raw: Any, path: Path, key: str, *, required: bool = True) -> tuple[str, ...]:
@@ -119,7 +119,7 @@ def load_voice_check_content(path: Path | str = VOICE_CHECK_FILE) -> VoiceCheckC
     return VoiceCheckContent(
         sources=_choices(raw.get("sources"), path, "sources", SOURCE_KEYS),
         effects=_choices(raw.get("effects"), path, "effects", EFFECT_KEYS),
-        texts=Texts(check_texts(raw.get("texts"), VOICE_TEXT_SPEC, path)),
+        texts=TextBook.for_skill(Path(path).with_name("texts.yml"), VOICE_TEXT_SPEC),
     )
 
 
@@ -187,10 +187,10 @@ def reflection_text(
     """The closing reflection, built only from the user's own answers."""
     texts = content.texts
     lines = [
-        texts.get("reflection_opening"),
-        texts.get(f"reflection_source.{source}"),
-        texts.get("reflection_without", without=quote(without, 160)),
-        texts.get(f"reflection_effect.{effect}", value=value),
-        texts.get("reflection_closing"),
+        texts.text("reflection_opening"),
+        texts.text(f"reflection_source.{source}"),
+        texts.text("reflection_without", without=quote(without, 160)),
+        texts.text(f"reflection_effect.{effect}", value=value),
+        texts.text("reflection_closing"),
     ]
     return "\n\n".join(lines)

@@ -21,18 +21,17 @@ from bot.content import (
     require_text,
     require_texts,
 )
-from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, TextBook
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook
 
 PRACTICES_FILE = DATA_DIR / "wise_mind" / "practices.yml"
 TEXTS_FILE = DATA_DIR / "wise_mind" / "texts.yml"
 
-RATING_MIN, RATING_MAX = 0, 10
 NAME_MAX = 80  # the journal keeps practice ids up to this length
 STEP_MAX = 400  # one step must fit a phone screen
 
 # The form's questions that have an ask.<slot> and a why.<slot> text (steps have their own).
 ASKED_SLOTS = ("wm_distress_before", "wm_intro", "wm_practice", "wm_note", "wm_distress_after")
-# Fields each text must contain (and no others): see TextBook.load.
+# The placeholders each text may use (the kit adds its own hints): see bot.dialogue.texts.
 TEXT_SPEC: dict[str, frozenset[str]] = {
     **{f"ask.{slot}": frozenset() for slot in ASKED_SLOTS},
     "ask.wm_practice_after_last": frozenset({"last"}),
@@ -52,13 +51,10 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
         )
     },
     "explanation": frozenset(),
-    "hints.rating_out_of_range": frozenset(),
-    "hints.rating_unclear": frozenset(),
     "hints.intro_unclear": frozenset(),
     "hints.practice_unclear": frozenset(),
     "hints.note_too_long": frozenset({"limit"}),
     "hints.take_your_time": frozenset(),
-    "hints.finish_this_first": frozenset(),
     "picked.chosen": frozenset({"title", "intro"}),
     "picked.surprise": frozenset({"title", "intro"}),
     **{f"why.{slot}": frozenset() for slot in ASKED_SLOTS},
@@ -139,7 +135,7 @@ def load_practices(path: Path | str = PRACTICES_FILE) -> PracticeBook:
 
 def load_texts(path: Path | str = TEXTS_FILE) -> TextBook:
     """Read and check the texts said around the practices."""
-    return TextBook.load(path, TEXT_SPEC)
+    return TextBook.for_skill(path, TEXT_SPEC, ratings=True)
 
 
 @functools.lru_cache(maxsize=1)
@@ -155,67 +151,6 @@ def texts() -> TextBook:
 
 
 # --- reading answers ---------------------------------------------------------------------
-
-_NUMBER_WORDS = {
-    "zero": 0,
-    "nought": 0,
-    "none": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    # Beyond the scale, named so that "eleven" is answered as out of range, not as unclear.
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "fifty": 50,
-    "hundred": 100,
-    "million": 1_000_000,
-}
-# "7/10", "7 out of 10", "7 of 10": the scale, not a second number.
-_SCALE_SUFFIX = re.compile(r"\s*(?:/|out\s+of|of)\s*(?:10|ten)\b")
-# A minus counts only at the start of a number ("-3"), not in a range ("6-7").
-_NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)?")
-_WORD = re.compile(r"[a-z]+")
-
-
-@dataclass(frozen=True)
-class Rating:
-    """A 0-10 rating read from text: ``value``, or ``problem`` ("out_of_range" / "unclear")."""
-
-    value: int | None = None
-    problem: str | None = None
-
-
-def parse_rating(text: str | None) -> Rating:
-    """Read a 0-10 rating from free text: digits or number words, nothing else guessed."""
-    if not text:
-        return Rating(problem="unclear")
-    lowered = _SCALE_SUFFIX.sub(" ", text.lower())
-    found: list[float] = []
-    for match in _NUMBER.finditer(lowered):
-        found.append(float(match.group().replace(",", ".")))
-    for word in _WORD.findall(lowered):
-        if word in _NUMBER_WORDS and word != "none":
-            found.append(float(_NUMBER_WORDS[word]))
-    if not found:
-        return Rating(problem="unclear")
-    values = set(found)
-    if len(values) > 1:
-        return Rating(problem="unclear")  # "6 or 7": one number, please
-    value = values.pop()
-    if value != int(value):
-        return Rating(problem="unclear")  # "6.5": a whole number keeps the diary comparable
-    if not RATING_MIN <= value <= RATING_MAX:
-        return Rating(problem="out_of_range")
-    return Rating(value=int(value))
 
 
 def _tokens(text: str) -> list[str]:

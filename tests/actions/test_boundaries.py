@@ -72,7 +72,7 @@ def test_a_good_answer_is_kept_in_the_users_words() -> None:
 )
 def test_a_bad_answer_gets_a_hint_with_an_example(slot: str, answer: str, hint: str) -> None:
     result, dispatcher = validate(slot, answer)
-    assert result == {slot: None}
+    assert result == {slot: None, "form_hint": slot}
     texts = sc.texts()
     assert texts_of(dispatcher) == [
         texts.text(f"hints.{hint}", example=texts.text(f"more_examples.{slot}"))
@@ -81,7 +81,7 @@ def test_a_bad_answer_gets_a_hint_with_an_example(slot: str, answer: str, hint: 
 
 def test_a_very_long_answer_is_asked_to_be_shortened() -> None:
     result, dispatcher = validate("bs_describe", "word " * 500)
-    assert result == {"bs_describe": None}
+    assert result == {"bs_describe": None, "form_hint": "bs_describe"}
     assert texts_of(dispatcher) == [sc.texts().text("hints.too_long", limit=2000)]
 
 
@@ -92,7 +92,7 @@ def test_reinforce_can_be_skipped_by_button_or_words() -> None:
 
 def test_unsure_about_reinforce_offers_an_example_and_the_skip_button() -> None:
     result, dispatcher = validate("bs_reinforce", "I don't know")
-    assert result == {"bs_reinforce": None}
+    assert result == {"bs_reinforce": None, "form_hint": "bs_reinforce"}
     assert dispatcher.messages[0]["buttons"] == [
         {"title": sc.texts().text("buttons.skip_reinforce"), "payload": "/deny"}
     ]
@@ -107,7 +107,7 @@ def test_priority_from_the_buttons() -> None:
 
 def test_an_unclear_priority_shows_the_buttons_again() -> None:
     result, dispatcher = validate("bs_priority", "both really")
-    assert result == {"bs_priority": None}
+    assert result == {"bs_priority": None, "form_hint": "bs_priority"}
     assert len(dispatcher.messages[0]["buttons"]) == 2
 
 
@@ -130,7 +130,7 @@ def test_lets_continue_mid_form_is_not_stored() -> None:
 
 def test_a_menu_button_mid_form_is_not_stored() -> None:
     result, dispatcher = validate("bs_express", "/start_wise_mind", intent="start_wise_mind")
-    assert result == {"bs_express": None}
+    assert result == {"bs_express": None, "form_hint": "bs_express"}
     assert texts_of(dispatcher) == [sc.texts().text("hints.finish_this_first")]
 
 
@@ -323,7 +323,7 @@ def test_you_choose_takes_the_suggestion() -> None:
 
 def test_what_do_you_mean_offers_the_suggestion_again() -> None:
     result, dispatcher = _title("what do you mean?")
-    assert result == {"bs_title": None}
+    assert result == {"bs_title": None, "form_hint": "bs_title"}
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "You've cancelled our…"
 
 

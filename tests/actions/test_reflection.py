@@ -86,8 +86,8 @@ async def test_a_typed_answer_is_read() -> None:
 
 async def test_an_unclear_answer_is_asked_again_without_losing_earlier_ones() -> None:
     slots, dispatcher = await _validate("7", [2, 0])
-    assert slots == {"reflection_done": None}
-    assert texts(dispatcher) == [TEXTS.get("hint_answer")]
+    assert slots == {"reflection_done": None, "form_hint": "reflection_done"}
+    assert texts(dispatcher) == [TEXTS.text("hint_answer")]
 
 
 async def test_the_tenth_answer_completes_the_form() -> None:
@@ -109,17 +109,17 @@ def test_the_reflection_names_each_lean_says_it_is_no_diagnosis_and_is_saved(
     dims = {d.key: d for d in CONTENT.dimensions}
     assert said[0] == "\n\n".join(
         [
-            TEXTS.get("result_opening"),
+            TEXTS.text("result_opening"),
             dims["identity"].lean["healthy"],
             dims["boundaries"].lean["mixed"],
             dims["emotional_responsibility"].lean["codependent"],
             dims["reciprocity"].lean["mixed"],
             dims["motivation"].lean["codependent"],
-            TEXTS.get("disclaimer"),
+            TEXTS.text("disclaimer"),
         ]
     )
     assert "isn't a test or a diagnosis" in said[0]
-    assert said[1] == TEXTS.get("saved")
+    assert said[1] == TEXTS.text("saved")
     assert [b["payload"] for b in buttons(dispatcher)] == [
         "/start_wise_mind",
         "/start_values_exercise",
@@ -152,7 +152,7 @@ def test_a_later_run_shows_what_changed(journal_db: str) -> None:
         "Why you care: last time it leaned towards the codependent side, now it leans towards the "
         "healthy side."
     )
-    assert said[-1] == TEXTS.get("offer_all_healthy")
+    assert said[-1] == TEXTS.text("offer_all_healthy")
     with session_scope(journal_db) as session:
         user_row = journal.find_user(session, CHANNEL, SENDER)
         assert len(journal.latest_reflections(session, user_row)) == 2
@@ -161,12 +161,12 @@ def test_a_later_run_shows_what_changed(journal_db: str) -> None:
 def test_the_same_answers_again_say_nothing_moved(journal_db: str) -> None:
     _run(ActionReflectDependency(), {"reflection_answers": MIXED_ANSWERS})
     _, dispatcher = _run(ActionReflectDependency(), {"reflection_answers": MIXED_ANSWERS})
-    assert texts(dispatcher)[1] == TEXTS.get("no_change")
+    assert texts(dispatcher)[1] == TEXTS.text("no_change")
 
 
 def test_an_unreachable_journal_still_gives_the_reflection(unreachable_journal: str) -> None:
     _, dispatcher = _run(ActionReflectDependency(), {"reflection_answers": MIXED_ANSWERS})
-    assert texts(dispatcher)[0].startswith(TEXTS.get("result_opening"))
+    assert texts(dispatcher)[0].startswith(TEXTS.text("result_opening"))
     assert dispatcher.messages[1]["response"] == "utter_journal_unavailable"
     assert buttons(dispatcher)
 
@@ -174,7 +174,7 @@ def test_an_unreachable_journal_still_gives_the_reflection(unreachable_journal: 
 def test_an_incomplete_set_of_answers_is_not_scored(journal_db: str) -> None:
     _, dispatcher = _run(ActionReflectDependency(), {"reflection_answers": [2, 2]})
     assert buttons(dispatcher) == [
-        {"title": TEXTS.get("button_restart"), "payload": "/start_dependency_reflection"}
+        {"title": TEXTS.text("button_restart"), "payload": "/start_dependency_reflection"}
     ]
     with session_scope(journal_db) as session:
         assert journal.table_counts(session)["reflection_results"] == 0

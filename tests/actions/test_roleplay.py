@@ -7,6 +7,8 @@ slot event after the user's message, exactly as the form hands it over.
 from __future__ import annotations
 
 import json
+import re
+import string
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import roleplay as actions
 from bot import roleplay
 from bot.journal import repository, session_scope
+from bot.roleplay import choice
+from bot.roleplay.texts import texts
 from tests.conftest import agree_to_keeping, make_tracker, user_who_agreed
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((REPO / "domain" / "roleplay.yml").read_text())
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere"
+TEXTS = texts()
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -43,12 +48,35 @@ def _texts(dispatcher: CollectingDispatcher) -> list[str]:
     return [m.get("text") or "" for m in dispatcher.messages]
 
 
+def _pattern(key: str) -> re.Pattern[str]:
+    """A text of data/roleplay/texts.yml as a pattern, each placeholder a named group."""
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(TEXTS.template(key)):
+        parts.append(re.escape(literal))
+        if field:
+            parts.append(f"(?P<{field}>.*)")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _key_of(message: dict[str, Any]) -> str:
+    """The domain response, or the key of the text, a message was made from ("" for none)."""
+    if message.get("response"):
+        return message["response"]
+    text = message.get("text") or ""
+    return next((key for key in TEXTS.keys() if _pattern(key).fullmatch(text)), "")
+
+
 def _responses(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m.get("response") or "" for m in dispatcher.messages]
+    return [_key_of(m) for m in dispatcher.messages]
 
 
-def _message(dispatcher: CollectingDispatcher, response: str) -> dict[str, Any]:
-    return next(m for m in dispatcher.messages if m.get("response") == response)
+def _message(dispatcher: CollectingDispatcher, key: str) -> dict[str, Any]:
+    """The message made from the text ``key``, with the values its placeholders were given."""
+    for message in dispatcher.messages:
+        found = _pattern(key).fullmatch(message.get("text") or "")
+        if found:
+            return {**message, **found.groupdict()}
+    raise AssertionError(f"no message from {key!r}")
 
 
 def _user_event(text: str, intent: str, entities: list | None = None) -> dict[str, Any]:
@@ -174,11 +202,11 @@ async def test_a_whole_role_play_until_the_persona_gives_up(journal_db: str) -> 
 
     end = practice.end(intent="deny")
     assert _responses(end) == [
-        "utter_roleplay_debrief",
-        "utter_roleplay_saved",
-        "utter_roleplay_next",
+        "debrief",
+        "saved",
+        "next",
     ]
-    debrief = _message(end, "utter_roleplay_debrief")["debrief"]
+    debrief = _message(end, "debrief")["debrief"]
     assert "Sam backed off" in debrief
     assert "Clear no's: 2" in debrief
     assert "Your strongest line:" in debrief
@@ -204,7 +232,7 @@ async def test_the_next_round_offers_a_harder_level(journal_db: str) -> None:
     practice.start("cover_shift", "gentle")
     await practice.reply("No, I can't.")
     end = practice.end(intent="deny")
-    payloads = [b["payload"] for b in _message(end, "utter_roleplay_next")["buttons"]]
+    payloads = [b["payload"] for b in _message(end, "next")["buttons"]]
     harder = json.loads(payloads[1].removeprefix("/start_roleplay"))
     assert harder == {"roleplay_scenario": "cover_shift", "roleplay_difficulty": "firm"}
     assert payloads[0] == "/start_roleplay"
@@ -228,9 +256,9 @@ async def test_stop_mid_way_gives_the_debrief_and_saves(journal_db: str) -> None
 
     end = practice.end(intent="stop_exercise")
     assert _texts(end)[0].startswith("Coach: Okay, we'll stop here")
-    debrief = _message(end, "utter_roleplay_debrief")["debrief"]
+    debrief = _message(end, "debrief")["debrief"]
     assert "You stopped the practice" in debrief
-    assert "utter_roleplay_saved" in _responses(end)
+    assert "saved" in _responses(end)
 
     [saved] = _saved()
     assert saved.outcome == "stopped"
@@ -259,8 +287,8 @@ async def test_stop_before_any_reply_saves_nothing(journal_db: str) -> None:
     await practice.reply("pause", intent="stop_exercise")
     assert practice.slots["requested_slot"] is None
     end = practice.end(intent="stop_exercise")
-    assert "You stopped before replying" in _message(end, "utter_roleplay_debrief")["debrief"]
-    assert "utter_roleplay_saved" not in _responses(end)
+    assert "You stopped before replying" in _message(end, "debrief")["debrief"]
+    assert "saved" not in _responses(end)
     assert _saved() == []
 
 
@@ -269,7 +297,7 @@ async def test_a_button_from_an_old_message_is_not_a_reply(journal_db: str) -> N
     practice.start("cover_shift", "firm")
     before = practice.slots["roleplay_state"]
     dispatcher = await practice.reply("/start_values_exercise", intent="start_values_exercise")
-    assert _responses(dispatcher) == ["utter_roleplay_still_running"]
+    assert _responses(dispatcher) == ["hints.finish_this_first"]
     assert practice.slots["roleplay_reply"] is None
     assert practice.slots["roleplay_state"] == before
     assert practice.slots["roleplay_replies"] == []
@@ -279,7 +307,7 @@ async def test_a_reply_longer_than_the_journal_keeps_is_asked_again(journal_db: 
     practice = Practice()
     practice.start("cover_shift", "firm")
     dispatcher = await practice.reply("no " * 2000)
-    assert _responses(dispatcher) == ["utter_roleplay_reply_too_long"]
+    assert _responses(dispatcher) == ["hints.reply_too_long"]
     assert practice.slots["roleplay_state"]["log"] == []
 
 
@@ -291,7 +319,7 @@ async def test_a_lost_state_ends_the_form_kindly(journal_db: str) -> None:
         {"roleplay_state": None},
         form="roleplay_form",
     )
-    assert _responses(dispatcher) == ["utter_roleplay_lost"]
+    assert _responses(dispatcher) == ["lost"]
     assert changed["roleplay_reply"] == "No."  # a filled slot ends the form
 
 
@@ -443,9 +471,9 @@ def test_the_scenario_question_is_a_phone_sized_page() -> None:
         tracker = make_tracker({"roleplay_page": page})
         actions.ActionAskRoleplayScenario().run(dispatcher, tracker, DOMAIN)
         [message] = dispatcher.messages
-        assert message["response"] == "utter_roleplay_pick_scenario"
+        assert _key_of(message) == "ask.roleplay_scenario"
         buttons = message["buttons"]
-        assert len(buttons) <= actions.PAGE_SIZE + 2
+        assert len(buttons) <= choice.PAGE_SIZE + 2
         assert all(len(b["title"]) <= 30 for b in buttons)
         assert [b["title"] for b in buttons[-2:]] == ["Show me others", "Surprise me"]
         for button in buttons[:-2]:
@@ -459,7 +487,7 @@ def test_matching_scenarios_are_offered_instead_of_the_page() -> None:
     tracker = make_tracker({"roleplay_matches": ["partner_phone", "partner_plans"]})
     actions.ActionAskRoleplayScenario().run(dispatcher, tracker, DOMAIN)
     [message] = dispatcher.messages
-    assert message["response"] == "utter_roleplay_pick_match"
+    assert _key_of(message) == "ask.roleplay_scenario_matches"
     assert [b["title"] for b in message["buttons"][:2]] == [
         "Checking your phone",
         "Dropping your plans",
@@ -469,7 +497,7 @@ def test_matching_scenarios_are_offered_instead_of_the_page() -> None:
 def test_the_difficulty_question_explains_each_level() -> None:
     dispatcher = CollectingDispatcher()
     actions.ActionAskRoleplayDifficulty().run(dispatcher, make_tracker(), DOMAIN)
-    [message] = dispatcher.messages
+    message = _message(dispatcher, "ask.roleplay_difficulty")
     assert "Relentless: Uses every trick." in message["levels"]
     assert [b["title"] for b in message["buttons"]] == [
         "Gentle",
@@ -529,7 +557,7 @@ async def test_an_unclear_scenario_is_asked_again_with_a_hint() -> None:
         intent="nlu_fallback",
     )
     assert changed["roleplay_scenario"] is None
-    assert _responses(dispatcher) == ["utter_roleplay_scenario_unclear"]
+    assert _responses(dispatcher) == ["hints.scenario_unclear"]
 
 
 async def test_slots_cleared_before_the_form_starts_are_no_answer() -> None:
@@ -566,7 +594,7 @@ async def test_typed_difficulty_choices(typed: str, level: str | None) -> None:
         intent="start_roleplay",
     )
     assert changed["roleplay_difficulty"] == level
-    hints = ["utter_roleplay_difficulty_unclear"] if level is None else []
+    hints = ["hints.difficulty_unclear"] if level is None else []
     assert _responses(dispatcher) == hints
 
 
@@ -619,7 +647,7 @@ def test_practise_my_script_without_an_id_lists_the_scripts(journal_db: str) -> 
     events = actions.ActionPractiseScript().run(dispatcher, _practise_script_tracker(None), DOMAIN)
     assert _slots(events)["roleplay_ready"] is False
     [message] = dispatcher.messages
-    assert message["response"] == "utter_roleplay_pick_script"
+    assert _key_of(message) == "script.pick"
     payloads = {b["title"]: b["payload"] for b in message["buttons"]}
     assert payloads == {
         "Weekend shifts": f'/practise_script{{"script_id":"{first}"}}',
@@ -631,8 +659,8 @@ def test_practise_my_script_with_none_saved_offers_to_write_one(journal_db: str)
     dispatcher = CollectingDispatcher()
     events = actions.ActionPractiseScript().run(dispatcher, _practise_script_tracker(None), DOMAIN)
     assert _slots(events)["roleplay_ready"] is False
-    assert _responses(dispatcher) == ["utter_roleplay_no_scripts"]
-    buttons = DOMAIN["responses"]["utter_roleplay_no_scripts"][0]["buttons"]
+    assert _responses(dispatcher) == ["script.none"]
+    buttons = _message(dispatcher, "script.none")["buttons"]
     assert buttons[0]["payload"] == "/start_boundary_script"
 
 
@@ -643,7 +671,7 @@ def test_someone_elses_script_cannot_be_practised(journal_db: str) -> None:
         dispatcher, _practise_script_tracker(str(theirs)), DOMAIN
     )
     assert _slots(events)["roleplay_ready"] is False
-    assert _responses(dispatcher) == ["utter_roleplay_script_missing", "utter_roleplay_no_scripts"]
+    assert _responses(dispatcher) == ["script.missing", "script.none"]
 
 
 # -- progress -----------------------------------------------------------------------------
@@ -676,20 +704,20 @@ def _progress() -> CollectingDispatcher:
 
 
 def test_progress_with_no_practice_yet(journal_db: str) -> None:
-    assert _responses(_progress()) == ["utter_roleplay_progress_none"]
+    assert _responses(_progress()) == ["progress.none"]
 
 
 def test_progress_after_the_first_practices(journal_db: str) -> None:
     _save_practice([_features(apology=True), _features(clear_no=True)])
     dispatcher = _progress()
     assert _responses(dispatcher) == [
-        "utter_roleplay_progress_sessions",
-        "utter_roleplay_progress_so_far",
+        "progress.sessions",
+        "progress.so_far",
     ]
-    sessions = _message(dispatcher, "utter_roleplay_progress_sessions")
-    assert sessions["total"] == 1
+    sessions = _message(dispatcher, "progress.sessions")
+    assert sessions["total"] == "1"
     assert "Covering a shift (Firm): a clear no in 1 of 2 replies" in sessions["sessions"]
-    lines = _message(dispatcher, "utter_roleplay_progress_so_far")["lines"]
+    lines = _message(dispatcher, "progress.so_far")["lines"]
     assert "- A clear no: 50% of your replies" in lines
     assert "- An apology: 50% of your replies" in lines
 
@@ -703,13 +731,13 @@ def test_progress_shows_the_trend_per_feature(journal_db: str) -> None:
         _save_practice(clear, scenario="lend_money")
     dispatcher = _progress()
     assert _responses(dispatcher) == [
-        "utter_roleplay_progress_sessions",
-        "utter_roleplay_progress_trend",
-        "utter_roleplay_verdict_clearer",
+        "progress.sessions",
+        "progress.trend",
+        "progress.verdict.clearer",
     ]
-    assert _message(dispatcher, "utter_roleplay_progress_sessions")["total"] == 5
-    trend = _message(dispatcher, "utter_roleplay_progress_trend")
-    assert (trend["recent"], trend["earlier"]) == (3, 2)
+    assert _message(dispatcher, "progress.sessions")["total"] == "5"
+    trend = _message(dispatcher, "progress.trend")
+    assert (trend["recent"], trend["earlier"]) == ("3", "2")
     assert "- A clear no: 100% of your replies lately, 0% before" in trend["lines"]
     assert "- An apology: 50% of your replies lately, 50% before" in trend["lines"]
     assert "- A maybe: 0% of your replies lately, 50% before" in trend["lines"]
@@ -718,7 +746,7 @@ def test_progress_shows_the_trend_per_feature(journal_db: str) -> None:
 def test_progress_names_a_practised_script(journal_db: str) -> None:
     script_id = _save_script(title="Weekend shifts")
     _save_practice([_features(clear_no=True)], scenario=f"own_script:{script_id}")
-    sessions = _message(_progress(), "utter_roleplay_progress_sessions")["sessions"]
+    sessions = _message(_progress(), "progress.sessions")["sessions"]
     assert "Weekend shifts (Firm)" in sessions
 
 
@@ -733,9 +761,9 @@ async def test_journal_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     end = practice.end(intent="deny")
     # The debrief still comes; only the saving is missing, and the user is told.
     assert _responses(end) == [
-        "utter_roleplay_debrief",
+        "debrief",
         "utter_journal_unavailable",
-        "utter_roleplay_next",
+        "next",
     ]
 
     assert _responses(_progress()) == ["utter_journal_unavailable"]
@@ -746,20 +774,14 @@ async def test_journal_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _responses(dispatcher) == ["utter_journal_unavailable"]
 
 
-def test_responses_used_as_templates_exist() -> None:
-    for feature in actions.TREND_FEATURES:
-        assert actions._template(DOMAIN, f"utter_roleplay_feature_{feature}")
-    with pytest.raises(KeyError, match="utter_nope"):
-        actions._template(DOMAIN, "utter_nope")
-
-
 def test_buttons_fit_a_phone() -> None:
     for name, variations in DOMAIN["responses"].items():
         for variation in variations:
             for button in variation.get("buttons", []):
                 assert len(button["title"]) <= 30, name
-    for name in ("again", "harder", "progress", "more", "surprise"):
-        assert len(actions._template(DOMAIN, f"utter_roleplay_button_{name}")) <= 30
+    buttons = [key for key in TEXTS.keys() if key.startswith("buttons.")]
+    assert len(buttons) == 9
+    assert all(len(TEXTS.text(key)) <= 30 for key in buttons)
 
 
 # -- back from the check-in question -----------------------------------------------------------
@@ -789,13 +811,13 @@ def test_after_the_check_in_the_persona_says_their_last_words_again() -> None:
     state, lines = roleplay.start("cover_shift", "firm", rng_seed=4)
     turn = roleplay.respond(state, "Maybe, I'll see.")
     back = _ask_reply("utter_crisis_check_in_no", turn.state)
-    assert _responses(back)[0] == "utter_roleplay_back"
+    assert _responses(back)[0] == "ask.roleplay_reply_back"
     assert _texts(back)[1:] == turn.persona_lines[-1:]  # the persona's last line
     # Right after the persona spoke, the question stays silent.
     assert _ask_reply("action_listen", turn.state).messages == []
     assert _ask_reply("action_start_roleplay", state).messages == []
     # Nothing kept to repeat: the way back is still said.
-    assert _responses(_ask_reply("utter_crisis_check_in_no", None)) == ["utter_roleplay_back"]
+    assert _responses(_ask_reply("utter_crisis_check_in_no", None)) == ["ask.roleplay_reply_back"]
 
 
 # -- issue 16: coaching that teaches, a turn tried again, the rewrite ---------------------
@@ -868,7 +890,7 @@ async def test_the_debrief_shows_the_strongest_line_and_the_rewrite(journal_db: 
     await practice.reply("I'm so sorry, I really can't, work is crazy and I'm exhausted and broke.")
     await practice.reply("stop", intent="stop_exercise")
     end = practice.end(intent="stop_exercise")
-    debrief = _message(end, "utter_roleplay_debrief")["debrief"]
+    debrief = _message(end, "debrief")["debrief"]
     assert 'Your strongest line: "No, I can\'t run it this year."' in debrief
     assert "The line to work on: \"I'm so sorry, I really can't" in debrief
     assert 'In your own words, firmer: "I really can\'t."' in debrief

@@ -69,7 +69,7 @@ def test_starting_again_starts_fresh() -> None:
     slots = slot_values(events)
     assert slots["value_picks"] is None and slots["value_area"] is None
     assert slots["paused_exercise"] is None
-    assert texts(dispatcher) == [values_content().texts.get("intro")]
+    assert texts(dispatcher) == [values_content().texts.text("intro")]
 
 
 def test_starting_keeps_another_paused_exercise() -> None:
@@ -95,15 +95,15 @@ async def test_a_typed_area_is_matched() -> None:
 
 async def test_two_areas_in_one_answer_are_asked_about() -> None:
     slots, dispatcher = await _validate("value_area", "my job and my family")
-    assert slots == {"value_area": None}
+    assert slots == {"value_area": None, "form_hint": "value_area"}
     assert "Work or study, Family" in texts(dispatcher)[0]
     assert [b["title"] for b in buttons(dispatcher)] == ["Work or study", "Family"]
 
 
 async def test_no_area_is_asked_again_with_a_hint() -> None:
     slots, dispatcher = await _validate("value_area", "bananas")
-    assert slots == {"value_area": None}
-    assert texts(dispatcher) == [values_content().texts.get("hint_area")]
+    assert slots == {"value_area": None, "form_hint": "value_area"}
+    assert texts(dispatcher) == [values_content().texts.text("hint_area")]
 
 
 # --- picking values --------------------------------------------------------------------------
@@ -164,14 +164,14 @@ async def test_more_turns_the_page() -> None:
 async def test_done_before_any_pick_is_asked_again() -> None:
     slots, dispatcher = await _validate("values_done", "done")
     assert slots["values_done"] is None
-    assert texts(dispatcher) == [values_content().texts.get("hint_pick_first")]
+    assert texts(dispatcher) == [values_content().texts.text("hint_pick_first")]
 
 
 async def test_unreadable_picks_get_a_hint() -> None:
     slots, dispatcher = await _validate("values_done", "ok", {"value_picks": ["honesty"]})
     assert slots["values_done"] is None
     assert slots["value_picks"] == ["honesty"]
-    assert texts(dispatcher) == [values_content().texts.get("hint_values")]
+    assert texts(dispatcher) == [values_content().texts.text("hint_values")]
 
 
 async def test_done_with_three_or_fewer_skips_choosing_the_top_three() -> None:
@@ -254,7 +254,7 @@ async def test_out_of_range_ratings_are_asked_again_with_a_clear_hint(
     typed: str, hint: str
 ) -> None:
     slots, dispatcher = await _validate("importance", typed, {"top_values": TOP})
-    assert slots == {"importance": None}
+    assert slots == {"importance": None, "form_hint": "importance"}
     assert texts(dispatcher)[0].startswith(hint)
 
 
@@ -325,7 +325,11 @@ def test_the_committed_action_is_asked_for_the_biggest_gap() -> None:
 
 async def test_one_word_gets_one_friendly_re_ask_with_an_example() -> None:
     slots, dispatcher = await _validate("committed_action", "talk", RATED)
-    assert slots == {"committed_action": None, "committed_action_reasked": True}
+    assert slots == {
+        "committed_action": None,
+        "committed_action_reasked": True,
+        "form_hint": "committed_action",
+    }
     example = values_content().value("honesty").example
     assert texts(dispatcher) == [
         f'Could you make it a little more concrete, something you could actually do? For example: "{example}".'
@@ -344,8 +348,8 @@ async def test_a_concrete_step_is_accepted() -> None:
 
 async def test_a_paragraph_is_not_one_step() -> None:
     slots, dispatcher = await _validate("committed_action", "and then " * 60, RATED)
-    assert slots == {"committed_action": None}
-    assert texts(dispatcher) == [values_content().texts.get("hint_action_long")]
+    assert slots == {"committed_action": None, "form_hint": "committed_action"}
+    assert texts(dispatcher) == [values_content().texts.text("hint_action_long")]
 
 
 # --- saving and showing --------------------------------------------------------------------
@@ -368,7 +372,7 @@ def test_the_exercise_is_summed_up_and_saved(journal_db: str) -> None:
         "• time outdoors: matters 8/10, lived 8/10\n"
         'Your next small step, for honesty: "tell Sam the truth on Friday"'
     )
-    assert said[1] == values_content().texts.get("summary_saved")
+    assert said[1] == values_content().texts.text("summary_saved")
 
     rows = _journal_rows(journal_db)
     assert [(r.value, r.life_area, r.own_word, r.importance, r.consistency) for r in rows] == [
@@ -386,12 +390,12 @@ def test_an_unreachable_journal_still_finishes_the_exercise(unreachable_journal:
     _, dispatcher = _run(ActionSaveValuesExercise(), DONE)
     assert texts(dispatcher)[0].startswith("Here's what you found (Work or study):")
     assert {"response": "utter_journal_unavailable"}.items() <= dispatcher.messages[1].items()
-    assert texts(dispatcher)[-1] == values_content().texts.get("summary_closing")
+    assert texts(dispatcher)[-1] == values_content().texts.text("summary_closing")
 
 
 def test_what_are_my_values_before_any_are_saved_offers_the_exercise(journal_db: str) -> None:
     _, dispatcher = _run(ActionShowValues(), {}, "what are my values?", "show_my_values")
-    assert texts(dispatcher) == [values_content().texts.get("show_none")]
+    assert texts(dispatcher) == [values_content().texts.text("show_none")]
     assert buttons(dispatcher) == [{"title": "Find my values", "payload": "/start_values_exercise"}]
 
 
@@ -432,4 +436,4 @@ def test_another_sender_does_not_see_these_values(journal_db: str) -> None:
     dispatcher = CollectingDispatcher()
     tracker = sdk_tracker([user("what are my values?", "show_my_values")], sender_id="someone-else")
     ActionShowValues().run(dispatcher, tracker, domain_dict())
-    assert texts(dispatcher) == [values_content().texts.get("show_none")]
+    assert texts(dispatcher) == [values_content().texts.text("show_none")]

@@ -42,7 +42,7 @@ def test_starting_again_clears_the_last_check() -> None:
     )
     slots = slot_values(events)
     assert slots["voice_topic"] is None and slots["paused_exercise"] is None
-    assert texts(dispatcher) == [TEXTS.get("intro")]
+    assert texts(dispatcher) == [TEXTS.text("intro")]
 
 
 def test_the_source_question_quotes_the_topic_and_offers_five_buttons() -> None:
@@ -65,7 +65,7 @@ def test_the_without_question_fits_the_source(source: str) -> None:
     _, dispatcher = run_action(
         ActionAskVoiceWithout(), {"voice_topic": "quit my job", "voice_source": source}
     )
-    assert texts(dispatcher) == [TEXTS.get(f"ask_without.{source}", topic="quit my job")]
+    assert texts(dispatcher) == [TEXTS.text(f"ask_without.{source}", topic="quit my job")]
 
 
 async def test_a_topic_is_kept_in_the_users_words() -> None:
@@ -76,8 +76,8 @@ async def test_a_topic_is_kept_in_the_users_words() -> None:
 @pytest.mark.parametrize("typed", ["/start_values_exercise", "???"])
 async def test_no_topic_is_asked_again(typed: str) -> None:
     slots, dispatcher = await _validate("voice_topic", typed)
-    assert slots == {"voice_topic": None}
-    assert texts(dispatcher) == [TEXTS.get("hint_topic")]
+    assert slots == {"voice_topic": None, "form_hint": "voice_topic"}
+    assert texts(dispatcher) == [TEXTS.text("hint_topic")]
 
 
 async def test_a_source_button_and_a_typed_source() -> None:
@@ -89,8 +89,8 @@ async def test_a_source_button_and_a_typed_source() -> None:
 
 async def test_an_unclear_source_is_asked_again() -> None:
     slots, dispatcher = await _validate("voice_source", "banana")
-    assert slots == {"voice_source": None}
-    assert texts(dispatcher) == [TEXTS.get("hint_source")]
+    assert slots == {"voice_source": None, "form_hint": "voice_source"}
+    assert texts(dispatcher) == [TEXTS.text("hint_source")]
 
 
 async def test_the_feeling_without_the_voice_is_taken_as_said() -> None:
@@ -111,21 +111,21 @@ async def test_a_sentence_is_not_a_value() -> None:
     slots, dispatcher = await _validate(
         "voice_value", "whatever lets me stop worrying about what everyone thinks of me"
     )
-    assert slots == {"voice_value": None}
-    assert texts(dispatcher) == [TEXTS.get("hint_value")]
+    assert slots == {"voice_value": None, "form_hint": "voice_value"}
+    assert texts(dispatcher) == [TEXTS.text("hint_value")]
 
 
 async def test_the_effect() -> None:
     slots, _ = await _validate("voice_effect", "it goes against it")
     assert slots == {"voice_effect": "crowds"}
     slots, dispatcher = await _validate("voice_effect", "banana")
-    assert slots == {"voice_effect": None}
-    assert texts(dispatcher) == [TEXTS.get("hint_effect")]
+    assert slots == {"voice_effect": None, "form_hint": "voice_effect"}
+    assert texts(dispatcher) == [TEXTS.text("hint_effect")]
 
 
 def test_without_saved_values_the_value_is_typed(journal_db: str) -> None:
     _, dispatcher = run_action(ActionAskVoiceValue(), {})
-    assert texts(dispatcher) == [TEXTS.get("ask_value_typed")]
+    assert texts(dispatcher) == [TEXTS.text("ask_value_typed")]
     assert buttons(dispatcher) == []
 
 
@@ -144,13 +144,13 @@ def test_saved_values_are_offered_as_buttons(journal_db: str) -> None:
         },
     )
     _, dispatcher = run_action(ActionAskVoiceValue(), {})
-    assert texts(dispatcher) == [TEXTS.get("ask_value_saved")]
+    assert texts(dispatcher) == [TEXTS.text("ask_value_saved")]
     assert [b["title"] for b in buttons(dispatcher)] == ["Honesty", "time outdoors"]
 
 
 def test_an_unreachable_journal_falls_back_to_typing(unreachable_journal: str) -> None:
     _, dispatcher = run_action(ActionAskVoiceValue(), {})
-    assert texts(dispatcher) == [TEXTS.get("ask_value_typed")]
+    assert texts(dispatcher) == [TEXTS.text("ask_value_typed")]
 
 
 ANSWERS = {
@@ -167,10 +167,10 @@ def test_the_reflection_is_built_from_the_answers_and_offers_two_next_steps(
 ) -> None:
     _, dispatcher = run_action(ActionReflectVoiceCheck(), ANSWERS)
     reflection, offer = texts(dispatcher)
-    assert TEXTS.get("reflection_source.creator") in reflection
+    assert TEXTS.text("reflection_source.creator") in reflection
     assert '"I\'d probably not care about it"' in reflection
     assert "crowd out saving money" in reflection
-    assert offer == TEXTS.get("offer")
+    assert offer == TEXTS.text("offer")
     assert [b["payload"] for b in buttons(dispatcher)] == [
         "/start_values_exercise",
         "/start_wise_mind",

@@ -1,10 +1,10 @@
-"""0-10 ratings read from typed answers, the gap between them, and the committed-action check."""
+"""0-10 ratings read from typed answers (one reader for every exercise), the gap between them, and the committed-action check."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.exercises.ratings import RatingProblem, read_rating
+from bot.dialogue.ratings import RatingProblem, read_rating
 from bot.exercises.values import Rating, check_committed_action, focus_rating, gap_band
 
 
@@ -23,6 +23,10 @@ from bot.exercises.values import Rating, check_committed_action, focus_rating, g
         ("10/10", 10),
         ("7 out of 10", 7),
         ("seven out of ten", 7),
+        ("Seven.", 7),
+        ("ten out of ten", 10),
+        ("about a 4 I guess", 4),
+        ("4 (four)", 4),
     ],
 )
 def test_readable_ratings(typed: str, value: int) -> None:
@@ -40,7 +44,9 @@ def test_readable_ratings(typed: str, value: int) -> None:
         ("a lot", RatingProblem.MISSING, None),
         ("not much", RatingProblem.MISSING, None),
         ("", RatingProblem.MISSING, None),
+        ("a hundred", RatingProblem.OUT_OF_RANGE, "hundred"),
         ("6 or 7", RatingProblem.SEVERAL, None),
+        ("6-7", RatingProblem.SEVERAL, None),
         ("7.5", RatingProblem.FRACTION, "7.5"),
     ],
 )

@@ -201,7 +201,7 @@ def test_the_reflection_is_built_from_the_answers_without_judgement() -> None:
         value="saving money",
         effect="crowds",
     )
-    assert content.texts.get("reflection_source.creator") in text
+    assert content.texts.text("reflection_source.creator") in text
     assert '"I probably wouldn\'t want it at all"' in text
     assert "crowd out saving money" in text
     lowered = text.lower()

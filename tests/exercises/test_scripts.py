@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.content import ContentError
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, shorten
 from bot.exercises import scripts as sc
-from bot.exercises.dbt_texts import BUTTON_TITLE_MAX, TextBook, shorten
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +266,7 @@ def test_a_wrong_placeholder_is_refused(tmp_path: Path) -> None:
     broken = tmp_path / "texts.yml"
     source = sc.TEXTS_FILE.read_text(encoding="utf-8")
     broken.write_text(source.replace("{title}”. You can", "{name}”. You can"), encoding="utf-8")
-    with pytest.raises(ContentError, match=r"save\.saved.*placeholders must be exactly: title"):
+    with pytest.raises(ContentError, match=r"save\.saved.*unknown placeholder\(s\): name"):
         sc.load_texts(broken)
 
 

@@ -187,5 +187,5 @@ def test_a_text_with_an_unknown_placeholder_is_refused(tmp_path: Path) -> None:
     texts_path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(ContentError) as error:
         load_values_content(VALUES_FILE, texts_path)
-    assert error.value.key == ".ask_consistency"
+    assert error.value.key == "ask_consistency"
     assert "valu" in str(error.value)

@@ -6,52 +6,13 @@ from pathlib import Path
 import pytest
 
 from bot.content import ContentError
+from bot.dialogue.turns import asked_again_after_answer, hint_already_given, is_other_payload
 from bot.exercises import wise_mind as wm
-from bot.exercises.form_turns import asked_again_after_answer, hint_already_given, is_other_payload
 
 
 @pytest.fixture(scope="module")
 def book() -> wm.PracticeBook:
     return wm.load_practices()
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("7", 7),
-        ("seven", 7),
-        ("Seven.", 7),
-        ("0", 0),
-        ("zero", 0),
-        ("10", 10),
-        ("7/10", 7),
-        ("7 out of 10", 7),
-        ("ten out of ten", 10),
-        ("about a 4 I guess", 4),
-        ("4 (four)", 4),
-    ],
-)
-def test_ratings_that_are_read(text: str, value: int) -> None:
-    assert wm.parse_rating(text) == wm.Rating(value=value)
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("eleven", "out_of_range"),
-        ("11", "out_of_range"),
-        ("-3", "out_of_range"),
-        ("a hundred", "out_of_range"),
-        ("a lot", "unclear"),
-        ("6 or 7", "unclear"),
-        ("6-7", "unclear"),
-        ("6.5", "unclear"),
-        ("", "unclear"),
-        (None, "unclear"),
-    ],
-)
-def test_ratings_that_are_asked_again(text: str | None, problem: str) -> None:
-    assert wm.parse_rating(text) == wm.Rating(problem=problem)
 
 
 def test_the_shipped_practices(book: wm.PracticeBook) -> None:

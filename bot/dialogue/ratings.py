@@ -73,7 +73,7 @@ def read_rating(text: str) -> RatingReading:
             break
     if not numbers:
         return RatingReading(problem=RatingProblem.MISSING)
-    if len(numbers) > 1:
+    if len({value for value, _ in numbers}) > 1:  # "4 (four)" is one number said twice
         return RatingReading(problem=RatingProblem.SEVERAL)
     value, raw = numbers[0]
     if not value.is_integer():
@@ -81,3 +81,17 @@ def read_rating(text: str) -> RatingReading:
     if not RATING_MIN <= value <= RATING_MAX:
         return RatingReading(problem=RatingProblem.OUT_OF_RANGE, number=raw)
     return RatingReading(value=int(value))
+
+
+# The kit's hint for each problem (every skill's texts.yml has them: bot.dialogue.forms).
+_HINT_KEYS = {
+    RatingProblem.MISSING: "hints.rating_missing",
+    RatingProblem.OUT_OF_RANGE: "hints.rating_out_of_range",
+    RatingProblem.SEVERAL: "hints.rating_several",
+    RatingProblem.FRACTION: "hints.rating_fraction",
+}
+
+
+def rating_hint_key(reading: RatingReading) -> str:
+    """The text key of the hint for an answer that is not a rating."""
+    return _HINT_KEYS[reading.problem or RatingProblem.MISSING]

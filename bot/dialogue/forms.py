@@ -1,0 +1,253 @@
+"""The form machinery every exercise uses: a validator base, an ask-action base, a start-action
+base and the "why are you asking?" answer. See :mod:`bot.dialogue` for how to write a skill.
+
+The traps are handled here, once, for every form:
+
+- **Re-validation.** On resume (and after an action clears slots) rasa-sdk hands the validator
+  every slot set at the end of the tracker. Only the slot the form asked for
+  (``requested_slot``) is an answer; every other candidate, a cleared one (None) and a
+  validator's own earlier result (a flag or a number: answers arrive as text) pass through
+  unchanged and unannounced. A slot the start message may fill (``prefilled_slots``: a
+  button's entities) is validated whenever it comes.
+- **"Let's continue"** (``resume_exercise``) while the form is running is not an answer: the
+  question is asked again, in full (a skill may list slots where it is one:
+  ``continue_answers``).
+- **A stray button** of another intent ("/start_roleplay" tapped mid-exercise) is not stored as
+  an answer: the user is asked to finish this first (the skill's ``hints.finish_this_first``).
+- **Asking again.** A rejected answer gets a hint (:meth:`ExerciseValidator.hint`) that carries
+  the question's buttons; the form then asks the slot again and the ask action stays quiet, so
+  the question is not repeated under the hint. After a "why?", a resume or an accepted answer
+  that asks for more, the question is asked in full.
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.dialogue.ratings import RatingReading, rating_hint_key, read_rating
+from bot.dialogue.texts import TextBook
+from bot.dialogue.turns import (
+    ANSWER_INTENT,
+    REQUESTED_SLOT,
+    answer_text,
+    fresh_start_events,
+    hint_already_given,
+    is_other_payload,
+    latest_intent,
+    latest_text,
+)
+
+# The slot that marks "the validator has just given a hint for this slot" (domain/_shared.yml).
+HINT_SLOT = "form_hint"
+# "let's continue" while the form is running is not an answer: the question is asked again.
+NOT_ANSWERS = frozenset({"resume_exercise"})
+Validator = Callable[..., dict[str, Any]]
+# The ask action of each slot, by slot name (slot names are unique across the domain's forms).
+_ASKS: dict[str, type[AskSlot]] = {}
+
+
+def long_date(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"
+
+
+class _HintingDispatcher:
+    """Wraps a dispatcher to note whether a hint was given (by :meth:`ExerciseValidator.hint`)."""
+
+    def __init__(self, dispatcher: CollectingDispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.hinted = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.dispatcher, name)
+
+
+def _settled(slot_value: Any) -> bool:
+    """True for a candidate that is not an answer: cleared (None), or a validator's own earlier
+    result (typed and button answers always arrive as text, so a flag or a number is ours)."""
+    return slot_value is None or isinstance(slot_value, bool | int)
+
+
+def _guarded(slot: str, validate: Validator) -> Validator:
+    """``validate`` behind the kit's checks (see the module docstring)."""
+
+    @functools.wraps(validate)
+    def wrapper(
+        self: ExerciseValidator,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if _settled(slot_value):
+            return {slot: slot_value}
+        if tracker.get_slot(REQUESTED_SLOT) != slot:
+            if slot in self.prefilled_slots:  # filled by the message that started the form
+                return validate(self, slot_value, dispatcher, tracker, domain)
+            return {slot: slot_value}
+        intent = latest_intent(tracker)
+        if intent in NOT_ANSWERS and slot not in self.continue_answers:
+            return {slot: None}  # said nothing: the question comes in full
+        watched = _HintingDispatcher(dispatcher)
+        if is_other_payload(latest_text(tracker), intent, self.answer_intents):
+            self.hint(watched, tracker, "hints.finish_this_first")
+            result = {slot: None}
+        else:
+            result = validate(self, slot_value, watched, tracker, domain)
+        if watched.hinted:
+            return {**result, HINT_SLOT: slot}
+        # An earlier hint is over: this answer is asked about in full again.
+        return {**result, HINT_SLOT: None} if tracker.get_slot(HINT_SLOT) else result
+
+    wrapper.kit_guarded = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+class ExerciseValidator(FormValidationAction, ABC):
+    """The validator of an exercise form: write ``validate_<slot>`` methods as rasa-sdk
+    documents them; the kit runs them only for real answers (module docstring).
+
+    Return ``{slot: value}`` to accept, ``{slot: None}`` to ask again (after :meth:`hint`).
+    """
+
+    # Intents whose buttons answer this form's questions; other payloads are stray.
+    answer_intents: ClassVar[frozenset[str]] = frozenset({ANSWER_INTENT})
+    # Slots where "let's continue" is an answer (a practice step it moves on).
+    continue_answers: ClassVar[frozenset[str]] = frozenset()
+    # Slots the message that starts the form may fill (entities of a button): validated even
+    # when they are not the question asked.
+    prefilled_slots: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for attribute, method in list(vars(cls).items()):
+            if (
+                attribute.startswith("validate_")
+                and callable(method)
+                and not getattr(method, "kit_guarded", False)
+            ):
+                setattr(cls, attribute, _guarded(attribute.removeprefix("validate_"), method))
+
+    @abstractmethod
+    def texts(self) -> TextBook:
+        """The skill's words (``data/<skill>/texts.yml``)."""
+
+    def hint(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        key: str,
+        buttons: list[dict[str, str]] | None = None,
+        **fields: Any,
+    ) -> None:
+        """Says what to do instead, with the question's buttons unless ``buttons`` are given;
+        the question itself is then not repeated."""
+        if buttons is None:
+            buttons = question_buttons(tracker)
+        dispatcher.utter_message(text=self.texts().text(key, **fields), buttons=buttons)
+        if isinstance(dispatcher, _HintingDispatcher):
+            dispatcher.hinted = True
+
+    def rating(
+        self, text: str | None, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> int | None:
+        """A whole number from 0 to 10, or None after the hint that says what was wrong."""
+        reading: RatingReading = read_rating(text or "")
+        if reading.value is None:
+            key = rating_hint_key(reading)
+            fields = {"number": reading.number} if reading.number is not None else {}
+            self.hint(dispatcher, tracker, key, **fields)
+        return reading.value
+
+    @staticmethod
+    def answer(slot_value: Any) -> str | None:
+        """The text of an answer (see :func:`bot.dialogue.turns.answer_text`)."""
+        return answer_text(slot_value)
+
+
+class AskSlot(Action, ABC):
+    """Asks one question of a form (the action ``action_ask_<slot>``).
+
+    Set ``slot``; the question is the text ``ask.<slot>`` unless :meth:`question` says
+    otherwise, with :meth:`buttons`. Override :meth:`ask` for anything more.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if isinstance(vars(cls).get("slot"), str):
+            _ASKS[cls.slot] = cls
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The slot this action asks for."""
+
+    @abstractmethod
+    def texts(self) -> TextBook:
+        """The skill's words."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    def question(self, tracker: Tracker) -> str:
+        return self.texts().text(f"ask.{self.slot}")
+
+    def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
+        return []
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        dispatcher.utter_message(text=self.question(tracker), buttons=self.buttons(tracker))
+        return []
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot(HINT_SLOT) == self.slot and hint_already_given(
+            tracker.events, self.slot
+        ):
+            return []
+        return self.ask(dispatcher, tracker)
+
+
+def question_buttons(tracker: Tracker) -> list[dict[str, str]]:
+    """The buttons of the question the form has asked (``requested_slot``), if any."""
+    ask = _ASKS.get(tracker.get_slot(REQUESTED_SLOT) or "")
+    return ask().buttons(tracker) if ask is not None else []
+
+
+class StartExercise(Action, ABC):
+    """Starts an exercise fresh: says its intro (``intro`` text, when ``intro_key`` is set),
+    clears its slots and forgets it was paused."""
+
+    form: ClassVar[str]
+    slots: ClassVar[tuple[str, ...]]
+    intro_key: ClassVar[str | None] = "intro"
+
+    @abstractmethod
+    def texts(self) -> TextBook: ...
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if self.intro_key:
+            dispatcher.utter_message(text=self.texts().text(self.intro_key))
+        return fresh_start_events(tracker, self.form, self.slots)
+
+
+def explain_question(
+    dispatcher: CollectingDispatcher, slot: str | None, explained: tuple[str, ...], texts: TextBook
+) -> None:
+    """Says why the question of ``slot`` is asked (``why.<slot>``); outside the ``explained``
+    questions, the general answer."""
+    if slot in explained:
+        dispatcher.utter_message(text=texts.text(f"why.{slot}"))
+    else:
+        dispatcher.utter_message(response="utter_why_general")
