@@ -9,25 +9,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import channel_of, keeping_allowed
-from bot.dialogue.forms import (
-    AskSlot,
-    ExerciseValidator,
-    StartExercise,
-    explain_question,
-    long_date,
-)
-from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, shorten
-from bot.dialogue.turns import PAUSED_SLOT, REQUESTED_SLOT, latest_intent, latest_text, payload
+from bot import dialogue as kit
+from bot.dialogue.texts import BUTTON_TITLE_MAX, shorten
+from bot.dialogue.turns import PAUSED_SLOT, latest_text, payload
 from bot.exercises import scripts as sc
 from bot.journal import JournalError, JournalNotFound, JournalUnavailable, session_scope
 from bot.journal import repository as journal
 
 logger = logging.getLogger(__name__)
+
 
 FORM = "boundary_form"
 TITLE_FORM = "boundary_title_form"
@@ -68,23 +63,18 @@ def _skip_button() -> list[dict[str, str]]:
     return [sc.texts().button("skip_reinforce", "/deny")]
 
 
-class ActionStartBoundaryScript(StartExercise):
+BOUNDARIES = kit.Skill("boundaries", sc.texts, form=FORM, slots=RESET_SLOTS)
+
+
+class ActionStartBoundaryScript(kit.StartExercise):
     """Starts a fresh script: clears the parts of any earlier or paused one."""
 
-    form = FORM
-    slots = RESET_SLOTS
+    skill = BOUNDARIES
     intro_key = None
+    action_name = "action_start_boundary_script"
 
-    def name(self) -> str:
-        return "action_start_boundary_script"
-
-    def texts(self) -> TextBook:
-        return sc.texts()
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        events = super().run(dispatcher, tracker, domain) + [SlotSet(READY_SLOT, False)]
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        events = super().act(dispatcher, tracker) + [SlotSet(READY_SLOT, False)]
         if tracker.get_slot(PAUSED_SLOT) == TITLE_FORM:
             events.append(SlotSet(PAUSED_SLOT, None))
         return events
@@ -93,23 +83,15 @@ class ActionStartBoundaryScript(StartExercise):
 # --- the form's questions -------------------------------------------------------------------
 
 
-class _AskBoundary(AskSlot):
+ActionAskBsDescribe, ActionAskBsExpress, ActionAskBsAssert = kit.ask_actions(
+    BOUNDARIES, "bs_describe", "bs_express", "bs_assert"
+)
+
+
+class _AskBoundary(kit.AskSlot):
     """Asks one question of the script, unless the validator has just given a hint for it."""
 
-    def texts(self) -> TextBook:
-        return sc.texts()
-
-
-class ActionAskBsDescribe(_AskBoundary):
-    slot = "bs_describe"
-
-
-class ActionAskBsExpress(_AskBoundary):
-    slot = "bs_express"
-
-
-class ActionAskBsAssert(_AskBoundary):
-    slot = "bs_assert"
+    skill = BOUNDARIES
 
 
 class ActionAskBsReinforce(_AskBoundary):
@@ -171,92 +153,73 @@ class ActionAskBsTitle(_AskBoundary):
 # --- validation ------------------------------------------------------------------------------
 
 
-class _ValidateBoundary(ExerciseValidator):
+class _ValidateBoundary(kit.ExerciseValidator):
+    skill = BOUNDARIES
     # The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
     answer_intents = ANSWER_INTENTS
-
-    def texts(self) -> TextBook:
-        return sc.texts()
 
 
 class ValidateBoundaryForm(_ValidateBoundary):
     """Checks each part; a bad answer gets a hint with an example and is asked again."""
 
-    def name(self) -> str:
-        return "validate_boundary_form"
-
-    def _part(
-        self, part: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any]:
+    @staticmethod
+    def _part(part: str, answer: kit.Answer) -> dict[str, Any]:
         slot = sc.SLOT_OF_PART[part]
-        if part == "reinforce" and latest_intent(tracker) == "deny":
+        if part == "reinforce" and answer.intent == "deny":
             return {slot: ""}  # the Skip button (or a plain "no"): Reinforce is optional
-        answer = latest_text(tracker)
-        problem = sc.answer_problem(part, answer, sc.phrasing())
+        typed = answer.latest
+        problem = sc.answer_problem(part, typed, sc.phrasing())
         if problem == "skip":
             return {slot: ""}
         if problem is None:
-            return {slot: " ".join(answer.split())}
+            return {slot: " ".join(typed.split())}
         # Empty, one word, "idk", "what do you mean?" or too long: never a dead end, always a
         # hint with another example, and the same question stays open.
         if problem == "too_long":
-            self.hint(dispatcher, tracker, "hints.too_long", limit=sc.phrasing().part_max_chars)
+            answer.hint("hints.too_long", limit=sc.phrasing().part_max_chars)
         else:
             example = sc.texts().text(f"more_examples.{slot}")
-            self.hint(dispatcher, tracker, f"hints.{problem}", example=example)
+            answer.hint(f"hints.{problem}", example=example)
         return {slot: None}
 
-    def validate_bs_describe(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        return self._part("describe", dispatcher, tracker)
+    def validate_bs_describe(self, answer: kit.Answer) -> dict[str, Any]:
+        return self._part("describe", answer)
 
-    def validate_bs_express(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        return self._part("express", dispatcher, tracker)
+    def validate_bs_express(self, answer: kit.Answer) -> dict[str, Any]:
+        return self._part("express", answer)
 
-    def validate_bs_assert(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        return self._part("assert", dispatcher, tracker)
+    def validate_bs_assert(self, answer: kit.Answer) -> dict[str, Any]:
+        return self._part("assert", answer)
 
-    def validate_bs_reinforce(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        return self._part("reinforce", dispatcher, tracker)
+    def validate_bs_reinforce(self, answer: kit.Answer) -> dict[str, Any]:
+        return self._part("reinforce", answer)
 
-    def validate_bs_priority(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
+    def validate_bs_priority(self, answer: kit.Answer) -> dict[str, Any]:
         texts = sc.texts()
         payloads = {p: texts.text(f"priority_payloads.{p}") for p in sc.PRIORITIES}
-        priority = sc.parse_priority(latest_text(tracker), sc.phrasing(), payloads)
+        priority = sc.parse_priority(answer.latest, sc.phrasing(), payloads)
         if priority is None:
             # "both", "not sure": ask for the one that matters a little more, with the buttons.
-            self.hint(dispatcher, tracker, "hints.priority_unclear")
+            answer.hint("hints.priority_unclear")
         return {"bs_priority": priority}
 
 
 class ValidateBoundaryTitleForm(_ValidateBoundary):
     """Takes the title as typed (shortened if very long), or the suggestion for "you choose"."""
 
-    def name(self) -> str:
-        return "validate_boundary_title_form"
+    form = TITLE_FORM
 
-    def validate_bs_title(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
+    def validate_bs_title(self, answer: kit.Answer) -> dict[str, Any]:
         rules = sc.phrasing()
-        answer = latest_text(tracker)
-        if sc.wants_suggestion(answer, rules):
-            return {"bs_title": _title_suggestion(tracker)}
-        title = sc.clean_title(answer, rules)
-        bare = " ".join(answer.lower().split()).rstrip("?")
+        typed = answer.latest
+        if sc.wants_suggestion(typed, rules):
+            return {"bs_title": _title_suggestion(answer.tracker)}
+        title = sc.clean_title(typed, rules)
+        bare = " ".join(typed.lower().split()).rstrip("?")
         if title is None or any(bare == phrase for phrase in rules.question_back):
             # No usable words, or "what do you mean?": offer the suggestion again.
-            suggestion = _title_suggestion(tracker)
-            self.hint(dispatcher, tracker, "hints.title_unclear", suggestion=suggestion)
+            suggestion = _title_suggestion(answer.tracker)
+            answer.hint("hints.title_unclear", suggestion=suggestion)
             return {"bs_title": None}
         return {"bs_title": title}
 
@@ -264,32 +227,23 @@ class ValidateBoundaryTitleForm(_ValidateBoundary):
 # --- "why are you asking this?" ------------------------------------------------------------
 
 
-class ActionExplainBoundaryStep(Action):
+class ActionExplainBoundaryStep(kit.ExplainQuestion):
     """Explains why the current question of the script is asked."""
 
-    def name(self) -> str:
-        return "action_explain_boundary_step"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        slot = tracker.get_slot(REQUESTED_SLOT)
-        explain_question(dispatcher, slot, (*PART_SLOTS, "bs_title"), sc.texts())
-        return []
+    skill = BOUNDARIES
+    explained = (*PART_SLOTS, "bs_title")
+    action_name = "action_explain_boundary_step"
 
 
 # --- the script, edits, saving, listing ---------------------------------------------------
 
 
-class ActionShowBoundaryScript(Action):
+class ActionShowBoundaryScript(kit.SkillAction):
     """Assembles the script from the parts and shows it with GIVE or FAST and the tips."""
 
-    def name(self) -> str:
-        return "action_show_boundary_script"
+    action_name = "action_show_boundary_script"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         texts = sc.texts()
         script = sc.assemble(_parts(tracker), sc.phrasing())
         lines = [texts.text("script.intro"), "", script.display]
@@ -312,15 +266,12 @@ def _edit_payload(part: str) -> str:
     return payload("edit_script_part", script_part=part)
 
 
-class ActionEditScriptPart(Action):
+class ActionEditScriptPart(kit.SkillAction):
     """Clears the part the user wants to change, so the form asks only that one again."""
 
-    def name(self) -> str:
-        return "action_edit_script_part"
+    action_name = "action_edit_script_part"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         texts = sc.texts()
         if not any(tracker.get_slot(slot) is not None for slot in PART_SLOTS):
             # Nothing written yet: the form that follows simply starts from the first question.
@@ -343,15 +294,12 @@ class ActionEditScriptPart(Action):
         return next(tracker.get_latest_entity_values("script_part"), None)
 
 
-class ActionSaveBoundaryScript(Action):
+class ActionSaveBoundaryScript(kit.SkillAction):
     """Saves the script (or updates it after an edit) and offers practice and the list."""
 
-    def name(self) -> str:
-        return "action_save_boundary_script"
+    action_name = "action_save_boundary_script"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         texts = sc.texts()
         parts = _parts(tracker)
         script = sc.assemble(parts, sc.phrasing())
@@ -402,15 +350,12 @@ class ActionSaveBoundaryScript(Action):
         return [SlotSet("bs_script_id", str(script_id))]
 
 
-class ActionListBoundaryScripts(Action):
+class ActionListBoundaryScripts(kit.SkillAction):
     """Shows the user's saved scripts, newest first, each with a button to practise it."""
 
-    def name(self) -> str:
-        return "action_list_boundary_scripts"
+    action_name = "action_list_boundary_scripts"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         texts = sc.texts()
         try:
             with session_scope() as session:
@@ -432,7 +377,9 @@ class ActionListBoundaryScripts(Action):
         for script_id, title, updated_at, text in rows[:LIST_LIMIT]:
             shown = "\n".join(shorten(line, display_chars) for line in text.splitlines())
             dispatcher.utter_message(
-                text=texts.text("list.item", title=title, date=long_date(updated_at), text=shown),
+                text=texts.text(
+                    "list.item", title=title, date=kit.long_date(updated_at), text=shown
+                ),
                 buttons=[
                     texts.button(
                         "practise_titled",

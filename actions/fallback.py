@@ -13,22 +13,18 @@ It learns nothing and sets nothing: the buttons send ordinary payloads. It never
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import dialogue as kit
 from bot.nlu.suggestions import SOMETHING_ELSE, offers
 
 
-class ActionDidYouMean(Action):
-    def name(self) -> str:
-        return "action_did_you_mean"
+class ActionDidYouMean(kit.SkillAction):
+    action_name = "action_did_you_mean"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         found = offers(tracker.latest_message or {})
         if not found:
             dispatcher.utter_message(response="utter_default")

@@ -17,11 +17,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import AllSlotsReset, EventType, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from bot import dialogue as kit
 from bot import sender_ids
 from bot.journal import JournalError, JournalUnavailable, db, repository, session_scope
 from bot.journal.exports import EXPORT_FILENAME, EXPORT_KEY, render
@@ -94,15 +95,12 @@ def _value_lines(values: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-class ActionAskJournalConsent(Action):
+class ActionAskJournalConsent(kit.SkillAction):
     """Asks, once, whether answers may be kept; silent when the user has already answered."""
 
-    def name(self) -> str:
-        return "action_ask_journal_consent"
+    action_name = "action_ask_journal_consent"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         try:
             with session_scope() as session:
                 consent = repository.consent_of(session, channel_of(tracker), tracker.sender_id)
@@ -113,15 +111,12 @@ class ActionAskJournalConsent(Action):
         return []
 
 
-class ActionSetJournalConsent(Action):
+class ActionSetJournalConsent(kit.SkillAction):
     """Records "keep my answers" or "stop keeping my answers", whenever the user says it."""
 
-    def name(self) -> str:
-        return "action_set_journal_consent"
+    action_name = "action_set_journal_consent"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         # The intent the rule fired on (the ranking helper returns None for an unranked message).
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         agreed = intent == "keep_my_answers"
@@ -139,15 +134,12 @@ class ActionSetJournalConsent(Action):
         return []
 
 
-class ActionShowJournal(Action):
+class ActionShowJournal(kit.SkillAction):
     """Answers "what do you remember about me?" with a readable summary."""
 
-    def name(self) -> str:
-        return "action_show_journal"
+    action_name = "action_show_journal"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         def read(session: Session) -> dict[str, Any] | None:
             user = repository.find_user(session, channel_of(tracker), tracker.sender_id)
             return repository.summary(session, user) if user else None
@@ -192,15 +184,12 @@ def _has_entries(summary: dict[str, Any]) -> bool:
     )
 
 
-class ActionExportMyData(Action):
+class ActionExportMyData(kit.SkillAction):
     """Sends everything stored about this user, conversation log included, as JSON."""
 
-    def name(self) -> str:
-        return "action_export_my_data"
+    action_name = "action_export_my_data"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         channel = channel_of(tracker)
         export = with_journal(
             dispatcher, lambda session: repository.export_user(session, channel, tracker.sender_id)
@@ -241,15 +230,12 @@ class ActionExportMyData(Action):
         return []
 
 
-class ActionDeleteMyData(Action):
+class ActionDeleteMyData(kit.SkillAction):
     """Erases the journal and the conversation log of this sender, after confirmation."""
 
-    def name(self) -> str:
-        return "action_delete_my_data"
+    action_name = "action_delete_my_data"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         try:
             with session_scope() as session:
                 repository.delete_user(session, channel_of(tracker), tracker.sender_id)

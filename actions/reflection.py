@@ -10,14 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.journal import channel_of, keeping_allowed
-from bot.dialogue.forms import AskSlot, ExerciseValidator, StartExercise
-from bot.dialogue.texts import TextBook
+from bot import dialogue as kit
 from bot.dialogue.turns import answer_button
 from bot.exercises.reflection import (
     answer_reader,
@@ -32,6 +30,7 @@ from bot.journal import repository as journal
 
 logger = logging.getLogger(__name__)
 
+
 FORM = "dependency_reflection_form"
 REFLECTION_SLOTS = ("reflection_done", "reflection_answers")
 
@@ -43,30 +42,24 @@ def _answers(tracker: Tracker) -> list[int]:
     return [a for a in raw if isinstance(a, int) and not isinstance(a, bool)]
 
 
-def _texts() -> TextBook:
-    return reflection_content().texts
+REFLECTION = kit.Skill(
+    "reflection", lambda: reflection_content().texts, form=FORM, slots=REFLECTION_SLOTS
+)
 
 
-class ActionStartDependencyReflection(StartExercise):
+class ActionStartDependencyReflection(kit.StartExercise):
     """Starts fresh and says clearly that this is a reflection, not a test."""
 
-    form = FORM
-    slots = REFLECTION_SLOTS
-
-    def name(self) -> str:
-        return "action_start_dependency_reflection"
-
-    def texts(self) -> TextBook:
-        return _texts()
+    skill = REFLECTION
+    action_name = "action_start_dependency_reflection"
 
 
-class ActionAskReflectionDone(AskSlot):
+class ActionAskReflectionDone(kit.AskSlot):
     """Shows the next statement with the three answer buttons."""
 
-    slot = "reflection_done"
+    skill = REFLECTION
 
-    def texts(self) -> TextBook:
-        return _texts()
+    slot = "reflection_done"
 
     def question(self, tracker: Tracker) -> str:
         content = reflection_content()
@@ -80,44 +73,31 @@ class ActionAskReflectionDone(AskSlot):
         return [answer_button(point.label, point.key) for point in reflection_content().scale]
 
 
-class ValidateDependencyReflectionForm(ExerciseValidator):
+class ValidateDependencyReflectionForm(kit.ExerciseValidator):
     """Keeps each answer's score; the form is done after the last statement."""
 
-    def name(self) -> str:
-        return "validate_dependency_reflection_form"
+    skill = REFLECTION
 
-    def texts(self) -> TextBook:
-        return _texts()
-
-    def validate_reflection_done(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+    def validate_reflection_done(self, answer: kit.Answer) -> dict[str, Any]:
         content = reflection_content()
-        text = self.answer(slot_value)
+        text = answer.text
         score = answer_reader().read(text) if text else None
         if score is None:
             # Not rarely / sometimes / often: the same statement is asked again.
-            self.hint(dispatcher, tracker, "hint_answer")
+            answer.hint("hint_answer")
             return {"reflection_done": None}
-        answers = _answers(tracker) + [score]
+        answers = _answers(answer.tracker) + [score]
         done = len(answers) >= len(content.statements)
         # Until the last statement, None makes the form ask again, now with the next statement.
         return {"reflection_answers": answers, "reflection_done": True if done else None}
 
 
-class ActionReflectDependency(Action):
+class ActionReflectDependency(kit.SkillAction):
     """Reflects the leans back, compares them with last time, saves them and offers exercises."""
 
-    def name(self) -> str:
-        return "action_reflect_dependency"
+    action_name = "action_reflect_dependency"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         content = reflection_content()
         texts = content.texts
         answers = _answers(tracker)

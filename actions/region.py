@@ -7,25 +7,22 @@ it, quietly: a journal that cannot be reached must not get in the way of a safet
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import channel_of
+from bot import dialogue as kit
 from bot.journal import JournalError, repository, session_scope
 
 logger = logging.getLogger(__name__)
 
 
-class ActionSaveRegion(Action):
-    def name(self) -> str:
-        return "action_save_region"
+class ActionSaveRegion(kit.SkillAction):
+    action_name = "action_save_region"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         region = tracker.get_slot("region")
         if not region:
             return []

@@ -27,16 +27,15 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.journal import _UNAVAILABLE, channel_of, keeping_allowed, with_journal
+from bot import dialogue as kit
 from bot import roleplay
-from bot.dialogue.forms import AskSlot, ExerciseValidator
-from bot.dialogue.texts import TextBook, shorten
+from bot.dialogue.texts import shorten
 from bot.dialogue.turns import payload
 from bot.journal import JournalInputError, RoleplayReplyIn, repository
 from bot.journal.inputs import REPLY_LIMIT
@@ -45,6 +44,8 @@ from bot.roleplay.choice import MORE, SURPRISE, read_difficulty_choice, read_sce
 from bot.roleplay.texts import texts
 
 logger = logging.getLogger(__name__)
+
+ROLEPLAY = kit.Skill("roleplay", texts)
 
 # Slots (domain/roleplay.yml).
 SCENARIO = "roleplay_scenario"
@@ -176,15 +177,12 @@ def _surprise() -> tuple[str, str]:
     return state["scenario"], state["difficulty"]
 
 
-class ActionPrepareRoleplay(Action):
+class ActionPrepareRoleplay(kit.SkillAction):
     """Clears the last practice and keeps what the start message already chose."""
 
-    def name(self) -> str:
-        return "action_prepare_roleplay"
+    action_name = "action_prepare_roleplay"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         scenario = _latest_entity(tracker, SCENARIO)
         difficulty = _latest_entity(tracker, DIFFICULTY)
         matches = None
@@ -205,9 +203,8 @@ class ActionPrepareRoleplay(Action):
         ]
 
 
-class _AskRoleplay(AskSlot):
-    def texts(self) -> TextBook:
-        return texts()
+class _AskRoleplay(kit.AskSlot):
+    skill = ROLEPLAY
 
 
 class ActionAskRoleplayScenario(_AskRoleplay):
@@ -257,59 +254,45 @@ class ActionAskRoleplayDifficulty(_AskRoleplay):
         ]
 
 
-class ValidateRoleplaySetupForm(ExerciseValidator):
+class ValidateRoleplaySetupForm(kit.ExerciseValidator):
     """Turns taps and typed words into a scenario id and a difficulty id."""
+
+    form = "roleplay_setup_form"
+    skill = ROLEPLAY
 
     # The scenario and level buttons answer with start_roleplay and its entities.
     answer_intents = frozenset({START_INTENT})
     # "can you play my pushy coworker" or a harder-level button fills them as the form starts.
     prefilled_slots = frozenset({SCENARIO, DIFFICULTY})
 
-    def name(self) -> str:
-        return "validate_roleplay_setup_form"
-
-    def texts(self) -> TextBook:
-        return texts()
-
-    def validate_roleplay_scenario(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        answer = read_scenario_choice(slot_value, _page_of(tracker))
-        if answer.kind == "scenario":
-            return {SCENARIO: answer.ids[0], MATCHES: None}
-        if answer.kind == SURPRISE:
+    def validate_roleplay_scenario(self, answer: kit.Answer) -> dict[str, Any]:
+        page = _page_of(answer.tracker)
+        picked = read_scenario_choice(answer.value, page)
+        if picked.kind == "scenario":
+            return {SCENARIO: picked.ids[0], MATCHES: None}
+        if picked.kind == SURPRISE:
             scenario, difficulty = _surprise()
             # "Surprise me" picks both, unless a level was already chosen.
-            chosen = tracker.get_slot(DIFFICULTY)
+            chosen = answer.slot_value(DIFFICULTY)
             keep = chosen if read_difficulty_choice(chosen) not in (None, SURPRISE) else None
             return {SCENARIO: scenario, DIFFICULTY: keep or difficulty, MATCHES: None}
-        if answer.kind == MORE:
+        if picked.kind == MORE:
             # None asks again, and the question shows the next page.
-            return {SCENARIO: None, PAGE: (_page_of(tracker) + 1) % choice.pages(), MATCHES: None}
-        if answer.kind == "matches":
-            return {SCENARIO: None, MATCHES: list(answer.ids)}
-        if answer.kind == "unclear":
-            self.hint(dispatcher, tracker, "hints.scenario_unclear")
+            return {SCENARIO: None, PAGE: (page + 1) % choice.pages(), MATCHES: None}
+        if picked.kind == "matches":
+            return {SCENARIO: None, MATCHES: list(picked.ids)}
+        if picked.kind == "unclear":
+            answer.hint("hints.scenario_unclear")
         # A button of another question (or an old message): ask again, without a scolding.
         return {SCENARIO: None}
 
-    def validate_roleplay_difficulty(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        text = str(slot_value)
+    def validate_roleplay_difficulty(self, answer: kit.Answer) -> dict[str, Any]:
+        text = str(answer.value)
         level = read_difficulty_choice(text)
         if level == SURPRISE:
             _, level = _surprise()
         if level is None and not _is_payload(text):
-            self.hint(dispatcher, tracker, "hints.difficulty_unclear")
+            answer.hint("hints.difficulty_unclear")
         # None asks again, with the buttons.
         return {DIFFICULTY: level}
 
@@ -342,15 +325,12 @@ def _began(state: dict[str, Any], source: str) -> list[EventType]:
     ]
 
 
-class ActionStartRoleplay(Action):
+class ActionStartRoleplay(kit.SkillAction):
     """Enters the role: the engine's opening lines ("You're talking to your coworker Sam...")."""
 
-    def name(self) -> str:
-        return "action_start_roleplay"
+    action_name = "action_start_roleplay"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         scenario = tracker.get_slot(SCENARIO)
         difficulty = tracker.get_slot(DIFFICULTY)
         try:
@@ -398,37 +378,28 @@ class ActionAskRoleplayReply(_AskRoleplay):
         return []
 
 
-class ValidateRoleplayForm(ExerciseValidator):
+class ValidateRoleplayForm(kit.ExerciseValidator):
     """One reply to the persona: the engine's answer in character and one coaching line.
 
     A button of something else gets the kit's "finish this first" (``hints.finish_this_first``);
     "let's continue" is said to the persona like any reply.
     """
 
+    form = ROLEPLAY_FORM
+    skill = ROLEPLAY
+
     answer_intents = frozenset({RETRY_INTENT})
     continue_answers = frozenset({REPLY})
 
-    def name(self) -> str:
-        return "validate_roleplay_form"
-
-    def texts(self) -> TextBook:
-        return texts()
-
-    def validate_roleplay_reply(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        text = slot_value if isinstance(slot_value, str) else ""
+    def validate_roleplay_reply(self, answer: kit.Answer) -> dict[str, Any]:
+        text = answer.value if isinstance(answer.value, str) else ""
         if not text.strip():
             return {REPLY: None}
-        if _asks_retry(tracker, text):
-            return self._retry(dispatcher, tracker, text)
+        if _asks_retry(answer.tracker, text):
+            return self._retry(answer, text)
         if len(text) > REPLY_LIMIT:
             # The journal keeps replies up to REPLY_LIMIT characters and never cuts them.
-            self.hint(dispatcher, tracker, "hints.reply_too_long")
+            answer.hint("hints.reply_too_long")
             return {REPLY: None}
         _wait_for_warm_up()
         if _signals_crisis(text):
@@ -436,37 +407,37 @@ class ValidateRoleplayForm(ExerciseValidator):
             # message never reaches the persona, the coaching or the journal, and the role-play
             # ends at once, without a debrief (action_end_roleplay finds no state).
             logger.info("crisis detected mid role-play: the practice is dropped")
-            dispatcher.utter_message(response="utter_crisis_resources")
+            answer.dispatcher.utter_message(response="utter_crisis_resources")
             return {REPLY: None, STATE: None, REPLIES: None, SOURCE: None, REQUESTED: None}
-        if _says_stop(tracker, text):
+        if _says_stop(answer.tracker, text):
             # Ends the form; action_end_roleplay then stops the engine and gives the debrief.
             return {REPLY: None, REQUESTED: None}
         try:
-            turn = roleplay.respond(tracker.get_slot(STATE), text)
+            turn = roleplay.respond(answer.slot_value(STATE), text)
         except ValueError:
             logger.warning("role-play state missing or unusable: the practice ends")
-            _lost(dispatcher)
+            _lost(answer.dispatcher)
             # A filled slot ends the form; with no state there is nothing to debrief.
             return {REPLY: text, STATE: None, REPLIES: None}
-        _say_turn(dispatcher, turn)
-        replies = [*(tracker.get_slot(REPLIES) or []), text]
+        _say_turn(answer.dispatcher, turn)
+        replies = [*(answer.slot_value(REPLIES) or []), text]
         # None keeps the form listening; the reply stays only once the practice is over,
         # which completes the form and lets action_end_roleplay run.
         return {REPLY: text if turn.over else None, STATE: turn.state, REPLIES: replies}
 
     @staticmethod
-    def _retry(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> dict[str, Any]:
+    def _retry(answer: kit.Answer, text: str) -> dict[str, Any]:
         """Take the last reply back; the persona says its line again and the form listens on."""
-        state = tracker.get_slot(STATE)
+        state = answer.slot_value(STATE)
         try:
             turn = roleplay.retry(state)
         except ValueError:
             logger.warning("role-play state missing or unusable: the practice ends")
-            _lost(dispatcher)
+            _lost(answer.dispatcher)
             # A filled slot ends the form; with no state there is nothing to debrief.
             return {REPLY: text, STATE: None, REPLIES: None}
-        _say(dispatcher, turn.messages)
-        replies = list(tracker.get_slot(REPLIES) or [])
+        _say(answer.dispatcher, turn.messages)
+        replies = list(answer.slot_value(REPLIES) or [])
         if len(turn.state["log"]) < len(state["log"]):
             replies = replies[:-1]  # the journal keeps the reply that replaced it instead
         return {REPLY: None, STATE: turn.state, REPLIES: replies}
@@ -531,19 +502,16 @@ def _next_buttons(state: dict[str, Any]) -> list[dict[str, str]]:
     return buttons
 
 
-class ActionEndRoleplay(Action):
+class ActionEndRoleplay(kit.SkillAction):
     """The debrief (clear no's, apologies, reasons, the strongest reply) and the journal entry.
 
     Runs when the form ends: the persona gave up or ran out of moves (the last reply was already
     answered by the form's validator), or the user said "stop" (the engine is stopped here).
     """
 
-    def name(self) -> str:
-        return "action_end_roleplay"
+    action_name = "action_end_roleplay"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         events = [
             *_cleared_practice(),
             SlotSet(SCENARIO, None),
@@ -589,18 +557,15 @@ def _as_id(value: str | None) -> int | None:
         return None
 
 
-class ActionPractiseScript(Action):
+class ActionPractiseScript(kit.SkillAction):
     """Practises a saved boundary script, or lists the scripts to choose from.
 
     Sets ``roleplay_ready`` so the rules know whether to open the role-play form.
     """
 
-    def name(self) -> str:
-        return "action_practise_script"
+    action_name = "action_practise_script"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         not_ready = [SlotSet(READY, False), SlotSet(SCRIPT_ID, None)]
         # Only an id from this very message counts: the slot may hold one from long ago.
         raw_id = _latest_entity(tracker, SCRIPT_ID)
@@ -654,16 +619,13 @@ class ActionPractiseScript(Action):
 # -- progress -----------------------------------------------------------------------------
 
 
-class ActionShowRoleplayProgress(Action):
+class ActionShowRoleplayProgress(kit.SkillAction):
     """ "How is my practice going?": the last practices and how each habit is changing
     (``bot.roleplay.progress``)."""
 
-    def name(self) -> str:
-        return "action_show_roleplay_progress"
+    action_name = "action_show_roleplay_progress"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         def read(session: Session) -> tuple[list[progress.Practice], dict[int, str]]:
             user = repository.find_user(session, channel_of(tracker), tracker.sender_id)
             if user is None:

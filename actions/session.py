@@ -7,37 +7,35 @@ same form where the user left it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-PAUSED_SLOT = "paused_exercise"
+from bot import dialogue as kit
+from bot.dialogue.turns import PAUSED_SLOT
 
 
-class ActionPauseExercise(Action):
+class ActionPauseExercise(kit.SkillAction):
     """Remembers which form was running so it can be resumed later."""
 
-    def name(self) -> str:
-        return "action_pause_exercise"
+    action_name = "action_pause_exercise"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         form = tracker.active_loop_name
         dispatcher.utter_message(response="utter_exercise_paused")
         return [SlotSet(PAUSED_SLOT, form)] if form else []
 
 
 class ActionResumeExercise(Action):
-    """Re-activates the paused form, or says there is nothing to resume."""
+    """Re-activates the paused form, or says there is nothing to resume (the one action that
+    needs the domain: which forms there are)."""
 
     def name(self) -> str:
         return "action_resume_exercise"
 
     def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         form = tracker.get_slot(PAUSED_SLOT)
         if not form or form not in (domain.get("forms") or {}):

@@ -11,14 +11,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.journal import channel_of, keeping_allowed
-from bot.dialogue.forms import AskSlot, ExerciseValidator, StartExercise
-from bot.dialogue.texts import TextBook
+from bot import dialogue as kit
 from bot.dialogue.turns import answer_button, latest_intent
 from bot.exercises.values import (
     TOP_COUNT,
@@ -36,6 +34,7 @@ from bot.journal import JournalError, JournalUnavailable, ValueRatingIn, session
 from bot.journal import repository as journal
 
 logger = logging.getLogger(__name__)
+
 
 FORM = "values_form"
 # Everything the exercise keeps; cleared when it starts again, so starting again starts fresh.
@@ -55,10 +54,6 @@ VALUES_SLOTS = (
 )
 # After these the picking question shows its page in full again, not the short reminder.
 _FULL_PAGE_AFTER = frozenset({"resume_exercise", "ask_why", "start_values_exercise"})
-
-
-def _texts() -> TextBook:
-    return values_content().texts
 
 
 def saved_values(tracker: Tracker) -> list[journal.ValueView] | None:
@@ -99,22 +94,18 @@ def _current_value(tracker: Tracker) -> str | None:
     return top[len(rated)] if len(rated) < len(top) else None
 
 
-class ActionStartValuesExercise(StartExercise):
+VALUES = kit.Skill("values", lambda: values_content().texts, form=FORM, slots=VALUES_SLOTS)
+
+
+class ActionStartValuesExercise(kit.StartExercise):
     """Starts the exercise fresh: clears earlier answers and explains what values are."""
 
-    form = FORM
-    slots = VALUES_SLOTS
-
-    def name(self) -> str:
-        return "action_start_values_exercise"
-
-    def texts(self) -> TextBook:
-        return _texts()
+    skill = VALUES
+    action_name = "action_start_values_exercise"
 
 
-class _AskValues(AskSlot):
-    def texts(self) -> TextBook:
-        return _texts()
+class _AskValues(kit.AskSlot):
+    skill = VALUES
 
 
 class ActionAskValueArea(_AskValues):
@@ -246,24 +237,14 @@ class ActionAskCommittedAction(_AskValues):
         return content.texts.text(key, value=content.name(focus.value))
 
 
-class ValidateValuesForm(ExerciseValidator):
+class ValidateValuesForm(kit.ExerciseValidator):
     """Reads each answer of the values form; returning a slot as None asks its question again."""
 
-    def name(self) -> str:
-        return "validate_values_form"
+    skill = VALUES
 
-    def texts(self) -> TextBook:
-        return _texts()
-
-    def validate_value_area(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+    def validate_value_area(self, answer: kit.Answer) -> dict[str, Any]:
         content = values_content()
-        text = self.answer(slot_value)
+        text = answer.text
         if text is not None and content.area(text):  # a button
             return {"value_area": text}
         found = value_matcher().areas(text) if text else []
@@ -272,24 +253,18 @@ class ValidateValuesForm(ExerciseValidator):
         if len(found) > 1:
             names = _joined(content.area(key).label for key in found)
             buttons = [answer_button(content.area(key).label, key) for key in found]
-            self.hint(dispatcher, tracker, "hint_area_ambiguous", buttons=buttons, areas=names)
+            answer.hint("hint_area_ambiguous", buttons=buttons, areas=names)
         else:
-            self.hint(dispatcher, tracker, "hint_area")
+            answer.hint("hint_area")
         # Not an area (or more than one): ask again.
         return {"value_area": None}
 
-    def validate_values_done(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+    def validate_values_done(self, answer: kit.Answer) -> dict[str, Any]:
         content = values_content()
         texts = content.texts
-        text = self.answer(slot_value)
-        picks = _picks(tracker)
-        page = _page(tracker)
+        text = answer.text
+        picks = _picks(answer.tracker)
+        page = _page(answer.tracker)
         if text is None:
             reading = TypedValues()
         elif content.is_known(text):  # a value button sends the catalogue key
@@ -301,27 +276,25 @@ class ValidateValuesForm(ExerciseValidator):
         repeated = [item for item in reading.picks if item in picks]
         picks = picks + added
         if added:
-            dispatcher.utter_message(
-                text=texts.text("added", values=_joined(content.name(i) for i in added))
-            )
+            answer.say(texts.text("added", values=_joined(content.name(i) for i in added)))
             for word in reading.own:
                 if word in added:
-                    dispatcher.utter_message(text=texts.text("added_own", word=word))
+                    answer.say(texts.text("added_own", word=word))
         elif repeated and reading.command is None:
-            dispatcher.utter_message(
-                text=texts.text("already_picked", values=_joined(content.name(i) for i in repeated))
+            answer.say(
+                texts.text("already_picked", values=_joined(content.name(i) for i in repeated))
             )
         if reading.too_long:
-            self.hint(dispatcher, tracker, "hint_own_too_long")
+            answer.hint("hint_own_too_long")
 
         if reading.command == "done":
             if picks:
-                return self._finish_picking(picks, dispatcher)
-            self.hint(dispatcher, tracker, "hint_pick_first")
+                return self._finish_picking(picks, answer)
+            answer.hint("hint_pick_first")
         elif reading.command == "more":
             page += 1
         elif not (added or repeated or reading.too_long):
-            self.hint(dispatcher, tracker, "hint_values")
+            answer.hint("hint_values")
         # Still picking: the same question comes back (next page after "more").
         return {
             "value_picks": picks,
@@ -331,30 +304,24 @@ class ValidateValuesForm(ExerciseValidator):
         }
 
     @staticmethod
-    def _finish_picking(picks: list[str], dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    def _finish_picking(picks: list[str], answer: kit.Answer) -> dict[str, Any]:
         slots: dict[str, Any] = {"value_picks": picks, "values_last_added": [], "values_done": True}
         if len(picks) <= TOP_COUNT:
             # Three or fewer: they are the top values already, so that question is skipped.
             content = values_content()
             if len(picks) > 1:
-                dispatcher.utter_message(
-                    text=content.texts.text(
+                answer.say(
+                    content.texts.text(
                         "top_from_picks", values=_joined(content.name(i) for i in picks)
                     )
                 )
             slots.update({"top_values": picks, "top_values_done": True, "value_ratings": []})
         return slots
 
-    def validate_top_values_done(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+    def validate_top_values_done(self, answer: kit.Answer) -> dict[str, Any]:
         content = values_content()
-        picks, top = _picks(tracker), _top(tracker)
-        text = self.answer(slot_value)
+        picks, top = _picks(answer.tracker), _top(answer.tracker)
+        text = answer.text
         if text is None:
             chosen: tuple[str, ...] = ()
         elif text in picks:  # a button sends the pick itself
@@ -367,67 +334,49 @@ class ValidateValuesForm(ExerciseValidator):
             return {"top_values": top[:TOP_COUNT], "top_values_done": True, "value_ratings": []}
         if not chosen:
             picked = _joined(content.name(i) for i in picks)
-            self.hint(dispatcher, tracker, "hint_top", picked=picked)
+            answer.hint("hint_top", picked=picked)
         # Fewer than three chosen so far: ask for the next one.
         return {"top_values": top, "top_values_done": None}
 
-    def validate_importance(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+    def validate_importance(self, answer: kit.Answer) -> dict[str, Any]:
         # None (not a whole number from 0 to 10) asks again, after the hint.
-        return {"importance": self.rating(self.answer(slot_value), dispatcher, tracker)}
+        return {"importance": answer.rating()}
 
-    def validate_consistency(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        consistency = self.rating(self.answer(slot_value), dispatcher, tracker)
-        importance = tracker.get_slot("importance")
-        item = _current_value(tracker)
+    def validate_consistency(self, answer: kit.Answer) -> dict[str, Any]:
+        consistency = answer.rating()
+        importance = answer.slot_value("importance")
+        item = _current_value(answer.tracker)
         if consistency is None or not isinstance(importance, int) or item is None:
             return {"consistency": None}
         content = values_content()
         rating = Rating(item, importance, consistency)
         name = content.name(item)
-        dispatcher.utter_message(
-            text=content.texts.text(
+        answer.say(
+            content.texts.text(
                 f"gap_{gap_band(rating.gap)}", value=name, value_cap=name[:1].upper() + name[1:]
             )
         )
-        ratings = ratings_from_slot(tracker.get_slot("value_ratings")) + [rating]
+        ratings = ratings_from_slot(answer.slot_value("value_ratings")) + [rating]
         slots: dict[str, Any] = {"value_ratings": [r.as_slot() for r in ratings]}
-        if len(ratings) < len(_top(tracker)):
+        if len(ratings) < len(_top(answer.tracker)):
             # The next value: clearing both ratings makes the form ask them again.
             slots.update({"importance": None, "consistency": None})
         else:
             slots["consistency"] = consistency
         return slots
 
-    def validate_committed_action(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+    def validate_committed_action(self, answer: kit.Answer) -> dict[str, Any]:
         content = values_content()
-        text = self.answer(slot_value)
+        text = answer.text
         verdict = check_committed_action(text) if text else "short"
         if verdict == "long":
-            self.hint(dispatcher, tracker, "hint_action_long")
+            answer.hint("hint_action_long")
             return {"committed_action": None}
-        if verdict == "short" and not tracker.get_slot("committed_action_reasked"):
-            ratings = ratings_from_slot(tracker.get_slot("value_ratings"))
+        if verdict == "short" and not answer.slot_value("committed_action_reasked"):
+            ratings = ratings_from_slot(answer.slot_value("value_ratings"))
             focus = focus_rating(ratings).value if ratings else ""
             example = _example_action(content, focus)
-            self.hint(dispatcher, tracker, "hint_action_short", example=example)
+            answer.hint("hint_action_short", example=example)
             # One friendly re-ask with an example; the next answer is taken as it is.
             return {"committed_action": None, "committed_action_reasked": True}
         if not text:
@@ -444,15 +393,12 @@ def _offer_start(dispatcher: CollectingDispatcher) -> None:
     )
 
 
-class ActionSaveValuesExercise(Action):
+class ActionSaveValuesExercise(kit.SkillAction):
     """Sums up the exercise, saves the ratings and the committed action to the journal."""
 
-    def name(self) -> str:
-        return "action_save_values_exercise"
+    action_name = "action_save_values_exercise"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         content = values_content()
         texts = content.texts
         ratings = ratings_from_slot(tracker.get_slot("value_ratings"))
@@ -522,15 +468,12 @@ class ActionSaveValuesExercise(Action):
             return False
 
 
-class ActionShowValues(Action):
+class ActionShowValues(kit.SkillAction):
     """ "What are my values?": the saved values with how their ratings changed, and open steps."""
 
-    def name(self) -> str:
-        return "action_show_values"
+    action_name = "action_show_values"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         content = values_content()
         texts = content.texts
         try:

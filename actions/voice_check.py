@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.values import saved_values
-from bot.dialogue.forms import AskSlot, ExerciseValidator, StartExercise
-from bot.dialogue.texts import TextBook
+from bot import dialogue as kit
 from bot.dialogue.turns import answer_button
 from bot.exercises.values import value_matcher, values_content
 from bot.exercises.voice_check import (
@@ -40,26 +38,20 @@ def _topic(tracker: Tracker) -> str:
     return quote(tracker.get_slot("voice_topic") or "")
 
 
-def _texts() -> TextBook:
-    return voice_check_content().texts
+VOICE_CHECK = kit.Skill(
+    "voice_check", lambda: voice_check_content().texts, form=FORM, slots=VOICE_SLOTS
+)
 
 
-class ActionStartVoiceCheck(StartExercise):
+class ActionStartVoiceCheck(kit.StartExercise):
     """Starts the check fresh and says what it is (and what it is not)."""
 
-    form = FORM
-    slots = VOICE_SLOTS
-
-    def name(self) -> str:
-        return "action_start_voice_check"
-
-    def texts(self) -> TextBook:
-        return _texts()
+    skill = VOICE_CHECK
+    action_name = "action_start_voice_check"
 
 
-class _AskVoiceCheck(AskSlot):
-    def texts(self) -> TextBook:
-        return _texts()
+class _AskVoiceCheck(kit.AskSlot):
+    skill = VOICE_CHECK
 
 
 class ActionAskVoiceTopic(_AskVoiceCheck):
@@ -130,111 +122,62 @@ def _has_words(text: str | None) -> bool:
     return bool(text) and any(ch.isalpha() for ch in text)
 
 
-class ValidateVoiceCheckForm(ExerciseValidator):
+class ValidateVoiceCheckForm(kit.ExerciseValidator):
     """Reads each answer of the voice check; returning a slot as None asks its question again."""
 
-    def name(self) -> str:
-        return "validate_voice_check_form"
+    skill = VOICE_CHECK
 
-    def texts(self) -> TextBook:
-        return _texts()
+    @staticmethod
+    def _ask_again(answer: kit.Answer, hint: str | None = None) -> dict[str, Any]:
+        """The hint (``hint_<question>`` unless named), and the question stays open."""
+        answer.hint(hint or f"hint_{answer.slot.removeprefix('voice_')}")
+        return {answer.slot: None}
 
-    def _ask_again(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, hint: str, slot: str
-    ) -> dict[str, Any]:
-        self.hint(dispatcher, tracker, hint)
-        return {slot: None}
-
-    def _words(
-        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any]:
+    def _words(self, answer: kit.Answer) -> dict[str, Any]:
         """An answer in the user's own words, kept with its spacing tidied."""
-        text = self.answer(slot_value)
+        text = answer.text
         if not _has_words(text):
-            return self._ask_again(dispatcher, tracker, f"hint_{slot.removeprefix('voice_')}", slot)
-        return {slot: " ".join(text.split())}
+            return self._ask_again(answer)
+        return {answer.slot: " ".join(text.split())}
 
-    def _choice(
-        self,
-        slot: str,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        reader: Callable[[], ChoiceReader],
-    ) -> dict[str, Any]:
+    def _choice(self, answer: kit.Answer, reader: Callable[[], ChoiceReader]) -> dict[str, Any]:
         """The key of the choice the answer names; None (with the hint) asks again."""
-        text = self.answer(slot_value)
-        choice = reader().read(text) if text else None
-        if choice is None:
-            return self._ask_again(dispatcher, tracker, f"hint_{slot.removeprefix('voice_')}", slot)
-        return {slot: choice}
+        choice = reader().read(answer.text) if answer.text else None
+        return {answer.slot: choice} if choice is not None else self._ask_again(answer)
 
-    def validate_voice_topic(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        text = self.answer(slot_value)
+    def validate_voice_topic(self, answer: kit.Answer) -> dict[str, Any]:
+        text = answer.text
         if _has_words(text) and len(text) > TOPIC_MAX_CHARS:
-            return self._ask_again(dispatcher, tracker, "hint_topic_long", "voice_topic")
-        return self._words("voice_topic", slot_value, dispatcher, tracker)
+            return self._ask_again(answer, "hint_topic_long")
+        return self._words(answer)
 
-    def validate_voice_source(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
+    def validate_voice_source(self, answer: kit.Answer) -> dict[str, Any]:
         # No source, or two equally likely ones: ask again with the buttons.
-        return self._choice("voice_source", slot_value, dispatcher, tracker, source_reader)
+        return self._choice(answer, source_reader)
 
-    def validate_voice_without(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        return self._words("voice_without", slot_value, dispatcher, tracker)
+    def validate_voice_without(self, answer: kit.Answer) -> dict[str, Any]:
+        return self._words(answer)
 
-    def validate_voice_value(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        text = self.answer(slot_value)
+    def validate_voice_value(self, answer: kit.Answer) -> dict[str, Any]:
+        text = answer.text
         reading = value_matcher().read(text) if text else None
         if reading and reading.known:
             return {"voice_value": values_content().name(reading.known[0])}
         if reading and reading.own:
             return {"voice_value": reading.own[0]}
         # Nothing that reads as a value (or a whole sentence): ask for a word or two.
-        return self._ask_again(dispatcher, tracker, "hint_value", "voice_value")
+        return self._ask_again(answer)
 
-    def validate_voice_effect(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        return self._choice("voice_effect", slot_value, dispatcher, tracker, effect_reader)
+    def validate_voice_effect(self, answer: kit.Answer) -> dict[str, Any]:
+        return self._choice(answer, effect_reader)
 
 
-class ActionReflectVoiceCheck(Action):
+class ActionReflectVoiceCheck(kit.SkillAction):
     """A short reflection built from the answers, then an offer of two next steps."""
 
-    def name(self) -> str:
-        return "action_reflect_voice_check"
+    action_name = "action_reflect_voice_check"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         content = voice_check_content()
         source = tracker.get_slot("voice_source") or "unsure"
         effect = tracker.get_slot("voice_effect") or "unsure"

@@ -10,26 +10,19 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import channel_of, keeping_allowed
-from bot.dialogue.forms import (
-    AskSlot,
-    ExerciseValidator,
-    StartExercise,
-    explain_question,
-    long_date,
-)
-from bot.dialogue.texts import TextBook
-from bot.dialogue.turns import REQUESTED_SLOT, latest_intent, latest_text
+from bot import dialogue as kit
 from bot.exercises import wise_mind as wm
 from bot.journal import JournalError, JournalUnavailable, session_scope
 from bot.journal import repository as journal
 from bot.journal.inputs import NOTE_LIMIT
 
 logger = logging.getLogger(__name__)
+
 
 FORM = "wise_mind_form"
 FORM_SLOTS = (
@@ -63,32 +56,29 @@ def _practice_buttons(last_id: str | None) -> list[dict[str, str]]:
     return buttons
 
 
-class ActionStartWiseMind(StartExercise):
+WISE_MIND = kit.Skill("wise_mind", wm.texts, form=FORM, slots=RESET_SLOTS)
+
+
+class ActionStartWiseMind(kit.StartExercise):
     """Starts a fresh pause: clears the answers of any earlier or paused one."""
 
-    form = FORM
-    slots = RESET_SLOTS
+    skill = WISE_MIND
     intro_key = None
-
-    def name(self) -> str:
-        return "action_start_wise_mind"
-
-    def texts(self) -> TextBook:
-        return wm.texts()
+    action_name = "action_start_wise_mind"
 
 
 # --- the form's questions -------------------------------------------------------------------
 
 
-class _AskWiseMind(AskSlot):
+ActionAskWmDistressBefore, ActionAskWmDistressAfter = kit.ask_actions(
+    WISE_MIND, "wm_distress_before", "wm_distress_after"
+)
+
+
+class _AskWiseMind(kit.AskSlot):
     """Asks one of the form's questions, unless the validator has just given a hint for it."""
 
-    def texts(self) -> TextBook:
-        return wm.texts()
-
-
-class ActionAskWmDistressBefore(_AskWiseMind):
-    slot = "wm_distress_before"
+    skill = WISE_MIND
 
 
 class ActionAskWmIntro(_AskWiseMind):
@@ -104,10 +94,6 @@ class ActionAskWmNote(_AskWiseMind):
 
     def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
         return [wm.texts().button("skip_note", "/deny")]
-
-
-class ActionAskWmDistressAfter(_AskWiseMind):
-    slot = "wm_distress_after"
 
 
 class ActionAskWmPractice(_AskWiseMind):
@@ -165,83 +151,67 @@ class ActionAskWmStep(_AskWiseMind):
 # --- validation ------------------------------------------------------------------------------
 
 
-class ValidateWiseMindForm(ExerciseValidator):
+class ValidateWiseMindForm(kit.ExerciseValidator):
     """Reads each answer; a bad one gets a hint and is asked again (``{slot: None}``)."""
+
+    skill = WISE_MIND
 
     answer_intents = ANSWER_INTENTS
     # "let's continue" during a practice moves it on by one step.
     continue_answers = frozenset({"wm_step"})
 
-    def name(self) -> str:
-        return "validate_wise_mind_form"
+    def validate_wm_distress_before(self, answer: kit.Answer) -> dict[str, Any]:
+        return {"wm_distress_before": answer.rating()}
 
-    def texts(self) -> TextBook:
-        return wm.texts()
+    def validate_wm_distress_after(self, answer: kit.Answer) -> dict[str, Any]:
+        return {"wm_distress_after": answer.rating()}
 
-    def validate_wm_distress_before(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        return {"wm_distress_before": self.rating(str(value), dispatcher, tracker)}
-
-    def validate_wm_distress_after(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        return {"wm_distress_after": self.rating(str(value), dispatcher, tracker)}
-
-    def validate_wm_intro(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        choice = wm.intro_choice(latest_text(tracker), latest_intent(tracker))
+    def validate_wm_intro(self, answer: kit.Answer) -> dict[str, Any]:
+        choice = wm.intro_choice(answer.latest, answer.intent)
         if choice is None:
             # Neither "more" nor "skip" could be read: the two buttons again.
-            self.hint(dispatcher, tracker, "hints.intro_unclear")
+            answer.hint("hints.intro_unclear")
         elif choice == "more":
-            dispatcher.utter_message(text=wm.texts().text("explanation"))
+            answer.say(wm.texts().text("explanation"))
         return {"wm_intro": choice}
 
-    def validate_wm_practice(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
+    def validate_wm_practice(self, answer: kit.Answer) -> dict[str, Any]:
         book, texts = wm.practices(), wm.texts()
-        choice = wm.choose_practice(latest_text(tracker), book)
+        choice = wm.choose_practice(answer.latest, book)
         if choice is None:
             # Not a practice we know: show the choices again rather than guess.
-            self.hint(dispatcher, tracker, "hints.practice_unclear")
+            answer.hint("hints.practice_unclear")
             return {"wm_practice": None}
         if choice == wm.SURPRISE:
-            practice = wm.pick_surprise(book, tracker.get_slot("wm_last_practice"))
+            practice = wm.pick_surprise(book, answer.slot_value("wm_last_practice"))
             key = "picked.surprise"
         else:
             practice = book.get(choice)
             key = "picked.chosen"
-        dispatcher.utter_message(text=texts.text(key, title=practice.title, intro=practice.intro))
+        answer.say(texts.text(key, title=practice.title, intro=practice.intro))
         return {"wm_practice": practice.id, "wm_step_index": 0, "wm_step": None}
 
-    def validate_wm_step(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        practice = wm.practices().get(tracker.get_slot("wm_practice"))
+    def validate_wm_step(self, answer: kit.Answer) -> dict[str, Any]:
+        practice = wm.practices().get(answer.slot_value("wm_practice"))
         if practice is None:
             return {"wm_step": STEP_DONE}
-        index = _step_index(tracker)
-        if wm.wants_repeat(latest_text(tracker), wm.practices()):
+        index = _step_index(answer.tracker)
+        if wm.wants_repeat(answer.latest, wm.practices()):
             # "wait", "again": the same step again, without hurrying them on.
-            dispatcher.utter_message(text=wm.texts().text("hints.take_your_time"))
+            answer.say(wm.texts().text("hints.take_your_time"))
             return {"wm_step": None}
         if index + 1 >= len(practice.steps):
             return {"wm_step": STEP_DONE, "wm_step_index": len(practice.steps)}
         # Asked again on purpose: each answer moves the practice on by one step.
         return {"wm_step": None, "wm_step_index": index + 1}
 
-    def validate_wm_note(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> dict[str, Any]:
-        if wm.is_note_skip(latest_text(tracker), latest_intent(tracker)):
+    def validate_wm_note(self, answer: kit.Answer) -> dict[str, Any]:
+        if wm.is_note_skip(answer.latest, answer.intent):
             return {"wm_note": ""}
-        note = " ".join(str(value).split())
+        note = " ".join(str(answer.value).split())
         if len(note) > NOTE_LIMIT:
             # The journal refuses longer notes; cutting them silently would lose their words.
-            self.hint(dispatcher, tracker, "hints.note_too_long", limit=NOTE_LIMIT)
+            answer.hint("hints.note_too_long", limit=NOTE_LIMIT)
             return {"wm_note": None}
         return {"wm_note": note}
 
@@ -249,34 +219,24 @@ class ValidateWiseMindForm(ExerciseValidator):
 # --- "why are you asking this?" and the end ---------------------------------------------------
 
 
-class ActionExplainWiseMindStep(Action):
+class ActionExplainWiseMindStep(kit.ExplainQuestion):
     """Explains why the current question (or practice step) is there."""
 
-    def name(self) -> str:
-        return "action_explain_wise_mind_step"
+    skill = WISE_MIND
+    explained = wm.ASKED_SLOTS
+    action_name = "action_explain_wise_mind_step"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        slot = tracker.get_slot(REQUESTED_SLOT)
-        if slot == "wm_step":
-            practice = wm.practices().get(tracker.get_slot("wm_practice"))
-            if practice is not None:
-                dispatcher.utter_message(text=practice.why)
-                return []
-        explain_question(dispatcher, slot, wm.ASKED_SLOTS, wm.texts())
-        return []
+    def why(self, slot: str | None, tracker: Tracker) -> str | None:
+        practice = wm.practices().get(tracker.get_slot("wm_practice"))
+        return practice.why if slot == "wm_step" and practice is not None else None
 
 
-class ActionSaveWiseMind(Action):
+class ActionSaveWiseMind(kit.SkillAction):
     """Saves the practice to the journal, sums up before/after, and clears the answers."""
 
-    def name(self) -> str:
-        return "action_save_wise_mind"
+    action_name = "action_save_wise_mind"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         texts = wm.texts()
         practice = tracker.get_slot("wm_practice")
         before = tracker.get_slot("wm_distress_before")
@@ -295,7 +255,7 @@ class ActionSaveWiseMind(Action):
         if keep and saved_at is None:
             dispatcher.utter_message(response="utter_journal_unavailable")
         elif saved_at is not None:
-            dispatcher.utter_message(text=texts.text("summary.saved", date=long_date(saved_at)))
+            dispatcher.utter_message(text=texts.text("summary.saved", date=kit.long_date(saved_at)))
         dispatcher.utter_message(
             text=texts.text("summary.next"),
             buttons=[

@@ -14,7 +14,7 @@ The traps are handled here, once, for every form:
   ``continue_answers``).
 - **A stray button** of another intent ("/start_roleplay" tapped mid-exercise) is not stored as
   an answer: the user is asked to finish this first (the skill's ``hints.finish_this_first``).
-- **Asking again.** A rejected answer gets a hint (:meth:`ExerciseValidator.hint`) that carries
+- **Asking again.** A rejected answer gets a hint (:meth:`Answer.hint`) that carries
   the question's buttons; the form then asks the slot again and the ask action stays quiet, so
   the question is not repeated under the hint. After a "why?", a resume or an accepted answer
   that asks for more, the question is asked in full.
@@ -23,8 +23,10 @@ The traps are handled here, once, for every form:
 from __future__ import annotations
 
 import functools
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -51,6 +53,7 @@ HINT_SLOT = "form_hint"
 # "let's continue" while the form is running is not an answer: the question is asked again.
 NOT_ANSWERS = frozenset({"resume_exercise"})
 Validator = Callable[..., dict[str, Any]]
+KitValidator = Callable[["ExerciseValidator", "Answer"], dict[str, Any]]
 # The ask action of each slot, by slot name (slot names are unique across the domain's forms).
 _ASKS: dict[str, type[AskSlot]] = {}
 
@@ -59,15 +62,102 @@ def long_date(moment: datetime) -> str:
     return f"{moment.day} {moment:%B %Y}"
 
 
-class _HintingDispatcher:
-    """Wraps a dispatcher to note whether a hint was given (by :meth:`ExerciseValidator.hint`)."""
+@dataclass(frozen=True)
+class Skill:
+    """What the kit's classes of one exercise share: its words (``data/<skill>/texts.yml``),
+    its form and the slots a fresh start clears."""
 
-    def __init__(self, dispatcher: CollectingDispatcher) -> None:
+    name: str
+    texts: Callable[[], TextBook]
+    form: str = ""
+    slots: tuple[str, ...] = ()
+
+
+class SkillAction(Action, ABC):
+    """An action of a skill: set ``action_name`` (and ``skill``, for its words)."""
+
+    skill: ClassVar[Skill]
+
+    @property
+    @abstractmethod
+    def action_name(self) -> str:
+        """The action's name in the domain."""
+
+    def name(self) -> str:
+        return self.action_name
+
+    def texts(self) -> TextBook:
+        return self.skill.texts()
+
+    @abstractmethod
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """What the action does (rasa-sdk's ``run`` without the domain, which none needs)."""
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return self.act(dispatcher, tracker)
+
+
+class Answer:
+    """One answer to a form's question, as a validator reads it: ``validate_<slot>(self,
+    answer)`` returns ``{slot: value}`` to accept it, ``{slot: None}`` to ask again."""
+
+    def __init__(
+        self,
+        validator: ExerciseValidator,
+        slot: str,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> None:
+        self.validator = validator
+        self.slot = slot
+        self.value = value  # the slot's candidate (the text, or a button's entity)
         self.dispatcher = dispatcher
+        self.tracker = tracker
+        self.domain = domain
         self.hinted = False
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.dispatcher, name)
+    @property
+    def text(self) -> str | None:
+        """The answer as text, or None for a payload or a non-text value."""
+        return answer_text(self.value)
+
+    @property
+    def latest(self) -> str:
+        """The whole latest message, as typed."""
+        return latest_text(self.tracker)
+
+    @property
+    def intent(self) -> str | None:
+        return latest_intent(self.tracker)
+
+    def slot_value(self, name: str) -> Any:
+        """Another slot of the form, as it is now."""
+        return self.tracker.get_slot(name)
+
+    def say(self, text: str, buttons: list[dict[str, str]] | None = None) -> None:
+        """A message that is not a hint (the question then follows in full)."""
+        self.dispatcher.utter_message(text=text, buttons=buttons or [])
+
+    def hint(self, key: str, buttons: list[dict[str, str]] | None = None, **fields: Any) -> None:
+        """Says what to do instead (the text at ``key``), with the question's buttons unless
+        ``buttons`` are given; the question itself is then not repeated."""
+        if buttons is None:
+            buttons = question_buttons(self.tracker)
+        text = self.validator.texts().text(key, **fields)
+        self.dispatcher.utter_message(text=text, buttons=buttons)
+        self.hinted = True
+
+    def rating(self) -> int | None:
+        """A whole number from 0 to 10, or None after the hint that says what was wrong."""
+        reading: RatingReading = read_rating(self.text or "")
+        if reading.value is None:
+            fields = {"number": reading.number} if reading.number is not None else {}
+            self.hint(rating_hint_key(reading), **fields)
+        return reading.value
 
 
 def _settled(slot_value: Any) -> bool:
@@ -76,7 +166,7 @@ def _settled(slot_value: Any) -> bool:
     return slot_value is None or isinstance(slot_value, bool | int)
 
 
-def _guarded(slot: str, validate: Validator) -> Validator:
+def _guarded(slot: str, validate: KitValidator) -> Validator:
     """``validate`` behind the kit's checks (see the module docstring)."""
 
     @functools.wraps(validate)
@@ -91,18 +181,18 @@ def _guarded(slot: str, validate: Validator) -> Validator:
             return {slot: slot_value}
         if tracker.get_slot(REQUESTED_SLOT) != slot:
             if slot in self.prefilled_slots:  # filled by the message that started the form
-                return validate(self, slot_value, dispatcher, tracker, domain)
+                return validate(self, Answer(self, slot, slot_value, dispatcher, tracker, domain))
             return {slot: slot_value}
         intent = latest_intent(tracker)
         if intent in NOT_ANSWERS and slot not in self.continue_answers:
             return {slot: None}  # said nothing: the question comes in full
-        watched = _HintingDispatcher(dispatcher)
+        answer = Answer(self, slot, slot_value, dispatcher, tracker, domain)
         if is_other_payload(latest_text(tracker), intent, self.answer_intents):
-            self.hint(watched, tracker, "hints.finish_this_first")
+            answer.hint("hints.finish_this_first")
             result = {slot: None}
         else:
-            result = validate(self, slot_value, watched, tracker, domain)
-        if watched.hinted:
+            result = validate(self, answer)
+        if answer.hinted:
             return {**result, HINT_SLOT: slot}
         # An earlier hint is over: this answer is asked about in full again.
         return {**result, HINT_SLOT: None} if tracker.get_slot(HINT_SLOT) else result
@@ -112,10 +202,11 @@ def _guarded(slot: str, validate: Validator) -> Validator:
 
 
 class ExerciseValidator(FormValidationAction, ABC):
-    """The validator of an exercise form: write ``validate_<slot>`` methods as rasa-sdk
-    documents them; the kit runs them only for real answers (module docstring).
+    """The validator of an exercise form: write ``validate_<slot>(self, answer: Answer)``
+    methods; the kit calls them only for real answers (module docstring), and rasa-sdk sees
+    them with its own signature.
 
-    Return ``{slot: value}`` to accept, ``{slot: None}`` to ask again (after :meth:`hint`).
+    Return ``{slot: value}`` to accept, ``{slot: None}`` to ask again (after ``answer.hint``).
     """
 
     # Intents whose buttons answer this form's questions; other payloads are stray.
@@ -136,47 +227,25 @@ class ExerciseValidator(FormValidationAction, ABC):
             ):
                 setattr(cls, attribute, _guarded(attribute.removeprefix("validate_"), method))
 
+    @property
     @abstractmethod
+    def skill(self) -> Skill:
+        """The exercise this form belongs to."""
+
+    # The form's name in the domain when it is not the skill's (the action is validate_<form>).
+    form: ClassVar[str] = ""
+
+    def name(self) -> str:
+        return f"validate_{self.form or self.skill.form}"
+
     def texts(self) -> TextBook:
-        """The skill's words (``data/<skill>/texts.yml``)."""
-
-    def hint(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        key: str,
-        buttons: list[dict[str, str]] | None = None,
-        **fields: Any,
-    ) -> None:
-        """Says what to do instead, with the question's buttons unless ``buttons`` are given;
-        the question itself is then not repeated."""
-        if buttons is None:
-            buttons = question_buttons(tracker)
-        dispatcher.utter_message(text=self.texts().text(key, **fields), buttons=buttons)
-        if isinstance(dispatcher, _HintingDispatcher):
-            dispatcher.hinted = True
-
-    def rating(
-        self, text: str | None, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> int | None:
-        """A whole number from 0 to 10, or None after the hint that says what was wrong."""
-        reading: RatingReading = read_rating(text or "")
-        if reading.value is None:
-            key = rating_hint_key(reading)
-            fields = {"number": reading.number} if reading.number is not None else {}
-            self.hint(dispatcher, tracker, key, **fields)
-        return reading.value
-
-    @staticmethod
-    def answer(slot_value: Any) -> str | None:
-        """The text of an answer (see :func:`bot.dialogue.turns.answer_text`)."""
-        return answer_text(slot_value)
+        return self.skill.texts()
 
 
 class AskSlot(Action, ABC):
     """Asks one question of a form (the action ``action_ask_<slot>``).
 
-    Set ``slot``; the question is the text ``ask.<slot>`` unless :meth:`question` says
+    Set ``slot`` and ``skill``; the question is the text ``ask.<slot>`` unless :meth:`question` says
     otherwise, with :meth:`buttons`. Override :meth:`ask` for anything more.
     """
 
@@ -190,12 +259,16 @@ class AskSlot(Action, ABC):
     def slot(self) -> str:
         """The slot this action asks for."""
 
+    @property
     @abstractmethod
-    def texts(self) -> TextBook:
-        """The skill's words."""
+    def skill(self) -> Skill:
+        """The exercise this question belongs to."""
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"
+
+    def texts(self) -> TextBook:
+        return self.skill.texts()
 
     def question(self, tracker: Tracker) -> str:
         return self.texts().text(f"ask.{self.slot}")
@@ -223,23 +296,50 @@ def question_buttons(tracker: Tracker) -> list[dict[str, str]]:
     return ask().buttons(tracker) if ask is not None else []
 
 
-class StartExercise(Action, ABC):
-    """Starts an exercise fresh: says its intro (``intro`` text, when ``intro_key`` is set),
-    clears its slots and forgets it was paused."""
+def ask_actions(skill: Skill, *slots: str) -> tuple[type[AskSlot], ...]:
+    """The ask actions of plain questions: ``ask.<slot>`` without buttons, one class a slot
+    (``ActionAskWmNote`` for ``wm_note``), defined in the calling skill's module."""
+    module = sys._getframe(1).f_globals["__name__"]
+    return tuple(
+        type(
+            "ActionAsk" + "".join(part.title() for part in slot.split("_")),
+            (AskSlot,),
+            {"slot": slot, "skill": skill, "__module__": module},
+        )
+        for slot in slots
+    )
 
-    form: ClassVar[str]
-    slots: ClassVar[tuple[str, ...]]
+
+class StartExercise(SkillAction):
+    """Starts an exercise fresh: says its intro (``intro`` text, when ``intro_key`` is set),
+    clears its skill's slots and forgets its form was paused."""
+
     intro_key: ClassVar[str | None] = "intro"
 
-    @abstractmethod
-    def texts(self) -> TextBook: ...
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         if self.intro_key:
             dispatcher.utter_message(text=self.texts().text(self.intro_key))
-        return fresh_start_events(tracker, self.form, self.slots)
+        return fresh_start_events(tracker, self.skill.form, self.skill.slots)
+
+
+class ExplainQuestion(SkillAction):
+    """Answers "why are you asking this?" for the question the form has open: the skill's
+    ``why.<slot>`` for the ``explained`` slots, else the general answer."""
+
+    explained: ClassVar[tuple[str, ...]]
+
+    def why(self, slot: str | None, tracker: Tracker) -> str | None:
+        """A skill's own answer for ``slot`` (a practice step's), or None for the usual."""
+        return None
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        slot = tracker.get_slot(REQUESTED_SLOT)
+        own = self.why(slot, tracker)
+        if own is not None:
+            dispatcher.utter_message(text=own)
+        else:
+            explain_question(dispatcher, slot, self.explained, self.texts())
+        return []
 
 
 def explain_question(

@@ -2,7 +2,7 @@
 (plain dicts, as rasa-sdk receives them); building the buttons a form offers.
 
 A rejected answer is answered with a hint that says what to do, with the question's buttons
-(:meth:`bot.dialogue.forms.ExerciseValidator.hint`). The form then asks the same slot again;
+(:meth:`bot.dialogue.forms.Answer.hint`). The form then asks the same slot again;
 repeating the full question right under the hint reads as if the bot wasn't listening, so the
 ask actions stay quiet in that case (:func:`hint_already_given`).
 """

@@ -8,6 +8,7 @@ import inspect
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, SlotSet
+from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.reflection
@@ -55,7 +56,7 @@ def test_every_step_has_a_question_and_a_validator(form: str, slot: str) -> None
         for module in ACTION_MODULES
         for cls in vars(module).values()
         if isinstance(cls, type)
-        and issubclass(cls, actions.values.Action)
+        and issubclass(cls, Action)
         and cls.__module__ == module.__name__
         and not inspect.isabstract(cls)
     }
