@@ -23,7 +23,6 @@ import hmac
 import inspect
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -81,7 +80,6 @@ MAX_SENDER_CHARS = 256
 # Sanic accepts bodies up to 100 MB; a real message (4000 characters, JSON-escaped, with
 # metadata) is far below this. Refused before the JSON is parsed or anything is detected.
 MAX_BODY_BYTES = 1024 * 1024
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _usable_sender(sender: str) -> bool:
@@ -114,9 +112,8 @@ def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     message = data.get("message")
     if not isinstance(message, str):
         raise BadRequest("'message' is required: a string.")
-    # Lone surrogates cannot be encoded as UTF-8 anywhere downstream; NULs are refused by
-    # PostgreSQL. Neither carries meaning, so both go before the message is read.
-    message = _SURROGATES.sub("", message).replace("\x00", "")
+    # Lone surrogates and NULs are removed by the fail-safe (failsafe.clean_text), as on every
+    # channel, before the message is read.
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object when given.")
