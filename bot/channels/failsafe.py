@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import functools
 import json
 import logging
 import os
@@ -171,11 +172,17 @@ def default_domain_dir() -> Path:
 
 
 def known_intents_from_domain(domain_dir: Path | None = None) -> frozenset[str]:
-    """Read the intent names from the domain YAML files (a directory or one file).
+    """The intent names of the domain YAML files (a directory or one file), read once.
 
-    Channels call this once per instance so a button payload can be told from typed text.
+    Every channel asks this so a button payload can be told from typed text; the files are read
+    on the first call per path (at start-up, see the channels' ``blueprint``) and cached for the
+    process. Errors name the file (not cached: a fixed file is read on the next call).
     """
-    path = Path(domain_dir) if domain_dir is not None else default_domain_dir()
+    return _intents_in(Path(domain_dir) if domain_dir is not None else default_domain_dir())
+
+
+@functools.lru_cache(maxsize=8)
+def _intents_in(path: Path) -> frozenset[str]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml"))
     elif path.is_file():

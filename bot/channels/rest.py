@@ -23,7 +23,7 @@ import hmac
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import rasa.utils.endpoints
@@ -123,13 +123,7 @@ def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
 class SafeRestInput(RestInput):
     """Rasa's REST channel, same URL and answer, with validation and the fail-safe."""
 
-    def __init__(
-        self,
-        known_intents: Collection[str] | None = None,
-        region: str | None = None,
-        token: str | None = None,
-    ) -> None:
-        self._known_intents = frozenset(known_intents) if known_intents is not None else None
+    def __init__(self, region: str | None = None, token: str | None = None) -> None:
         self.region = region
         # None: every request is refused (401) until the operator sets the token.
         self.token = token
@@ -148,13 +142,6 @@ class SafeRestInput(RestInput):
             logger.warning("rest channel: %s is not set; every REST request gets a 401", TOKEN_ENV)
         return cls(region=credentials.get("region"), token=token)
 
-    @property
-    def known_intents(self) -> frozenset[str]:
-        """Intent names a button payload may carry, read from the domain once per channel."""
-        if self._known_intents is None:
-            self._known_intents = failsafe.known_intents_from_domain()
-        return self._known_intents
-
     async def _handle(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
     ) -> None:
@@ -162,7 +149,7 @@ class SafeRestInput(RestInput):
             on_new_message,
             message,
             channel=self.name(),
-            known_intents=self.known_intents,
+            known_intents=failsafe.known_intents_from_domain(),
             region=self.region,
         )
 
@@ -189,7 +176,7 @@ class SafeRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The stock routes (``GET /`` health, ``POST /webhook``) with validation and fail-safe."""
-        self.known_intents  # noqa: B018 - load the domain at start-up, not on the first message
+        failsafe.known_intents_from_domain()  # read the domain at start-up, not on a message
         module = inspect.getmodule(self)
         webhook = Blueprint(
             f"custom_webhook_{type(self).__name__}", module.__name__ if module else None

@@ -804,20 +804,17 @@ class SecureTelegramInput(InputChannel):
         Falling back to the model keeps buttons and commands working when the server runs
         without the source tree (only the model file).
         """
-        if self._known_intents is None:
-            try:
-                self._known_intents = failsafe.known_intents_from_domain()
-            except (OSError, ValueError) as exc:
-                agent = getattr(app_ctx, "agent", None)
-                domain = getattr(agent, "domain", None)
-                intents = frozenset(getattr(domain, "intents", None) or ())
-                if not intents:
-                    logger.error(
-                        "telegram: no domain intents (%s); buttons will read as words", exc
-                    )
-                    return intents  # not cached: the model may be loaded on the next message
-                self._known_intents = intents
-        return self._known_intents
+        if self._known_intents is not None:
+            return self._known_intents
+        try:
+            return failsafe.known_intents_from_domain()
+        except (OSError, ValueError) as exc:
+            agent = getattr(app_ctx, "agent", None)
+            domain = getattr(agent, "domain", None)
+            intents = frozenset(getattr(domain, "intents", None) or ())
+            if not intents:
+                logger.error("telegram: no domain intents (%s); buttons will read as words", exc)
+            return intents
 
     async def handle_request(
         self,
