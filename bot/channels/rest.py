@@ -33,7 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot import sender_ids
+from bot import rasa_overrides, sender_ids
 from bot.channels import failsafe
 from bot.secrets import secret_from_env
 
@@ -135,6 +135,7 @@ class SafeRestInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
+        rasa_overrides.install()
         # Read at start-up: a placeholder or short token stops `rasa run` with a message that
         # names the setting (SecretError), rather than leaving a guessable lock on the door.
         token = secret_from_env(TOKEN_ENV)

@@ -63,7 +63,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot import sender_ids
+from bot import rasa_overrides, sender_ids
 from bot.channels import failsafe
 from bot.journal import repository, session_scope
 from bot.secrets import secret_from_env
@@ -337,6 +337,7 @@ class SafeSocketIOInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
+        rasa_overrides.install()
         return cls(
             credentials.get("user_message_evt", "user_uttered"),
             credentials.get("bot_message_evt", "bot_uttered"),

@@ -50,7 +50,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import sender_ids
+from bot import rasa_overrides, sender_ids
 from bot.channels import failsafe
 from bot.channels.update_ledger import BUSY, DONE, FallbackLedger, ledger_from_env
 from bot.secrets import check_secret
@@ -690,6 +690,7 @@ class SecureTelegramInput(InputChannel):
         Missing or malformed settings leave the channel inactive with one clear log line; the
         server starts anyway.
         """
+        rasa_overrides.install()
         try:
             settings = TelegramSettings.load(credentials)
         except TelegramConfigError as exc:
