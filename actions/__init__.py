@@ -1,17 +1,16 @@
 """Custom actions, one module per skill. rasa-sdk imports every module here when it starts.
 
-Importing the package also starts one background thread that loads what the skills otherwise
-load on first use: spaCy and the value matcher, the role-play assessor and every content file.
-Without it the first person to answer the values exercise waited about 4 s, most of it spaCy
-being imported. ``SECURE_BASE_WARM_UP=0`` turns it off.
+``warm_up`` loads what the skills otherwise load on first use: spaCy and the value matcher, the
+role-play assessor and every content file. Without it the first person to answer the values
+exercise waited about 4 s, most of it spaCy being imported. The action server runs it in a
+background thread as each of its processes starts (rasa-sdk's start-up hook, in
+``rasa_sdk_plugins``), never on import. ``SECURE_BASE_WARM_UP=0`` turns it off.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import threading
 import time
 
 logger = logging.getLogger(__name__)
@@ -63,7 +62,3 @@ def warm_up() -> list[str]:
             failed.append(name)
     logger.info("warm-up done in %.1f s", time.perf_counter() - started)
     return failed
-
-
-if os.environ.get(WARM_UP_ENV, "1").strip() != "0":
-    threading.Thread(target=warm_up, name="secure-base-warm-up", daemon=True).start()

@@ -102,20 +102,3 @@ def payload_intents(turns: Iterable[str]) -> set[str]:
         if match:
             names.add(match["intent"])
     return names
-
-
-def domain_intents(domain: Path) -> set[str]:
-    """Intent names declared in a domain file or a directory of domain files."""
-    domain = Path(domain)
-    files = sorted(domain.rglob("*.yml")) if domain.is_dir() else [domain]
-    names: set[str] = set()
-    for file in files:
-        content = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        if not isinstance(content, dict):
-            continue
-        for entry in content.get("intents") or []:
-            if isinstance(entry, str):
-                names.add(entry)
-            elif isinstance(entry, dict):
-                names.update(str(key) for key in entry)
-    return names

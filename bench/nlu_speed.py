@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     from rasa.core.agent import Agent
 
-    from bot import encoder, model_loading, safety
+    from bot import encoder, rasa_overrides, safety
 
-    model_loading.install()
+    rasa_overrides.install()  # as the Rasa server does at start-up
     tf_calls = _count_tf_calls()
     rss_start = rss_mb()
     started = time.perf_counter()

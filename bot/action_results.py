@@ -13,8 +13,9 @@ outcome is the same: a valid answer passes, an invalid one raises the same
 with Rasa's hint appended. ``tests/bot/test_action_results.py`` compares both on valid and broken
 answers.
 
-Installed by ``bot.channels`` (every channel of this project imports it), so it is active in the
-Rasa server whenever this project's channels are; ``install`` is idempotent.
+Installed by :func:`bot.rasa_overrides.install` (every channel of this project calls it at
+start-up), so it is active in the Rasa server whenever this project's channels are; ``install``
+is idempotent.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ anyway. The variables only training needs (the optimizer's) are skipped on purpo
 and the predictions are identical: ``tests/bot/test_model_loading.py`` compares intent, ranking and
 retrieval answers of both ways on the training examples.
 
-Installed by ``bot.channels`` together with :mod:`bot.action_results`; idempotent.
+Installed by :func:`bot.rasa_overrides.install` together with :mod:`bot.action_results`;
+idempotent.
 """
 
 from __future__ import annotations

@@ -321,15 +321,15 @@ class Cluster:
         Several Rasa processes creating the table at the same moment collide, and the loser
         sleeps 5 s and tries again; doing it once here avoids that.
         """
-        import sqlalchemy as sa
         from rasa.core.tracker_store import SQLTrackerStore
 
+        from bot.database import make_engine
         from bot.journal.db import dispose_engines, upgrade
 
         upgrade(self.settings.database_url)
         dispose_engines(self.settings.database_url)
         self.record_id_secret()
-        engine = sa.create_engine(self.settings.database_url)
+        engine = make_engine(self.settings.database_url)
         try:
             SQLTrackerStore.Base.metadata.create_all(engine)
         finally:

@@ -1,12 +1,8 @@
 """Public input channels (REST, socket.io, Telegram), each wrapped in the fail-safe.
 
-Every channel passes user messages through :func:`bot.channels.failsafe.handle_message`.
-Importing this package (Rasa does, for the channels in credentials.yml, before it loads the model)
-also makes the Rasa server load its model without a training step (:mod:`bot.model_loading`) and
-check the action server's answers with a prepared validator (:mod:`bot.action_results`).
+Every channel passes user messages through :func:`bot.channels.failsafe.handle_message`. Rasa
+builds each channel of credentials.yml with ``from_credentials`` before it loads the model; ours
+install the project's overrides of Rasa there (:func:`bot.rasa_overrides.install`: the model
+loads without a training step, the action server's answers are checked with a prepared
+validator). Importing this package changes nothing in Rasa.
 """
-
-from bot import action_results, model_loading
-
-action_results.install()
-model_loading.install()

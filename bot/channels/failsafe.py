@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import functools
 import json
 import logging
 import os
@@ -110,6 +111,19 @@ LAST_RESORT_RESOURCES_TEXT = (
     "or call your local emergency number."
 )
 
+# Lone surrogates cannot be encoded as UTF-8 anywhere downstream (a JSON body may carry them as
+# \udXXX escapes); NULs are refused by PostgreSQL. Neither carries meaning.
+_UNENCODABLE_RE = re.compile("[\ud800-\udfff\x00]")
+
+
+def clean_text(text: object) -> str:
+    """The message text every channel's message is read as: lone surrogates and NULs removed.
+
+    Anything but a string (a client sending ``null`` or a number) reads as empty text.
+    """
+    return _UNENCODABLE_RE.sub("", text) if isinstance(text, str) else ""
+
+
 # A button payload as Rasa builds it: "/intent" optionally followed by a JSON object of entities.
 _PAYLOAD_RE = re.compile(r"/(?P<intent>[A-Za-z0-9_\-]+)(?P<entities>\{.*\})?", re.DOTALL)
 _LEADING_SLASHES_RE = re.compile(r"^[\s/]+")
@@ -158,11 +172,17 @@ def default_domain_dir() -> Path:
 
 
 def known_intents_from_domain(domain_dir: Path | None = None) -> frozenset[str]:
-    """Read the intent names from the domain YAML files (a directory or one file).
+    """The intent names of the domain YAML files (a directory or one file), read once.
 
-    Channels call this once per instance so a button payload can be told from typed text.
+    Every channel asks this so a button payload can be told from typed text; the files are read
+    on the first call per path (at start-up, see the channels' ``blueprint``) and cached for the
+    process. Errors name the file (not cached: a fixed file is read on the next call).
     """
-    path = Path(domain_dir) if domain_dir is not None else default_domain_dir()
+    return _intents_in(Path(domain_dir) if domain_dir is not None else default_domain_dir())
+
+
+@functools.lru_cache(maxsize=8)
+def _intents_in(path: Path) -> frozenset[str]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml"))
     elif path.is_file():
@@ -427,7 +447,7 @@ async def answer_if_crisis(
     """The floor alone, for text that does not go to the dialogue (an edited Telegram message):
     the resources if the detector fires (the static check-in for the middle band: its buttons
     are answered whenever they are pressed). Returns whether it fired."""
-    raw = text if isinstance(text, str) else ""
+    raw = clean_text(text)
     result = await _detect_and_answer(_detection_text(raw), output, recipient, region, channel)
     if not (result and result.is_crisis):
         return False
@@ -647,9 +667,10 @@ async def handle_message(
     resources at once, before the dialogue (which may wait behind this user's earlier turn for
     a minute or more), and the dialogue's own copy is not repeated. A middle-band message goes to
     the dialogue for its check-in question, with the static check-in as the floor under it. A
-    message that got no answer at all gets a short apology.
+    message that got no answer at all gets a short apology. The text is cleaned first
+    (``clean_text``), on every channel alike.
     """
-    raw = message.text if isinstance(message.text, str) else ""
+    raw = clean_text(message.text)
     output = message.output_channel
     recipient = message.sender_id
 

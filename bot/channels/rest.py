@@ -23,8 +23,7 @@ import hmac
 import inspect
 import json
 import logging
-import re
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import rasa.utils.endpoints
@@ -34,7 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot import sender_ids
+from bot import rasa_overrides, sender_ids
 from bot.channels import failsafe
 from bot.secrets import secret_from_env
 
@@ -81,7 +80,6 @@ MAX_SENDER_CHARS = 256
 # Sanic accepts bodies up to 100 MB; a real message (4000 characters, JSON-escaped, with
 # metadata) is far below this. Refused before the JSON is parsed or anything is detected.
 MAX_BODY_BYTES = 1024 * 1024
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _usable_sender(sender: str) -> bool:
@@ -114,9 +112,8 @@ def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     message = data.get("message")
     if not isinstance(message, str):
         raise BadRequest("'message' is required: a string.")
-    # Lone surrogates cannot be encoded as UTF-8 anywhere downstream; NULs are refused by
-    # PostgreSQL. Neither carries meaning, so both go before the message is read.
-    message = _SURROGATES.sub("", message).replace("\x00", "")
+    # Lone surrogates and NULs are removed by the fail-safe (failsafe.clean_text), as on every
+    # channel, before the message is read.
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object when given.")
@@ -126,13 +123,7 @@ def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
 class SafeRestInput(RestInput):
     """Rasa's REST channel, same URL and answer, with validation and the fail-safe."""
 
-    def __init__(
-        self,
-        known_intents: Collection[str] | None = None,
-        region: str | None = None,
-        token: str | None = None,
-    ) -> None:
-        self._known_intents = frozenset(known_intents) if known_intents is not None else None
+    def __init__(self, region: str | None = None, token: str | None = None) -> None:
         self.region = region
         # None: every request is refused (401) until the operator sets the token.
         self.token = token
@@ -144,19 +135,13 @@ class SafeRestInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
+        rasa_overrides.install()
         # Read at start-up: a placeholder or short token stops `rasa run` with a message that
         # names the setting (SecretError), rather than leaving a guessable lock on the door.
         token = secret_from_env(TOKEN_ENV)
         if token is None:
             logger.warning("rest channel: %s is not set; every REST request gets a 401", TOKEN_ENV)
         return cls(region=credentials.get("region"), token=token)
-
-    @property
-    def known_intents(self) -> frozenset[str]:
-        """Intent names a button payload may carry, read from the domain once per channel."""
-        if self._known_intents is None:
-            self._known_intents = failsafe.known_intents_from_domain()
-        return self._known_intents
 
     async def _handle(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
@@ -165,7 +150,7 @@ class SafeRestInput(RestInput):
             on_new_message,
             message,
             channel=self.name(),
-            known_intents=self.known_intents,
+            known_intents=failsafe.known_intents_from_domain(),
             region=self.region,
         )
 
@@ -192,7 +177,7 @@ class SafeRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The stock routes (``GET /`` health, ``POST /webhook``) with validation and fail-safe."""
-        self.known_intents  # noqa: B018 - load the domain at start-up, not on the first message
+        failsafe.known_intents_from_domain()  # read the domain at start-up, not on a message
         module = inspect.getmodule(self)
         webhook = Blueprint(
             f"custom_webhook_{type(self).__name__}", module.__name__ if module else None

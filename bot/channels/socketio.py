@@ -50,7 +50,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot import sender_ids
+from bot import rasa_overrides, sender_ids
 from bot.channels import failsafe
 from bot.journal import repository, session_scope
 from bot.secrets import secret_from_env
@@ -314,7 +314,6 @@ class SafeSocketIOInput(SocketIOInput):
         metadata_key: str | None = "metadata",
         cors_allowed_origins: Any = None,
         region: str | None = None,
-        known_intents: Collection[str] | None = None,
         session_secret: bytes | None = None,
         session_days: int | None = None,
     ) -> None:
@@ -330,7 +329,6 @@ class SafeSocketIOInput(SocketIOInput):
         )
         self.cors_allowed_origins = _origins(cors_allowed_origins)
         self.region = region
-        self._known_intents = frozenset(known_intents) if known_intents is not None else None
         self._session_secret = session_secret
         self.session_days = session_days if session_days is not None else session_days_from_env()
         # socket.io connection id -> the verified session it speaks for
@@ -339,6 +337,7 @@ class SafeSocketIOInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
+        rasa_overrides.install()
         return cls(
             credentials.get("user_message_evt", "user_uttered"),
             credentials.get("bot_message_evt", "bot_uttered"),
@@ -351,13 +350,6 @@ class SafeSocketIOInput(SocketIOInput):
             cors_allowed_origins=credentials.get("cors_allowed_origins"),
             region=credentials.get("region"),
         )
-
-    @property
-    def known_intents(self) -> frozenset[str]:
-        """Intent names a button payload may carry, read from the domain once per channel."""
-        if self._known_intents is None:
-            self._known_intents = failsafe.known_intents_from_domain()
-        return self._known_intents
 
     async def _enter_room(self, sio: AsyncServer, sid: str, room: str) -> None:
         # A coroutine since python-socketio 5.10, a plain function before: support both.
@@ -499,7 +491,7 @@ class SafeSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket.io server: the stock events, with checked origins and signed sessions."""
-        known_intents = self.known_intents
+        known_intents = failsafe.known_intents_from_domain()  # at start-up, not on a message
         signer = SessionSigner(
             self._session_secret or load_session_secret(), lifetime_s=self.session_days * 86400
         )

@@ -50,7 +50,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import sender_ids
+from bot import rasa_overrides, sender_ids
 from bot.channels import failsafe
 from bot.channels.update_ledger import BUSY, DONE, FallbackLedger, ledger_from_env
 from bot.secrets import check_secret
@@ -690,6 +690,7 @@ class SecureTelegramInput(InputChannel):
         Missing or malformed settings leave the channel inactive with one clear log line; the
         server starts anyway.
         """
+        rasa_overrides.install()
         try:
             settings = TelegramSettings.load(credentials)
         except TelegramConfigError as exc:
@@ -804,20 +805,17 @@ class SecureTelegramInput(InputChannel):
         Falling back to the model keeps buttons and commands working when the server runs
         without the source tree (only the model file).
         """
-        if self._known_intents is None:
-            try:
-                self._known_intents = failsafe.known_intents_from_domain()
-            except (OSError, ValueError) as exc:
-                agent = getattr(app_ctx, "agent", None)
-                domain = getattr(agent, "domain", None)
-                intents = frozenset(getattr(domain, "intents", None) or ())
-                if not intents:
-                    logger.error(
-                        "telegram: no domain intents (%s); buttons will read as words", exc
-                    )
-                    return intents  # not cached: the model may be loaded on the next message
-                self._known_intents = intents
-        return self._known_intents
+        if self._known_intents is not None:
+            return self._known_intents
+        try:
+            return failsafe.known_intents_from_domain()
+        except (OSError, ValueError) as exc:
+            agent = getattr(app_ctx, "agent", None)
+            domain = getattr(agent, "domain", None)
+            intents = frozenset(getattr(domain, "intents", None) or ())
+            if not intents:
+                logger.error("telegram: no domain intents (%s); buttons will read as words", exc)
+            return intents
 
     async def handle_request(
         self,

@@ -1,7 +1,9 @@
 """The reflection journal: what a user chose, wrote and practised, kept until they erase it.
 
 Actions open one ``session_scope()`` per run and call ``bot.journal.repository``; they never
-write SQL. Importing this package connects to nothing.
+write SQL. Importing this package connects to nothing. A leaf package: it imports nothing of the
+project but the single-file leaf modules of ``bot/`` (``bot.database``, ``bot.sender_ids``,
+``bot.secrets``).
 """
 
 from bot.journal.db import (

@@ -15,9 +15,8 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy.engine import make_url
-
 from bot import sender_ids
+from bot.database import shown_url
 from bot.journal import db, repository
 from bot.journal.errors import JournalUnavailable
 from bot.journal.exports import render
@@ -45,13 +44,9 @@ def retention_from_env() -> timedelta | None:
     return timedelta(days=int(raw))
 
 
-def _shown(url: str | None) -> str:
-    return make_url(db.database_url(url)).render_as_string(hide_password=True)
-
-
 def _upgrade(args: argparse.Namespace) -> int:
     db.upgrade(args.url, args.revision)
-    print(f"journal schema at {db.current_revision(args.url)} in {_shown(args.url)}")
+    print(f"journal schema at {db.current_revision(args.url)} in {shown_url(args.url)}")
     return 0
 
 
@@ -70,7 +65,7 @@ def _purge(args: argparse.Namespace) -> int:
     with db.session_scope(args.url) as session:
         counts = repository.purge(session, older_than)
     age = args.older_than or f"{older_than.days}d ({RETENTION_ENV})"
-    print(f"purged entries older than {age} from {_shown(args.url)}")
+    print(f"purged entries older than {age} from {shown_url(args.url)}")
     for table, count in counts.items():
         print(f"{table:20} {count}")
     return 0
@@ -78,7 +73,7 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     revision = db.current_revision(args.url)
-    print(f"database {_shown(args.url)}, schema revision {revision or 'none'}")
+    print(f"database {shown_url(args.url)}, schema revision {revision or 'none'}")
     if revision is None:
         print("no journal tables yet: run `python -m bot.journal upgrade`")
         return 0

@@ -1,16 +1,14 @@
 """Where the journal lives: one setting, ``DATABASE_URL``, shared with Rasa's SQL tracker store.
 
-Nothing here connects at import time (rasa-sdk imports every action module at start-up): engines
-are made on first use and cached per URL. SQLite is the default, PostgreSQL is the same code with
-another URL.
+The engines come from ``bot.database`` (the project's one factory; SQLite is the default,
+PostgreSQL is the same code with another URL). Nothing here connects at import time (rasa-sdk
+imports every action module at start-up): engines are made on first use and cached per URL.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,128 +16,40 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event, exc
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy import exc
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
+from bot import database
+from bot.database import SQLITE_BUSY_TIMEOUT_S, database_url, sqlite_path
 from bot.journal.errors import JournalUnavailable
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VAR_DIR = REPO_ROOT / "var"
-DEFAULT_DB_PATH = VAR_DIR / "secure_base.db"
-DATABASE_URL_ENV = "DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Our own version table, so that another Alembic setup in the same database cannot collide.
 VERSION_TABLE = "journal_alembic_version"
 
-SQLITE_BUSY_TIMEOUT_S = 15
-PG_CONNECT_TIMEOUT_S = 5
-
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
+# Part of the journal's API (bot.journal, deploy/, tests) as well.
+DATABASE_URL_ENV = database.DATABASE_URL_ENV
+dispose_engines = database.dispose_engines
 
 
-def database_url(url: str | None = None) -> str:
-    """The URL to use: the argument, else ``DATABASE_URL``, else ``var/secure_base.db``."""
-    chosen = url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DB_PATH}"
-    # Heroku-style ``postgres://`` is refused by SQLAlchemy 1.4 (and by Rasa with it).
-    if chosen.startswith("postgres://"):
-        chosen = "postgresql://" + chosen[len("postgres://") :]
-    return chosen
-
-
-def _sqlite_path(parsed: URL) -> Path | None:
-    if parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
-
-
-def make_engine(url: str | URL, **options: Any) -> Engine:
-    """The one way the project opens ``DATABASE_URL``: the journal, the tracker store, the counter.
-
-    Every engine gets a connect timeout (PostgreSQL without one waits about two minutes for an
-    unreachable host, holding whoever asked), ``pool_pre_ping`` (a restarted server leaves dead
-    pooled connections) and ``hide_parameters`` (SQLAlchemy puts bound values, user text and
-    sender ids, into exception messages). ``options`` are passed to ``create_engine``;
-    ``connect_args`` are merged with ours.
-    """
-    parsed = make_url(database_url(url) if isinstance(url, str) else url)
-    backend = parsed.get_backend_name()
-    connect_args: dict[str, Any] = {}
-    if backend == "sqlite":
-        path = _sqlite_path(parsed)
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise JournalUnavailable(
-                    f"cannot create the directory of the SQLite database ({error.strerror})"
-                ) from None
-        connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
-    elif backend == "postgresql" and "connect_timeout" not in parsed.query:
-        connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
-    connect_args.update(options.pop("connect_args", None) or {})
-    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True, "pool_pre_ping": True}
-    kwargs.update(options)
-    if connect_args:
-        kwargs["connect_args"] = connect_args
-    return sa.create_engine(parsed, **kwargs)
-
-
-def _make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
-    engine = make_engine(url)
-    if engine.url.get_backend_name() == "sqlite":
-        _configure_sqlite(engine, foreign_keys=foreign_keys)
-    return engine
-
-
-def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
-    """Foreign keys on, deleted content overwritten, and real transactions.
-
-    ``secure_delete``: SQLite otherwise only marks deleted cells free, and an erased entry stays
-    readable in the file until the page happens to be reused. It is a per-connection setting,
-    so Rasa's tracker store sets it on its own connections too (``tracker_store._sqlite_wal``).
-
-    pysqlite opens transactions lazily and never around DDL or SELECT, which makes migrations
-    non-atomic. We take over (SQLAlchemy's documented recipe) and open every transaction with
-    BEGIN IMMEDIATE: the Rasa server writes to the same file, and a deferred read-then-write
-    transaction can hit SQLite's lock-upgrade deadlock, which fails at once instead of waiting.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
-        cursor.execute("PRAGMA secure_delete = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: sa.engine.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+@contextmanager
+def _opening() -> Iterator[None]:
+    try:
+        yield
+    except database.DatabaseUnavailable as error:
+        raise JournalUnavailable(str(error)) from None
 
 
 def engine_for(url: str | None = None) -> Engine:
-    """The cached engine for ``url`` (see ``database_url``); created on first use."""
-    key = database_url(url)
-    with _engines_lock:
-        engine = _engines.get(key)
-        if engine is None:
-            engine = _make_engine(key)
-            _engines[key] = engine
-    return engine
+    """The project's cached engine for ``url`` (``bot.database.engine_for``).
 
-
-def dispose_engines(url: str | None = None) -> None:
-    """Close pooled connections (all engines, or the one for ``url``); tests and forks need it."""
-    with _engines_lock:
-        keys = [database_url(url)] if url else list(_engines)
-        for key in keys:
-            engine = _engines.pop(key, None)
-            if engine is not None:
-                engine.dispose()
+    Raises ``JournalUnavailable`` when a SQLite file's directory cannot be made.
+    """
+    with _opening():
+        return database.engine_for(url)
 
 
 SCRUB_ATTEMPTS = 10
@@ -151,7 +61,7 @@ def scrub_deleted(url: str | None = None) -> bool:
     """After an erasure: True once deleted content can no longer be read from the database files.
 
     SQLite in WAL mode keeps the pages as they were before the delete in the ``-wal`` file until
-    a checkpoint copies the new (zeroed, see ``secure_delete``) pages into the database; TRUNCATE
+    a checkpoint copies the new (zeroed: ``secure_delete``, see ``bot.database``) pages into the database; TRUNCATE
     then empties the log. A reader in the middle of a transaction can hold the checkpoint back
     (``busy``), so it is tried for about two seconds and False is returned if it never completes.
     PostgreSQL: deleted rows are invisible to every query at once; their bytes stay in the table
@@ -161,7 +71,7 @@ def scrub_deleted(url: str | None = None) -> bool:
     if engine.dialect.name != "sqlite":
         return True
     for _ in range(SCRUB_ATTEMPTS):
-        # A raw DBAPI connection (autocommit, see _configure_sqlite): a checkpoint cannot run
+        # A raw DBAPI connection (autocommit, see bot.database.new_engine): a checkpoint cannot run
         # inside the BEGIN IMMEDIATE that SQLAlchemy's own connections open.
         raw = engine.raw_connection()
         try:
@@ -251,7 +161,7 @@ def rasa_tracker_store_config(url: str | None = None, *, erasing: bool = False) 
     parsed = make_url(database_url(url))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        path = _sqlite_path(parsed)
+        path = sqlite_path(parsed)
         if path is None:
             raise ValueError("an in-memory SQLite database cannot be shared with Rasa")
         return {"type": store_type, "dialect": "sqlite", "db": str(path.resolve())}
@@ -304,7 +214,11 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     # SQLite alters most things by copying a table and dropping the old one; with foreign keys
     # on, that drop cascades and empties every child table. The pragma cannot change inside a
     # transaction, hence a private engine with them off, and SQLite's own check before commit.
-    engine = _make_engine(key, foreign_keys=False) if sqlite else engine_for(key)
+    if sqlite:
+        with _opening():
+            engine = database.new_engine(key, foreign_keys=False)
+    else:
+        engine = engine_for(key)
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), revision)

@@ -23,7 +23,7 @@ import secrets
 from pathlib import Path
 
 from bot import sender_ids
-from bot.journal.db import VAR_DIR
+from bot.database import VAR_DIR
 from bot.secrets import SecretError, check_secret
 
 logger = logging.getLogger(__name__)

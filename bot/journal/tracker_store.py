@@ -15,8 +15,9 @@ Two more things Rasa's store gets wrong during a database outage, fixed here:
   ``bot.channels.failsafe`` answers "temporarily unavailable" (crisis resources still go out).
 - SQLAlchemy writes bound parameters (sender ids; the user's words in a failed save) into its
   exception messages, which Rasa logs at ERROR. The engine is re-created by
-  ``bot.journal.db.make_engine`` (hidden parameters, a connect timeout, and ``pool_pre_ping``,
-  so a restarted PostgreSQL does not cost the first users after it an error).
+  ``bot.database.make_engine`` (hidden parameters, a connect timeout, and ``pool_pre_ping``,
+  so a restarted PostgreSQL does not cost the first users after it an error; on SQLite a
+  write-ahead log and ``secure_delete``).
 
 endpoints.yml: ``type: bot.journal.tracker_store.ErasingSQLTrackerStore`` with the usual
 SQLTrackerStore keys and, optionally, ``erase_actions: [action_..., ...]``. Rasa imports this
@@ -29,14 +30,13 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import sessionmaker
 
-from bot.journal.db import make_engine
+from bot.database import make_engine
 from bot.journal.exports import PLACEHOLDER, is_export_message
 
 logger = logging.getLogger(__name__)
@@ -44,18 +44,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_ERASE_ACTIONS = ("action_delete_my_data",)
 
 T = TypeVar("T")
-
-
-def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
-    """WAL with synchronous=NORMAL: a commit survives the process being killed (kill -9); only
-    a power cut or OS crash can take back the last commits (SQLite's documentation). WAL is a
-    property of the file, so the journal's connections to the same file use it too."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    # Erased events must not stay readable in freed pages (see bot.journal.db.scrub_deleted).
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.close()
 
 
 class TrackerStoreUnavailable(BaseException):
@@ -100,18 +88,11 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
 
     def _rebuild_engine(self) -> None:
         url = self.engine.url
-        # Rasa's pool sizes, on the project's one engine factory (timeouts, pre-ping, hidden
-        # parameters); Rasa's session code predates SQLAlchemy's 2.0-style engine.
-        options: dict[str, Any] = {**create_engine_kwargs(url), "future": False}
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            # One reused connection instead of a new one per query (SQLAlchemy 1.4 opens a file
-            # database with NullPool), and a write-ahead log: a commit appends to the log and
-            # syncs it at checkpoints, instead of syncing the database file each time.
-            options["poolclass"] = sa.pool.QueuePool
         self.engine.dispose()
-        self.engine = make_engine(url, **options)
-        if url.get_backend_name() == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_wal)
+        # Rasa's pool sizes on the project's engine. A write-ahead log: a commit appends to the
+        # log and syncs it at checkpoints, instead of syncing the database file each turn.
+        # Rasa's session code predates SQLAlchemy's 2.0-style engine (``future``).
+        self.engine = make_engine(url, wal=True, future=False, **create_engine_kwargs(url))
         self.sessionmaker = sessionmaker(bind=self.engine)
 
     def _checkpoint(self) -> None:

@@ -3,9 +3,9 @@
 One row per (day, region, channel) with a count: enough to know that the floor is used, and
 where, with nothing that could identify a user or repeat their words. The table lives in the
 project database (``DATABASE_URL``, default ``sqlite:///<repo>/var/secure_base.db``), created by
-the journal's migrations (``python -m bot.journal upgrade``), and is written through the
-journal's engine (``bot.journal.db``: connect timeout, pre-ping). That import is the one place
-``bot.safety`` reaches outside itself, made lazily so detection never loads SQLAlchemy.
+the journal's migrations (``python -m bot.journal upgrade``, model ``CrisisCount``), and is
+written through the project's cached engine (``bot.database``: connect timeout, pre-ping), the
+same one the journal uses. Imported lazily, so detection never loads SQLAlchemy.
 
 ``record`` blocks for as long as the database makes it wait (up to the connect timeout):
 callers on an event loop run it in a worker thread, after the resources went out
@@ -17,41 +17,46 @@ callers on an event loop run it in a worker thread, after the resources went out
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
-import os
 import re
 import sys
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
-
-from bot.safety.yaml_data import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 logger = logging.getLogger(__name__)
 
-DATABASE_URL_ENV = "DATABASE_URL"
-DEFAULT_DATABASE_PATH = PROJECT_ROOT / "var" / "secure_base.db"
+DATABASE_URL_ENV = "DATABASE_URL"  # read by bot.database
 TABLE_NAME = "crisis_counts"
 REGION_MAX = 16  # the column sizes of bot.journal.models.CrisisCount
 CHANNEL_MAX = 32
 _CHANNEL_RE = re.compile(r"[^a-z0-9_.-]+")
 
 
-def database_url() -> str:
-    """``DATABASE_URL`` or the project's SQLite file."""
-    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DATABASE_PATH}"
+@functools.cache
+def crisis_counts() -> Any:
+    """The columns the counter writes: the journal's ``CrisisCount`` as seen from here.
+
+    ``bot.safety`` imports nothing of the journal; ``tests/safety/test_safety_counter.py``
+    checks that this matches the model the migrations create.
+    """
+    import sqlalchemy as sa
+
+    return sa.Table(
+        TABLE_NAME,
+        sa.MetaData(),
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("region", sa.String(REGION_MAX), primary_key=True),
+        sa.Column("channel", sa.String(CHANNEL_MAX), primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+    )
 
 
-def _crisis_counts() -> Any:
-    from bot.journal.models import CrisisCount
-
-    return CrisisCount.__table__
-
-
-def _engine(url: str) -> Engine:
-    from bot.journal.db import engine_for
+def _engine(url: str | None) -> Engine:
+    from bot.database import engine_for
 
     return engine_for(url)
 
@@ -77,7 +82,7 @@ def _clean_channel(channel: object) -> str:
 def _increment(conn: Connection, day: date, region: str, channel: str) -> None:
     import sqlalchemy as sa
 
-    table = _crisis_counts()
+    table = crisis_counts()
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
         if dialect == "sqlite":
@@ -104,7 +109,7 @@ def record(region: str, channel: str, day: date | None = None, *, url: str | Non
     """
     try:
         when = day or datetime.now(timezone.utc).date()
-        engine = _engine(url or database_url())
+        engine = _engine(url)
         with engine.begin() as conn:
             _increment(conn, when, _clean_region(region), _clean_channel(channel))
     except Exception as exc:
@@ -115,8 +120,8 @@ def read_counts(url: str | None = None) -> list[tuple[date, str, str, int]]:
     """All counts, oldest first (raises on database errors; see ``read``)."""
     import sqlalchemy as sa
 
-    table = _crisis_counts()
-    engine = _engine(url or database_url())
+    table = crisis_counts()
+    engine = _engine(url)
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(table.c.day, table.c.region, table.c.channel, table.c.count).order_by(
@@ -135,24 +140,20 @@ def read(url: str | None = None) -> list[tuple[date, str, str, int]]:
         return []
 
 
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print the crisis event counts.")
     parser.add_argument("--url", default=None, help=f"database URL (default: ${DATABASE_URL_ENV})")
     args = parser.parse_args(argv)
-    url = args.url or database_url()
+    from bot.database import database_url, shown_url
+
+    url = database_url(args.url)
     try:
         rows = read_counts(url)
     except Exception as exc:
-        print(f"could not read {TABLE_NAME} from {_redacted(url)}: {type(exc).__name__}")
+        print(f"could not read {TABLE_NAME} from {shown_url(url)}: {type(exc).__name__}")
         return 1
     if not rows:
-        print(f"no crisis events counted ({_redacted(url)})")
+        print(f"no crisis events counted ({shown_url(url)})")
         return 0
     print(f"{'day':10}  {'region':6}  {'channel':12}  count")
     for day, region, channel, count in rows:

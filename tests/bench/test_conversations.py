@@ -9,7 +9,6 @@ import pytest
 
 from bench.conversations import (
     ScriptError,
-    domain_intents,
     load_scripts,
     parse_scripts,
     payload_intents,
@@ -68,14 +67,6 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_payload_intents_reads_button_payloads_only() -> None:
     turns = ["/greet", '/choose{"scenario": "shift"}', "hi /greet", "/", "what is this?"]
     assert payload_intents(turns) == {"greet", "choose"}
-
-
-def test_domain_intents_reads_a_directory(tmp_path: Path) -> None:
-    (tmp_path / "a.yml").write_text(
-        "intents:\n  - greet\n  - learn:\n      is_retrieval_intent: true\n"
-    )
-    (tmp_path / "b.yml").write_text("responses: {}\n")
-    assert domain_intents(tmp_path) == {"greet", "learn"}
 
 
 @pytest.mark.parametrize("name", ["secure_base.yml", "moodbot.yml"])

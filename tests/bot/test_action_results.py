@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-import bot.channels  # noqa: F401 (importing the channels installs the validator)
-from bot import action_results
+from bot import action_results, rasa_overrides
 from bot.action_results import ValidationError, stock_validate, validate_action_result
 
 VALID: list[dict[str, Any]] = [
@@ -60,7 +59,8 @@ def test_invalid_answers_fail_both_checks_with_the_same_error(answer: dict[str, 
     assert "Failed to validate Action server response" in ours.value.message
 
 
-def test_importing_the_channels_installs_it_in_rasas_remote_action() -> None:
+def test_the_start_up_installs_it_in_rasas_remote_action() -> None:
+    rasa_overrides.install()
     assert action_results.installed()
     with pytest.raises(ValidationError):
         RemoteAction("action_x", None)._validate_action_result({"events": [{"event": 7}]})

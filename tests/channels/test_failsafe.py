@@ -515,6 +515,19 @@ def test_known_intents_of_the_project_domain() -> None:
     assert {"greet", "crisis"} <= intents
 
 
+def test_known_intents_are_read_once_per_domain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every channel asks on every message; the files are read once (at start-up).
+    (tmp_path / "a.yml").write_text("intents:\n  - greet\n")
+    monkeypatch.setenv(failsafe.DOMAIN_ENV, str(tmp_path))
+    first = failsafe.known_intents_from_domain()
+    (tmp_path / "a.yml").write_text("intents:\n  - greet\n  - added_later\n")
+    assert failsafe.known_intents_from_domain() is first
+    assert failsafe.known_intents_from_domain(tmp_path) is first
+    assert first == {"greet"}
+
+
 # -- the middle band: the dialogue asks the check-in, the fail-safe is the floor under it -------
 
 MIDDLE_TEXT = "honestly they'd all be better off without me"

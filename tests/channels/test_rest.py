@@ -167,6 +167,17 @@ def test_user_text_never_reaches_the_server_log(stack: RasaStack) -> None:
     assert sender not in log
 
 
+def test_the_server_starts_with_the_overrides_and_loads_the_model_their_way(
+    stack: RasaStack,
+) -> None:
+    # SafeRestInput.from_credentials installed them (bot/rasa_overrides.py) before the model
+    # was loaded; the fast loading did not fall back to Rasa's (bot/model_loading.py).
+    log = Path(stack.workdir / "rasa.log").read_text(errors="replace")
+    assert "Rasa 3.6.21 overrides active: action_results, model_loading" in log
+    assert "loading the stock way" not in log
+    assert _send(stack, "hello")
+
+
 def test_without_a_model_crisis_gets_resources_and_nothing_is_silent(
     modelless_stack: RasaStack,
 ) -> None:

@@ -116,6 +116,15 @@ def _sender(token: str) -> str:
     return token.split(".")[0]
 
 
+async def _saved_user_texts(stack: RasaStack, token: str) -> list[str]:
+    """The user texts of the session once its turn is saved (crisis first: the resources go
+    out before the dialogue runs, and its turn is saved after)."""
+    deadline = time.monotonic() + WAIT_S
+    while not _tracker_user_texts(stack, _sender(token)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    return _tracker_user_texts(stack, _sender(token))
+
+
 def _asks_consent(utterance: dict) -> bool:
     """The last message of a greeting turn (until answered): Rasa saves the turn after it."""
     replies = utterance.get("quick_replies") or []
@@ -217,31 +226,32 @@ async def test_disallowed_origin_is_refused(stack: RasaStack) -> None:
     await allowed.close()
 
 
-async def test_crisis_message_gets_the_resources(stack: RasaStack) -> None:
+async def _crisis_in_a_new_session(stack: RasaStack, text: str) -> str:
+    """Say ``text`` in a new session and wait for the crisis resources; returns the token."""
     client = Client()
     await client.connect(stack.base_url)
     try:
         token = await client.request_session(None)
-        await client.say("I want to die", token)
+        await client.say(text, token)
         assert await client.wait_for_resources()
     finally:
         await client.close()
+    return token
+
+
+async def test_crisis_message_gets_the_resources(stack: RasaStack) -> None:
+    await _crisis_in_a_new_session(stack, "I want to die")
 
 
 async def test_a_typed_slash_command_does_not_pick_the_intent(stack: RasaStack) -> None:
-    client = Client()
-    await client.connect(stack.base_url)
-    try:
-        token = await client.request_session(None)
-        await client.say("/greet I want to die", token)
-        await client.wait_for_resources()
-    finally:
-        await client.close()
-    # The resources go out before the dialogue runs (crisis first): its turn is saved after.
-    deadline = time.monotonic() + WAIT_S
-    while not _tracker_user_texts(stack, _sender(token)) and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-    assert _tracker_user_texts(stack, _sender(token)) == ["greet I want to die"]
+    token = await _crisis_in_a_new_session(stack, "/greet I want to die")
+    assert await _saved_user_texts(stack, token) == ["greet I want to die"]
+
+
+async def test_nuls_and_lone_surrogates_are_removed_as_on_every_channel(stack: RasaStack) -> None:
+    # Sent as \u0000 and \udc00 escapes; the fail-safe removes both before detection.
+    token = await _crisis_in_a_new_session(stack, "I want\x00 to d\udc00ie")
+    assert await _saved_user_texts(stack, token) == ["I want to die"]
 
 
 def test_session_signer_round_trip() -> None:

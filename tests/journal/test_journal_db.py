@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot import database
 from bot.journal import db
 from bot.journal import repository as repo
 from bot.journal.errors import JournalUnavailable
@@ -24,7 +25,7 @@ def test_default_url_is_var_db_under_repo_root(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv(db.DATABASE_URL_ENV)
     root = Path(__file__).resolve().parents[2]
     assert db.database_url() == f"sqlite:///{root / 'var' / 'secure_base.db'}"
-    assert db.DEFAULT_DB_PATH == root / "var" / "secure_base.db"
+    assert database.DEFAULT_DB_PATH == root / "var" / "secure_base.db"
 
 
 def test_url_precedence_and_postgres_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,8 +39,8 @@ def test_importing_the_journal_connects_to_nothing(tmp_path: Path) -> None:
     target = tmp_path / "never.db"
     code = (
         "import bot.journal, bot.journal.repository, bot.journal.cli, bot.journal.models\n"
-        "from bot.journal import db\n"
-        "assert db._engines == {}, db._engines\n"
+        "from bot import database\n"
+        "assert database._engines == {}, database._engines\n"
     )
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{target}"}
     root = Path(__file__).resolve().parents[2]

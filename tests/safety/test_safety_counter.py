@@ -75,9 +75,19 @@ def test_database_url_comes_from_the_environment(
 
 
 def test_the_counter_uses_the_journal_engine_with_its_timeouts(counts_sqlite: str) -> None:
-    # One engine per database for the journal, the tracker store's factory and the counter.
+    # One engine per database for the journal and the counter, from bot.database's factory.
     assert counter._engine(counts_sqlite) is db.engine_for(counts_sqlite)
     assert db.engine_for(counts_sqlite).pool._pre_ping
+
+
+def test_the_counters_table_is_the_journals_model() -> None:
+    # bot.safety may not import the journal, so the counter describes the table itself.
+    from bot.journal.models import CrisisCount
+
+    def shape(table: sa.Table) -> list[tuple[str, str, bool, bool]]:
+        return [(c.name, repr(c.type), c.primary_key, c.nullable) for c in table.columns]
+
+    assert shape(counter.crisis_counts()) == shape(CrisisCount.__table__)
 
 
 def test_a_database_without_the_migration_is_not_written_behind_alembic(

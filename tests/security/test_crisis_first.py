@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from bot import database
 from bot.channels import failsafe
 from bot.journal import db
 from bot.safety import counter
@@ -91,7 +92,7 @@ async def test_a_crisis_is_answered_fast_while_the_database_hangs(silent_postgre
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     assert max(gaps) < 0.5, max(gaps)
     # ... and gives up after the connect timeout instead of waiting for minutes.
-    await asyncio.wait_for(failsafe.wait_for_counts(), db.PG_CONNECT_TIMEOUT_S + 10)
+    await asyncio.wait_for(failsafe.wait_for_counts(), database.PG_CONNECT_TIMEOUT_S + 10)
 
 
 def test_the_counter_gives_up_on_a_silent_database_within_its_connect_timeout(
@@ -99,7 +100,7 @@ def test_the_counter_gives_up_on_a_silent_database_within_its_connect_timeout(
 ) -> None:
     start = time.monotonic()
     counter.record("US", "test")
-    assert time.monotonic() - start < db.PG_CONNECT_TIMEOUT_S + 5
+    assert time.monotonic() - start < database.PG_CONNECT_TIMEOUT_S + 5
     assert "could not count a crisis event" in caplog.text
 
 
