@@ -32,6 +32,7 @@ def warm_up() -> list[str]:
     from bot.exercises import reflection, scripts, values, voice_check, wise_mind
     from bot.roleplay import assessor, coaching
     from bot.roleplay import scenarios as roleplay_scenarios
+    from bot.roleplay import texts as roleplay_texts
 
     loaders = [
         values.values_content,
@@ -49,6 +50,7 @@ def warm_up() -> list[str]:
         roleplay_scenarios.difficulties,
         roleplay_scenarios.persona_lines,
         coaching.coaching,
+        roleplay_texts.texts,
         assessor.get_assessor,
     ]
     failed = []

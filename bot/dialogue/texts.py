@@ -101,7 +101,7 @@ class TextBook:
                 value = require_mapping(value, path, ".".join(walked) or key).get(part)
                 walked.append(part)
                 if value is None:
-                    raise ContentError(path, ".".join(walked), "missing")
+                    raise ContentError(path, key, "missing")
             text = require_text(value, path, key).strip()
             unknown = placeholders(text, path, key) - allowed
             if unknown:
