@@ -44,6 +44,11 @@ RATING_TEXT_SPEC = {
 TextSpec = Mapping[str, "frozenset[str] | TextSpec"]
 
 
+def plain(*keys: str) -> dict[str, frozenset[str]]:
+    """Spec entries for texts without placeholders."""
+    return dict.fromkeys(keys, frozenset())
+
+
 def flat_spec(spec: TextSpec, prefix: str = "") -> dict[str, frozenset[str]]:
     """``spec`` with its groups spelled out as dotted keys."""
     flat: dict[str, frozenset[str]] = {}

@@ -21,7 +21,7 @@ from bot.content import (
     require_mapping,
     require_text,
 )
-from bot.dialogue.texts import TextBook
+from bot.dialogue.texts import TextBook, plain
 from bot.exercises.phrases import PhraseIndex
 
 if TYPE_CHECKING:
@@ -37,18 +37,12 @@ _NONE: frozenset[str] = frozenset()
 REFLECTION_TEXT_SPEC = {
     "intro": _NONE,
     "ask_statement": frozenset({"index", "total", "statement"}),
-    "hint_answer": _NONE,
-    "result_opening": _NONE,
-    "disclaimer": _NONE,
-    "change_opening": _NONE,
+    **plain("hint_answer", "result_opening", "disclaimer", "change_opening"),
     "change_line": frozenset({"dimension", "before", "now"}),
     "no_change": _NONE,
     "before": {band: _NONE for band in BANDS},
     "now": {band: _NONE for band in BANDS},
-    "saved": _NONE,
-    "offer": _NONE,
-    "offer_all_healthy": _NONE,
-    "button_restart": _NONE,
+    **plain("saved", "offer", "offer_all_healthy", "button_restart"),
 }
 
 

@@ -25,7 +25,7 @@ from bot.content import (
     require_mapping,
     require_text,
 )
-from bot.dialogue.texts import TextBook, shorten
+from bot.dialogue.texts import TextBook, plain, shorten
 
 PHRASING_FILE = DATA_DIR / "boundaries" / "phrasing.yml"
 TEXTS_FILE = DATA_DIR / "boundaries" / "texts.yml"
@@ -68,20 +68,20 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
     "hints.priority_unclear": frozenset(),
     "hints.title_unclear": frozenset({"suggestion"}),
     **{f"why.{slot}": frozenset() for slot in _ASK_SLOTS},
-    "script.intro": frozenset(),
-    "script.shortened_note": frozenset(),
-    "script.give": frozenset(),
-    "script.fast": frozenset(),
-    "script.tips": frozenset(),
-    "script.next": frozenset(),
-    "edit.which_part": frozenset(),
-    "edit.no_script": frozenset(),
+    **plain(
+        "script.intro",
+        "script.shortened_note",
+        "script.give",
+        "script.fast",
+        "script.tips",
+        "script.next",
+        "edit.which_part",
+        "edit.no_script",
+    ),
     "edit.redo": frozenset({"part"}),
     "save.saved": frozenset({"title"}),
     "save.updated": frozenset({"title"}),
-    "save.title_fallback": frozenset(),
-    "list.none": frozenset(),
-    "list.header": frozenset(),
+    **plain("save.title_fallback", "list.none", "list.header"),
     "list.item": frozenset({"title", "date", "text"}),
     "list.more": frozenset({"count"}),
 }

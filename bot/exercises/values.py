@@ -24,7 +24,7 @@ from bot.content import (
     require_text,
     require_texts,
 )
-from bot.dialogue.texts import TextBook
+from bot.dialogue.texts import TextBook, plain
 from bot.exercises.phrases import PhraseIndex, normalise
 
 if TYPE_CHECKING:
@@ -49,23 +49,17 @@ _NONE: frozenset[str] = frozenset()
 _VALUE = frozenset({"value"})
 _VALUE_CAP = frozenset({"value", "value_cap"})
 VALUES_TEXT_SPEC = {
-    "intro": _NONE,
-    "ask_area": _NONE,
-    "hint_area": _NONE,
+    **plain("intro", "ask_area", "hint_area"),
     "hint_area_ambiguous": frozenset({"areas"}),
     "page_intro": frozenset({"page", "pages"}),
     "page_line": frozenset({"label", "meaning"}),
     "page_picked": frozenset({"picked"}),
     "page_short": frozenset({"picked"}),
-    "page_all_picked": _NONE,
-    "button_more": _NONE,
-    "button_done": _NONE,
+    **plain("page_all_picked", "button_more", "button_done"),
     "added": frozenset({"values"}),
     "added_own": frozenset({"word"}),
     "already_picked": frozenset({"values"}),
-    "hint_pick_first": _NONE,
-    "hint_values": _NONE,
-    "hint_own_too_long": _NONE,
+    **plain("hint_pick_first", "hint_values", "hint_own_too_long"),
     "ask_top": frozenset({"count", "picked"}),
     "ask_top_progress": frozenset({"chosen", "left"}),
     "hint_top": frozenset({"picked"}),
@@ -80,15 +74,11 @@ VALUES_TEXT_SPEC = {
     "ask_action_single": _VALUE,
     "ask_action_no_gap": _VALUE,
     "hint_action_short": frozenset({"example"}),
-    "hint_action_long": _NONE,
-    "example_action_generic": _NONE,
+    **plain("hint_action_long", "example_action_generic"),
     "summary_header": frozenset({"area"}),
     "summary_line": frozenset({"value", "importance", "consistency"}),
     "summary_action": frozenset({"value", "action"}),
-    "summary_saved": _NONE,
-    "summary_closing": _NONE,
-    "show_none": _NONE,
-    "show_header": _NONE,
+    **plain("summary_saved", "summary_closing", "show_none", "show_header"),
     "show_area": frozenset({"area"}),
     "show_line_first": frozenset({"value", "importance", "consistency"}),
     "show_line_change": frozenset(
@@ -97,9 +87,7 @@ VALUES_TEXT_SPEC = {
     "show_actions": _NONE,
     "show_action_line": frozenset({"text"}),
     "show_action_line_value": frozenset({"text", "value"}),
-    "show_closing": _NONE,
-    "button_start": _NONE,
-    "button_again": _NONE,
+    **plain("show_closing", "button_start", "button_again"),
 }
 
 

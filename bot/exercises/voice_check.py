@@ -21,7 +21,7 @@ from bot.content import (
     require_text,
     require_texts,
 )
-from bot.dialogue.texts import TextBook
+from bot.dialogue.texts import TextBook, plain
 from bot.exercises.phrases import PhraseIndex
 
 if TYPE_CHECKING:
@@ -40,27 +40,17 @@ _NONE: frozenset[str] = frozenset()
 _TOPIC = frozenset({"topic"})
 _VALUE = frozenset({"value"})
 VOICE_TEXT_SPEC = {
-    "intro": _NONE,
-    "ask_topic": _NONE,
-    "hint_topic": _NONE,
-    "hint_topic_long": _NONE,
+    **plain("intro", "ask_topic", "hint_topic", "hint_topic_long"),
     "ask_source": _TOPIC,
     "hint_source": _NONE,
     "ask_without": {key: _TOPIC for key in SOURCE_KEYS},
-    "hint_without": _NONE,
-    "ask_value_saved": _NONE,
-    "ask_value_typed": _NONE,
-    "hint_value": _NONE,
+    **plain("hint_without", "ask_value_saved", "ask_value_typed", "hint_value"),
     "ask_effect": frozenset({"topic", "value"}),
-    "hint_effect": _NONE,
-    "reflection_opening": _NONE,
+    **plain("hint_effect", "reflection_opening"),
     "reflection_source": {key: _NONE for key in SOURCE_KEYS},
     "reflection_without": frozenset({"without"}),
     "reflection_effect": {key: _VALUE for key in EFFECT_KEYS},
-    "reflection_closing": _NONE,
-    "offer": _NONE,
-    "button_values": _NONE,
-    "button_wise_mind": _NONE,
+    **plain("reflection_closing", "offer", "button_values", "button_wise_mind"),
 }
 
 

@@ -21,7 +21,7 @@ from bot.content import (
     require_text,
     require_texts,
 )
-from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, plain
 
 PRACTICES_FILE = DATA_DIR / "wise_mind" / "practices.yml"
 TEXTS_FILE = DATA_DIR / "wise_mind" / "texts.yml"
@@ -50,9 +50,7 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
             "crisis_lines",
         )
     },
-    "explanation": frozenset(),
-    "hints.intro_unclear": frozenset(),
-    "hints.practice_unclear": frozenset(),
+    **plain("explanation", "hints.intro_unclear", "hints.practice_unclear"),
     "hints.note_too_long": frozenset({"limit"}),
     "hints.take_your_time": frozenset(),
     "picked.chosen": frozenset({"title", "intro"}),

@@ -7,23 +7,21 @@ import functools
 from pathlib import Path
 
 from bot.content import DATA_DIR
-from bot.dialogue.texts import TextBook
+from bot.dialogue.texts import TextBook, plain
 
 TEXTS_FILE = DATA_DIR / "roleplay" / "texts.yml"
 
 _NONE: frozenset[str] = frozenset()
 TEXT_SPEC = {
     "ask": {
-        "roleplay_scenario": _NONE,
-        "roleplay_scenario_matches": _NONE,
+        **plain("roleplay_scenario", "roleplay_scenario_matches"),
         "roleplay_difficulty": frozenset({"levels"}),
         "roleplay_reply_back": _NONE,
     },
     "hints": {"scenario_unclear": _NONE, "difficulty_unclear": _NONE, "reply_too_long": _NONE},
     "lost": _NONE,
     "debrief": frozenset({"debrief"}),
-    "saved": _NONE,
-    "next": _NONE,
+    **plain("saved", "next"),
     "script": {"pick": _NONE, "missing": _NONE, "none": _NONE, "own": _NONE},
     "progress": {
         "none": _NONE,
