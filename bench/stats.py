@@ -24,6 +24,22 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def nearest_rank(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) as the nearest rank: always a time that was measured."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def cpu_and_wall(cpu: Sequence[float], wall: Sequence[float], spec: str) -> str:
+    """p50, p95 and p99 of CPU and wall times (ms) on one line, each formatted by ``spec``."""
+
+    def three(values: Sequence[float]) -> str:
+        return "  ".join(f"p{q} {nearest_rank(values, q):{spec}}" for q in (50, 95, 99))
+
+    return f"cpu {three(cpu)} ms | wall {three(wall)}"
+
+
 @dataclass(frozen=True)
 class LatencySummary:
     """Latency figures in milliseconds."""

@@ -5,11 +5,13 @@ The crisis detector's second layer (``bot.safety.learned``), the NLU intent clas
 shared encoder's sentence vector (``bot.encoder``) beside hashed word (1-2) and character (2-5)
 n-grams of the text, weighed by a multinomial logistic regression. This module holds that once:
 the n-gram hashing (stateless, so nothing is fitted but the weights), training, and applying
-weights that were saved as plain numbers (``numpy.savez``), never pickles.
+weights that were saved as plain numbers (``numpy.savez``), never pickles; and what the two
+learned layers share around their training (their files, out-of-fold scores, the command line).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -304,3 +306,57 @@ class LoadedOnce(Generic[T]):
                         self._failed = True
                         self._logger.error("%s: %s", self._failure, exc, exc_info=False)
         return self._value
+
+
+# -- what the learned layers (crisis, role-play) share around their training -------------------
+
+
+def training_files(root: Path, globs: Sequence[str]) -> list[Path]:
+    """The files each glob finds under ``root``: the globs in order, each one's files sorted."""
+    files: list[Path] = []
+    for pattern in globs:
+        files.extend(sorted(root.glob(pattern)))
+    return files
+
+
+def text_key(text: str) -> str:
+    """What makes two training texts the same (case and spacing aside): the same text twice
+    would weigh double."""
+    return " ".join(text.split()).lower()
+
+
+def out_of_fold(
+    features, labels: np.ndarray, n_classes: int, c: float, *, folds: int, seed: int
+) -> np.ndarray:
+    """(n, n_classes) probabilities, each example's from a model fitted without its fold (for
+    thresholds chosen honestly and for cross-validated figures)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    probs = np.zeros((len(labels), n_classes))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels):
+        model = fit_logistic(features[train_idx], labels[train_idx], c)
+        probs[test_idx] = model.predict_proba(features[test_idx])
+    return probs
+
+
+def load_layer(path: Path, layer: str, module: str) -> tuple[LinearWeights, dict[str, np.ndarray]]:
+    """A trained layer's file (``layer``: whose it is); a missing file says how to build it
+    (``module``: the one whose ``train`` command writes it)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"{layer} {path} is missing: run `make model` (or `python -m {module} train`)."
+        )
+    return LinearWeights.load(Path(path))
+
+
+def train_command(
+    description: str, help_text: str, default_out: Path
+) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """A layer's command line: ``train [--out FILE]``; returns the parser and the ``train``
+    command, for options of the layer's own."""
+    parser = argparse.ArgumentParser(description=description)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help=help_text)
+    train.add_argument("--out", type=Path, default=default_out)
+    return parser, train

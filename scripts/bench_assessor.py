@@ -23,24 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from bench.stats import cpu_and_wall  # noqa: E402
 from bot import encoder  # noqa: E402
 from bot.roleplay.assessor import get_assessor  # noqa: E402
 from bot.roleplay.evaluate import default_sets, load_labelled  # noqa: E402
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def _row(name: str, cpu: list[float], wall: list[float]) -> str:
-    return (
-        f"{name:<18} cpu p50 {percentile(cpu, 50):.2f}  p95 {percentile(cpu, 95):.2f}  "
-        f"p99 {percentile(cpu, 99):.2f} ms | wall p50 {percentile(wall, 50):.2f}  "
-        f"p95 {percentile(wall, 95):.2f}  p99 {percentile(wall, 99):.2f}  "
-        f"mean {statistics.fmean(wall):.2f} ms"
-    )
+    return f"{name:<18} {cpu_and_wall(cpu, wall, '.2f')}  mean {statistics.fmean(wall):.2f} ms"
 
 
 def main() -> int:

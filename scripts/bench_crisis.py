@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.stats import cpu_and_wall, nearest_rank
 from bot import encoder
 from bot.safety import learned
 from bot.safety.detector import CrisisDetector
@@ -40,12 +41,6 @@ from bot.safety.evaluate import DEFAULT_EVAL_PATH, load_cases
 
 SEEDS = Path("/work/shared/seeds")
 MIX = (("short", 0.90), ("paragraph", 0.08), ("long", 0.02))
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _sentences(prose: Path | None) -> list[str]:
@@ -84,12 +79,7 @@ def _texts(rng: random.Random, count: int, mix: str, prose: list[str]) -> list[t
 
 
 def _row(label: str, cpu: list[float], wall: list[float]) -> str:
-    return (
-        f"{label:10} n={len(cpu):5}  cpu p50 {_percentile(cpu, 0.50):7.3f}  "
-        f"p95 {_percentile(cpu, 0.95):7.3f}  p99 {_percentile(cpu, 0.99):7.3f} ms | "
-        f"wall p50 {_percentile(wall, 0.50):7.3f}  p95 {_percentile(wall, 0.95):7.3f}  "
-        f"p99 {_percentile(wall, 0.99):7.3f} ms"
-    )
+    return f"{label:10} n={len(cpu):5}  {cpu_and_wall(cpu, wall, '7.3f')} ms"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"-- {mix} mix")
         print(_row("all", sum(cpu.values(), []), sum(wall.values(), [])))
         print(
-            f"{'encoder':10} cpu p50 {_percentile(encode_ms, 0.5):7.3f}  p99 "
-            f"{_percentile(encode_ms, 0.99):7.3f} ms (not in the rows); extra passes by the "
+            f"{'encoder':10} cpu p50 {nearest_rank(encode_ms, 50):7.3f}  p99 "
+            f"{nearest_rank(encode_ms, 99):7.3f} ms (not in the rows); extra passes by the "
             f"detector per message: short {max(p for (k, _), p in zip(texts, passes, strict=True) if k == 'short')}"
             f", longer texts (their windows, batched) up to {max(passes)}"
         )

@@ -29,14 +29,12 @@ import logging
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.settings_component import SettingsComponent
 from bot.safety import CrisisDetector, CrisisResult
 from bot.safety.detector import TIER_CHECK_IN, default_detector
 
@@ -64,7 +62,7 @@ def strip_intent_prefix(text: str) -> str:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class CrisisIntentOverride(GraphComponent):
+class CrisisIntentOverride(SettingsComponent):
     """Sets the crisis intent (or, for the middle band, the check-in intent) whenever
     ``bot.safety`` detects a crisis in the message."""
 
@@ -118,19 +116,10 @@ class CrisisIntentOverride(GraphComponent):
         self.defeat_intent_prefix = defeat
         self._detector = detector
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> CrisisIntentOverride:
-        """Build the component and load the detector now, so broken safety data stops start-up
-        and the first user does not wait for the patterns to compile."""
-        component = cls(config)
-        component.detector.load()
-        return component
+    def warm_up(self) -> None:
+        """Load the detector now, so broken safety data stops start-up and the first user does
+        not wait for the patterns to compile."""
+        self.detector.load()
 
     @property
     def detector(self) -> CrisisDetector:

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.settings_component import SettingsComponent
 from bot.nlu.suggestions import FALLBACK_INTENT, UNREADABLE_KEY
 
 
@@ -36,7 +34,7 @@ def is_unreadable(text: str | None, max_chars: int) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class InputGuard(GraphComponent):
+class InputGuard(SettingsComponent):
     """Replaces the predicted intent with ``nlu_fallback`` for unreadable input."""
 
     @staticmethod
@@ -51,16 +49,6 @@ class InputGuard(GraphComponent):
                 "(config.yml, pipeline)"
             )
         self._max_chars = max_chars
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> InputGuard:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

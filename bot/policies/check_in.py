@@ -36,14 +36,9 @@ form's included (``is_no_user_prediction``); ``SafetyQuestionPolicy`` outranks i
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -53,9 +48,9 @@ from rasa.shared.core.events import (
     SessionStarted,
     UserUttered,
 )
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.policies.question_policy import QuestionPolicy
 from bot.policies.safety_question import (
     asked_in_last_bot_turn,
     noted_by_channel,
@@ -63,8 +58,6 @@ from bot.policies.safety_question import (
 )
 from bot.safety.open_question import CHECK_IN
 from bot.safety.safety_answer import Polarity, SafetyAnswer, read_safety_answer
-
-logger = logging.getLogger(__name__)
 
 CHECK_IN_INTENT = "crisis_check_in"
 CRISIS_INTENT = "crisis"
@@ -143,8 +136,10 @@ def earlier_crisis_in_session(tracker: DialogueStateTracker) -> bool:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True
 )
-class CheckInPolicy(Policy):
+class CheckInPolicy(QuestionPolicy):
     """Asks the check-in for a middle-band message and answers the reply; abstains elsewhere."""
+
+    config_error = CheckInPolicyConfigError
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -152,55 +147,16 @@ class CheckInPolicy(Policy):
         return {"priority": 9}
 
     @staticmethod
-    def supported_data() -> SupportedData:
-        return SupportedData.ML_AND_RULE_DATA
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        config = {**self.get_default_config(), **config}
-        if not isinstance(config.get("priority"), int) or isinstance(config.get("priority"), bool):
-            raise CheckInPolicyConfigError(
-                "CheckInPolicy: 'priority' must be a whole number (config.yml, policies)"
-            )
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(
-        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
-        """Nothing to learn; checks that the domain has every response and intent it uses."""
+    def missing_from(domain: Domain) -> list[str]:
         missing = [a for a in RESPONSES if a not in domain.action_names_or_texts]
-        missing += [f"intent {i}" for i in INTENTS if i not in domain.intents]
-        if missing:
-            raise CheckInPolicyConfigError(
-                f"CheckInPolicy needs these in the domain: {', '.join(missing)}"
-            )
-        return self._resource
+        return missing + [f"intent {i}" for i in INTENTS if i not in domain.intents]
 
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        action = self._next_action(tracker)
-        if action is None or action not in domain.action_names_or_texts:
-            return self._prediction(self._default_predictions(domain))
-        logger.debug("check-in: predicting %s", action)
-        probabilities = self._default_predictions(domain)
-        probabilities[domain.index_for_action(action)] = 1.0
-        events: list[Event] = []
+    def _optional_events(self, action: str, tracker: DialogueStateTracker) -> list[Event]:
         loop = tracker.active_loop_name
         if action in QUESTION_ACTIONS and loop:
             # Keep the form for a "no", but let no reply to the check-in fill its slot.
-            events.append(ActionExecutionRejected(loop, self.__class__.__name__))
-        return self._prediction(probabilities, is_no_user_prediction=True, optional_events=events)
+            return [ActionExecutionRejected(loop, self.__class__.__name__)]
+        return []
 
     def _next_action(self, tracker: DialogueStateTracker) -> str | None:
         if tracker.latest_action_name == ACTION_LISTEN_NAME:

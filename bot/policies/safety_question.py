@@ -24,25 +24,18 @@ active form's (``is_no_user_prediction``): no form, rule or fallback may take th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.policies.question_policy import QuestionPolicy
 from bot.safety.open_question import SAFETY, marked_question
 from bot.safety.safety_answer import SafetyAnswer, read_safety_answer
-
-logger = logging.getLogger(__name__)
 
 # The responses that ask the question; the value says whether it was already asked again.
 QUESTION_ACTIONS = {"utter_crisis_resources": False, "utter_crisis_ask_again": True}
@@ -127,8 +120,10 @@ def answer_action(tracker: DialogueStateTracker, asked_again: bool) -> str:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True
 )
-class SafetyQuestionPolicy(Policy):
+class SafetyQuestionPolicy(QuestionPolicy):
     """Answers a reply to the open safety question; abstains everywhere else."""
+
+    config_error = SafetyQuestionPolicyConfigError
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -136,51 +131,10 @@ class SafetyQuestionPolicy(Policy):
         return {"priority": 10}
 
     @staticmethod
-    def supported_data() -> SupportedData:
-        return SupportedData.ML_AND_RULE_DATA
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        config = {**self.get_default_config(), **config}
-        if not isinstance(config.get("priority"), int):
-            raise SafetyQuestionPolicyConfigError(
-                "SafetyQuestionPolicy: 'priority' must be a whole number (config.yml, policies)"
-            )
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(
-        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
-        """Nothing to learn; checks that the domain has every response this policy predicts."""
-        missing = [
+    def missing_from(domain: Domain) -> list[str]:
+        return [
             a for a in (*ANSWER_ACTIONS, *QUESTION_ACTIONS) if a not in domain.action_names_or_texts
         ]
-        if missing:
-            raise SafetyQuestionPolicyConfigError(
-                f"SafetyQuestionPolicy needs these responses in the domain: {', '.join(missing)}"
-            )
-        return self._resource
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        action = self._next_action(tracker)
-        if action is None or action not in domain.action_names_or_texts:
-            return self._prediction(self._default_predictions(domain))
-        logger.debug("safety question: predicting %s", action)
-        probabilities = self._default_predictions(domain)
-        probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=True)
 
     def _next_action(self, tracker: DialogueStateTracker) -> str | None:
         if tracker.latest_action_name == ACTION_LISTEN_NAME:

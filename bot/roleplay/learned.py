@@ -22,7 +22,6 @@ Nothing here logs or keeps a user's text.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import re
@@ -43,6 +42,11 @@ from bot.text_features import (
     LoadedOnce,
     feature_matrix,
     fit_logistic,
+    load_layer,
+    out_of_fold,
+    text_key,
+    train_command,
+    training_files,
 )
 
 logger = logging.getLogger(__name__)
@@ -105,12 +109,9 @@ class RoleplayLayer:
 
     @classmethod
     def load(cls, path: Path = LAYER_PATH) -> RoleplayLayer:
-        if not Path(path).is_file():
-            raise FileNotFoundError(
-                f"The role-play assessor's learned layer {path} is missing: run `make model` "
-                "(or `python -m bot.roleplay.learned train`)."
-            )
-        weights, extra = LinearWeights.load(Path(path))
+        weights, extra = load_layer(
+            path, "The role-play assessor's learned layer", "bot.roleplay.learned"
+        )
         thresholds = dict(zip(LABELS, (float(v) for v in extra["thresholds"]), strict=True))
         report = json.loads(str(extra["report"])) if "report" in extra else {}
         return cls(weights, thresholds, report)
@@ -183,13 +184,6 @@ def default_layer() -> RoleplayLayer | None:
 # -- training ---------------------------------------------------------------------------------
 
 
-def training_files(root: Path = PROJECT_ROOT) -> list[Path]:
-    files: list[Path] = []
-    for pattern in TRAINING_GLOBS:
-        files.extend(sorted(root.glob(pattern)))
-    return files
-
-
 def load_examples(paths: Iterable[Path]) -> list[Example]:
     """Labelled replies from every file, each text once; a blind round is refused."""
     examples: list[Example] = []
@@ -201,8 +195,8 @@ def load_examples(paths: Iterable[Path]) -> list[Example]:
                 path, "blind", "a blind round is never training data until it is scored and folded"
             )
         for reply in load_labelled(path):
-            key = " ".join(reply.text.split()).lower()
-            if key not in seen:  # the same text twice would weigh double
+            key = text_key(reply.text)
+            if key not in seen:
                 seen.add(key)
                 examples.append(Example(reply, path.name))
     return examples
@@ -219,18 +213,6 @@ def thresholds_for(probs: np.ndarray, labels: np.ndarray, budget: float) -> dict
     return out
 
 
-def out_of_fold(features, labels: np.ndarray, folds: int = FOLDS, seed: int = SEED) -> np.ndarray:
-    """Out-of-fold probabilities for every example (for the thresholds and the CV figures)."""
-    from sklearn.model_selection import StratifiedKFold
-
-    probs = np.zeros((len(labels), len(LABELS)))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels):
-        model = fit_logistic(features[train_idx], labels[train_idx], REGULARISATION)
-        probs[test_idx] = model.predict_proba(features[test_idx])
-    return probs
-
-
 def train(
     examples: Sequence[Example], *, budget: float = OVERRIDE_BUDGET
 ) -> tuple[RoleplayLayer, np.ndarray]:
@@ -240,7 +222,7 @@ def train(
     texts = [e.reply.text for e in examples]
     features = feature_matrix(encoder.get_encoder().encode(texts), texts)
     labels = np.array([LABELS.index(e.reply.label) for e in examples])
-    probs = out_of_fold(features, labels)
+    probs = out_of_fold(features, labels, len(LABELS), REGULARISATION, folds=FOLDS, seed=SEED)
     thresholds = thresholds_for(probs, labels, budget)
     model = fit_logistic(features, labels, REGULARISATION)
     weights = LinearWeights.from_model(model, encoder.DIMENSION, LABELS)
@@ -290,13 +272,14 @@ def cross_validated_report(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train the role-play assessor's learned layer.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    train_cmd = sub.add_parser("train", help="train on the labelled replies and write the layer")
-    train_cmd.add_argument("--out", type=Path, default=LAYER_PATH)
+    parser, _ = train_command(
+        "Train the role-play assessor's learned layer.",
+        "train on the labelled replies and write the layer",
+        LAYER_PATH,
+    )
     args = parser.parse_args(argv)
 
-    examples = load_examples(training_files())
+    examples = load_examples(training_files(PROJECT_ROOT, TRAINING_GLOBS))
     layer, probs = train(examples)
     layer.report = cross_validated_report(examples, probs, layer.thresholds)
     layer.save(args.out)

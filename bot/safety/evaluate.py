@@ -47,8 +47,8 @@ from bot.safety.taxonomy import Taxonomy, default_taxonomy
 from bot.safety.yaml_data import (
     PROJECT_ROOT,
     SafetyDataError,
-    load_yaml,
-    reject_unknown_keys,
+    load_mapping,
+    require_keys,
     require_list,
     require_mapping,
     require_text,
@@ -231,8 +231,7 @@ def _entry_case(
                 path, key, f"no sign: give {{sign: ..., text: ...}} or map group {label!r} in signs"
             )
         return Case(group, label or default_sign, index, text, sign=default_sign)
-    entry = require_mapping(raw, path, key)
-    reject_unknown_keys(entry, _ENTRY_KEYS, path, key)
+    entry = require_keys(raw, _ENTRY_KEYS, path, key)
     text = require_text(entry.get("text"), path, f"{key}.text")
     direct = entry.get("direct")
     if direct is not None and not isinstance(direct, bool):
@@ -308,9 +307,8 @@ def load_set(path: Path, taxonomy: Taxonomy | None = None) -> tuple[SetInfo, lis
     """Read one evaluation set; errors name the file and the key."""
     path = Path(path)
     taxonomy = taxonomy or default_taxonomy()
-    data = require_mapping(load_yaml(path), path, "")
     allowed = {CRISIS, NON_CRISIS, "messages", "signs", "ambiguous", "blind", "frozen_at"}
-    reject_unknown_keys(data, allowed | _HEADER_KEYS, path, "")
+    data = load_mapping(path, allowed | _HEADER_KEYS)
     blind = data.get("blind", False)
     if not isinstance(blind, bool):
         raise SafetyDataError(path, "blind", "expected true or false")

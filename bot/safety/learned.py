@@ -22,7 +22,6 @@ Nothing here logs or keeps a user's text.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -38,6 +37,11 @@ from bot.text_features import (
     LoadedOnce,
     feature_matrix,
     fit_logistic,
+    load_layer,
+    out_of_fold,
+    text_key,
+    train_command,
+    training_files,
 )
 
 logger = logging.getLogger(__name__)
@@ -102,12 +106,9 @@ class LearnedLayer:
 
     @classmethod
     def load(cls, path: Path = LAYER_PATH) -> LearnedLayer:
-        if not Path(path).is_file():
-            raise FileNotFoundError(
-                f"The crisis detector's learned layer {path} is missing: run `make model` "
-                "(or `python -m bot.safety.learned train`)."
-            )
-        weights, extra = LinearWeights.load(Path(path))
+        weights, extra = load_layer(
+            path, "The crisis detector's learned layer", "bot.safety.learned"
+        )
         weak = extra.get("weak_threshold")
         return cls(weights, float(extra["threshold"]), None if weak is None else float(weak))
 
@@ -190,20 +191,13 @@ def _read_set(path: Path) -> list[Example]:
     return found
 
 
-def training_files(root: Path = PROJECT_ROOT) -> list[Path]:
-    files: list[Path] = []
-    for pattern in TRAINING_GLOBS:
-        files.extend(sorted(root.glob(pattern)))
-    return files
-
-
 def load_examples(paths: Iterable[Path]) -> list[Example]:
     examples: list[Example] = []
     seen: set[str] = set()
     for path in paths:
         for example in _read_set(path):
-            key = " ".join(example.text.split()).lower()
-            if key not in seen:  # the same text twice would weigh double
+            key = text_key(example.text)
+            if key not in seen:
                 seen.add(key)
                 examples.append(example)
     return examples
@@ -311,18 +305,6 @@ def choose_thresholds(
     return best[1], best[2]
 
 
-def _out_of_fold(features, labels: np.ndarray, folds: int = 5, seed: int = 2026) -> np.ndarray:
-    """Out-of-fold P(none) for every example (to choose the threshold honestly)."""
-    from sklearn.model_selection import StratifiedKFold
-
-    p_none = np.zeros(len(labels))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels):
-        model = _fit(features[train_idx], labels[train_idx])
-        p_none[test_idx] = model.predict_proba(features[test_idx])[:, 0]
-    return p_none
-
-
 def train(
     examples: Sequence[Example],
     normalize,
@@ -342,7 +324,8 @@ def train(
     weak = weak_pattern_ids() if weak is None else weak
     features = _features(examples, normalize)
     labels = np.array([CLASSES.index(e.label) for e in examples])
-    p_none = _out_of_fold(features, labels)
+    # Out-of-fold P(none) for every example, to choose the threshold honestly.
+    p_none = out_of_fold(features, labels, len(CLASSES), REGULARISATION, folds=5, seed=2026)[:, 0]
     is_crisis = labels != 0
     matches = [set(matched_patterns(e.text)) for e in examples]
     strong = np.array([bool(m - weak) for m in matches])
@@ -368,10 +351,11 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train the crisis detector's learned layer.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    train_cmd = sub.add_parser("train", help="train on the labelled sets and write the layer")
-    train_cmd.add_argument("--out", type=Path, default=LAYER_PATH)
+    parser, train_cmd = train_command(
+        "Train the crisis detector's learned layer.",
+        "train on the labelled sets and write the layer",
+        LAYER_PATH,
+    )
     train_cmd.add_argument("--false-alarm-budget", type=float, default=0.015)
     args = parser.parse_args(argv)
 
@@ -379,14 +363,14 @@ def main(argv: list[str] | None = None) -> int:
 
     detector = default_detector()
     weak = weak_pattern_ids()
-    examples = load_examples(training_files())
-    seen = {" ".join(e.text.split()).lower() for e in examples}
+    examples = load_examples(training_files(PROJECT_ROOT, TRAINING_GLOBS))
+    seen = {text_key(e.text) for e in examples}
 
     def strong(text: str) -> bool:
         return bool(set(detector.analyse(text).matched) - weak)
 
     for example in [*safe_replies(strong), *nlu_messages(strong)]:
-        if " ".join(example.text.split()).lower() not in seen:
+        if text_key(example.text) not in seen:
             examples.append(example)
     layer, stats = train(
         examples,

@@ -21,8 +21,8 @@ from pathlib import Path
 from bot.safety.yaml_data import (
     DATA_DIR,
     SafetyDataError,
-    load_yaml,
-    reject_unknown_keys,
+    load_mapping,
+    require_keys,
     require_list,
     require_mapping,
     require_text,
@@ -102,8 +102,7 @@ def _load_rewrites(raw: object, path: Path, key: str) -> tuple[Rewrite, ...]:
     rewrites = []
     for index, item in enumerate(require_list(raw, path, key)):
         item_key = f"{key}[{index}]"
-        entry = require_mapping(item, path, item_key)
-        reject_unknown_keys(entry, {"match", "replace", "hint"}, path, item_key)
+        entry = require_keys(item, {"match", "replace", "hint"}, path, item_key)
         match = require_text(entry.get("match"), path, f"{item_key}.match")
         hint = require_text(entry.get("hint"), path, f"{item_key}.hint")
         if hint != hint.casefold():
@@ -138,7 +137,6 @@ def _load_glyphs(raw: object, path: Path, key: str, taken: dict[int, str]) -> di
 def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
     """Load and validate the normalisation rules; errors name the file and the key."""
     path = Path(path)
-    data = require_mapping(load_yaml(path), path, "")
     allowed = {
         "characters",
         "lookalikes",
@@ -150,7 +148,7 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
         "typos",
         "known_words",
     }
-    reject_unknown_keys(data, allowed, path, "")
+    data = load_mapping(path, allowed)
     for key in sorted(allowed):
         if key not in data:
             raise SafetyDataError(path, key, "missing")
@@ -217,9 +215,8 @@ def _load_typos(
     raw: object, path: Path
 ) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str]]:
     """The ``typos`` section and the vocabulary file it names (relative to ``path``)."""
-    typos = require_mapping(raw, path, "typos")
     allowed = {"keywords", "never_correct", "vocabulary"}
-    reject_unknown_keys(typos, allowed, path, "typos")
+    typos = require_keys(raw, allowed, path, "typos")
     for name in sorted(allowed):
         if name not in typos:
             raise SafetyDataError(path, f"typos.{name}", "missing")
@@ -240,8 +237,7 @@ def _load_typos(
     never = frozenset(_single_words(typos["never_correct"], path, "typos.never_correct"))
     name = require_text(typos["vocabulary"], path, "typos.vocabulary")
     vocabulary_path = path.parent / name
-    vocabulary = require_mapping(load_yaml(vocabulary_path), vocabulary_path, "")
-    reject_unknown_keys(vocabulary, {"words"}, vocabulary_path, "")
+    vocabulary = load_mapping(vocabulary_path, {"words"})
     words = frozenset(_single_words(vocabulary.get("words"), vocabulary_path, "words"))
     return families, never, words
 

@@ -29,8 +29,8 @@ from bot.safety.taxonomy import Taxonomy, default_taxonomy
 from bot.safety.yaml_data import (
     DATA_DIR,
     SafetyDataError,
-    load_yaml,
-    reject_unknown_keys,
+    load_mapping,
+    require_keys,
     require_list,
     require_mapping,
     require_text,
@@ -130,8 +130,7 @@ def _load_entries(
         allowed.add("sign")
     for index, raw in enumerate(items):
         key = f"{list_key}[{index}]"
-        item = require_mapping(raw, path, key)
-        reject_unknown_keys(item, allowed, path, key)
+        item = require_keys(raw, allowed, path, key)
         entry_id = require_text(item.get("id"), path, f"{key}.id")
         if not _NAME_RE.match(entry_id):
             raise SafetyDataError(path, f"{key}.id", "ids are lower_snake_case")
@@ -183,8 +182,7 @@ def load_pattern_entries(
     entries: list[PatternEntry] = []
     seen: dict[str, str] = {}
     for path in files:
-        data = require_mapping(load_yaml(path), path, "")
-        reject_unknown_keys(data, {"category", "patterns"}, path, "")
+        data = load_mapping(path, {"category", "patterns"})
         category = require_text(data.get("category"), path, "category")
         if category != path.stem or not _NAME_RE.match(category):
             raise SafetyDataError(
@@ -201,8 +199,7 @@ def load_pattern_entries(
 def load_exclusion_entries(path: Path = DEFAULT_EXCLUSIONS_PATH) -> list[PatternEntry]:
     """Load the figures of speech that silence an overlapping crisis match."""
     path = Path(path)
-    data = require_mapping(load_yaml(path), path, "")
-    reject_unknown_keys(data, {"exclusions"}, path, "")
+    data = load_mapping(path, {"exclusions"})
     entries = _load_entries(path, data, "exclusion", "exclusions")
     ids = [e.id for e in entries]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -223,8 +220,7 @@ class WordSets:
 def load_word_sets(path: Path = DEFAULT_SETS_PATH) -> WordSets:
     """Load ``sets.yml`` (named word sets and extra word forms)."""
     path = Path(path)
-    data = require_mapping(load_yaml(path), path, "")
-    reject_unknown_keys(data, {"sets", "extra_forms"}, path, "")
+    data = load_mapping(path, {"sets", "extra_forms"})
     sets = {}
     for name, members in require_mapping(data.get("sets"), path, "sets").items():
         if not _NAME_RE.match(name):

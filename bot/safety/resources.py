@@ -21,8 +21,8 @@ from typing import Any
 from bot.safety.yaml_data import (
     DATA_DIR,
     SafetyDataError,
-    load_yaml,
-    reject_unknown_keys,
+    load_mapping,
+    require_keys,
     require_list,
     require_mapping,
     require_text,
@@ -113,9 +113,8 @@ class ResourceCatalogue:
 
 
 def _load_texts(raw: Any, path: Path, key: str, *, named: bool) -> RegionTexts:
-    data = require_mapping(raw, path, key)
     allowed = set(TEXT_KINDS) | ({"name"} if named else set())
-    reject_unknown_keys(data, allowed, path, key)
+    data = require_keys(raw, allowed, path, key)
     texts = {}
     for kind in TEXT_KINDS:
         text = require_text(data.get(kind), path, f"{key}.{kind}").strip()
@@ -138,7 +137,6 @@ def _load_texts(raw: Any, path: Path, key: str, *, named: bool) -> RegionTexts:
 def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
     """Load and validate ``resources.yml``; errors name the file and the key."""
     path = Path(path)
-    data = require_mapping(load_yaml(path), path, "")
     allowed = {
         "default_region",
         "fallback_region",
@@ -148,7 +146,7 @@ def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
         "regions",
         "generic",
     }
-    reject_unknown_keys(data, allowed, path, "")
+    data = load_mapping(path, allowed)
 
     regions: dict[str, RegionTexts] = {}
     for code, raw in require_mapping(data.get("regions"), path, "regions").items():
@@ -188,8 +186,7 @@ def _load_buttons(
     buttons = []
     for index, raw in enumerate(require_list(data.get(key), path, key)):
         where = f"{key}[{index}]"
-        button = require_mapping(raw, path, where)
-        reject_unknown_keys(button, {"title", "payload"}, path, where)
+        button = require_keys(raw, {"title", "payload"}, path, where)
         title = require_text(button.get("title"), path, f"{where}.title").strip()
         payload = require_text(button.get("payload"), path, f"{where}.payload").strip()
         if not payload.startswith("/"):

@@ -29,10 +29,9 @@ from bot.safety import normalize as normalize_module
 from bot.safety.yaml_data import (
     DATA_DIR,
     SafetyDataError,
-    load_yaml,
-    reject_unknown_keys,
+    load_mapping,
+    require_keys,
     require_list,
-    require_mapping,
     require_text,
 )
 
@@ -128,9 +127,8 @@ def _symbols(raw: object, path: Path, key: str) -> frozenset[str]:
 def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
     """Load and validate the answer word lists; errors name the file and the key."""
     path = Path(path)
-    data = require_mapping(load_yaml(path), path, "")
-    reject_unknown_keys(
-        data,
+    data = load_mapping(
+        path,
         {
             "whole_reply",
             "phrases",
@@ -146,13 +144,12 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
             "unclear_symbols",
             "check_in",
         },
-        path,
-        "",
     )
 
     whole: dict[tuple[str, ...], SafetyAnswer] = {}
-    raw_whole = require_mapping(data.get("whole_reply"), path, "whole_reply")
-    reject_unknown_keys(raw_whole, {a.value for a in SafetyAnswer}, path, "whole_reply")
+    raw_whole = require_keys(
+        data.get("whole_reply"), {a.value for a in SafetyAnswer}, path, "whole_reply"
+    )
     for label, raw in raw_whole.items():
         for words in _phrase_list(raw, path, f"whole_reply.{label}"):
             if words in whole and whole[words].value != label:
@@ -160,8 +157,7 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
             whole[words] = SafetyAnswer(label)
 
     phrases: dict[tuple[str, ...], str] = {}
-    raw_phrases = require_mapping(data.get("phrases"), path, "phrases")
-    reject_unknown_keys(raw_phrases, set(PHRASE_LABELS), path, "phrases")
+    raw_phrases = require_keys(data.get("phrases"), set(PHRASE_LABELS), path, "phrases")
     for label, raw in raw_phrases.items():
         for words in _phrase_list(raw, path, f"phrases.{label}"):
             if words in phrases and phrases[words] != label:
@@ -207,8 +203,7 @@ def _load_check_in(
     phrases: dict[tuple[str, ...], str],
 ) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]:
     """``check_in.turned`` must name yes/no entries of the lists; ``admits`` must be new."""
-    data = require_mapping(raw, path, "check_in")
-    reject_unknown_keys(data, {"turned", "admits"}, path, "check_in")
+    data = require_keys(raw, {"turned", "admits"}, path, "check_in")
     turned = _phrase_list(data.get("turned"), path, "check_in.turned")
     for index, words in enumerate(turned):
         label = phrases.get(words) or (whole[words].value if words in whole else None)

@@ -16,10 +16,9 @@ from pathlib import Path
 from bot.safety.yaml_data import (
     DATA_DIR,
     SafetyDataError,
-    load_yaml,
-    reject_unknown_keys,
+    load_mapping,
+    require_keys,
     require_list,
-    require_mapping,
     require_text,
 )
 
@@ -80,14 +79,12 @@ class Taxonomy:
 def load_taxonomy(path: Path = DEFAULT_TAXONOMY_PATH) -> Taxonomy:
     """Load and validate the taxonomy; errors name the file and the key."""
     path = Path(path)
-    data = require_mapping(load_yaml(path), path, "")
-    reject_unknown_keys(data, {"signs"}, path, "")
+    data = load_mapping(path, {"signs"})
     signs: dict[str, Sign] = {}
     for index, raw in enumerate(require_list(data.get("signs"), path, "signs")):
         key = f"signs[{index}]"
-        item = require_mapping(raw, path, key)
         allowed = {"id", "name", "band", "resources", "definition", "sources"}
-        reject_unknown_keys(item, allowed, path, key)
+        item = require_keys(raw, allowed, path, key)
         sign_id = require_text(item.get("id"), path, f"{key}.id")
         if not _ID_RE.match(sign_id):
             raise SafetyDataError(path, f"{key}.id", "ids are lower_snake_case")

@@ -48,6 +48,18 @@ def require_mapping(value: Any, path: Path, key: str) -> dict[str, Any]:
     return value
 
 
+def require_keys(value: Any, allowed: set[str], path: Path, key: str) -> dict[str, Any]:
+    """Return ``value`` if it is a mapping with text keys, all of them ``allowed``, else raise."""
+    mapping = require_mapping(value, path, key)
+    reject_unknown_keys(mapping, allowed, path, key)
+    return mapping
+
+
+def load_mapping(path: Path, allowed: set[str]) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping with only ``allowed`` keys."""
+    return require_keys(load_yaml(path), allowed, path, "")
+
+
 def require_list(value: Any, path: Path, key: str, *, non_empty: bool = True) -> list[Any]:
     """Return ``value`` if it is a list (non-empty unless told otherwise), else raise."""
     if not isinstance(value, list):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench.stats import percentile, ratio, summarize
+from bench.stats import cpu_and_wall, nearest_rank, percentile, ratio, summarize
 
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
@@ -32,6 +32,18 @@ def test_percentile_of_one_value_is_that_value() -> None:
 def test_p99_of_a_hundred_values() -> None:
     # 0..99: position 98.01 -> 98 + 0.01 * (99 - 98).
     assert percentile([float(i) for i in range(100)], 99) == pytest.approx(98.01)
+
+
+def test_nearest_rank_is_a_measured_value() -> None:
+    # Positions: round(0.95 * 3) = 3 and round(0.5 * 3) = 2 (even rounding), over 4 values.
+    assert nearest_rank([40.0, 10.0, 30.0, 20.0], 95) == 40.0
+    assert nearest_rank([40.0, 10.0, 30.0, 20.0], 50) == 30.0
+    assert nearest_rank([7.5], 99) == 7.5
+
+
+def test_cpu_and_wall_on_one_line() -> None:
+    line = cpu_and_wall([1.0, 2.0, 3.0], [4.0, 5.0, 6.0], ".1f")
+    assert line == "cpu p50 2.0  p95 3.0  p99 3.0 ms | wall p50 5.0  p95 6.0  p99 6.0"
 
 
 @pytest.mark.parametrize("q", [-1, 100.5, math.nan])

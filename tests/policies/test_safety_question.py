@@ -11,9 +11,6 @@ from pathlib import Path
 import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -30,49 +27,21 @@ from bot.policies.safety_question import (
     open_question,
 )
 from bot.safety.open_question import CHECK_IN, OPEN_QUESTION_KEY, SAFETY
-
-DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(DOMAIN_DIR))
+from tests.policies.dialogue import build_policy, predicted, tracker_of, user_says
 
 
 @pytest.fixture
 def policy(tmp_path: Path) -> SafetyQuestionPolicy:
-    return SafetyQuestionPolicy(
-        SafetyQuestionPolicy.get_default_config(),
-        LocalModelStorage(tmp_path),
-        Resource("safety_question"),
-        ExecutionContext(GraphSchema({}), "test"),
-    )
-
-
-def _user(text: str, intent: str) -> UserUttered:
-    return UserUttered(text, intent={"name": intent, "confidence": 0.97})
-
-
-def _tracker(*events: Event) -> DialogueStateTracker:
-    return DialogueStateTracker.from_events("someone", [ActionExecuted("action_listen"), *events])
+    return build_policy(SafetyQuestionPolicy, tmp_path)
 
 
 def _after_resources(text: str, intent: str) -> DialogueStateTracker:
-    return _tracker(
-        _user("I want to kill myself", "crisis"),
+    return tracker_of(
+        user_says("I want to kill myself", "crisis"),
         ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
         ActionExecuted("action_listen"),
-        _user(text, intent),
+        user_says(text, intent),
     )
-
-
-def _predicted(
-    policy: SafetyQuestionPolicy, tracker: DialogueStateTracker, domain: Domain
-) -> str | None:
-    prediction = policy.predict_action_probabilities(tracker, domain)
-    if prediction.max_confidence == 0:
-        return None
-    return domain.action_names_or_texts[prediction.max_confidence_index]
 
 
 @pytest.mark.parametrize(
@@ -98,59 +67,59 @@ def _predicted(
 def test_the_reply_is_answered_whatever_the_nlu_said(
     policy: SafetyQuestionPolicy, domain: Domain, text: str, intent: str, expected: str
 ) -> None:
-    assert _predicted(policy, _after_resources(text, intent), domain) == expected
+    assert predicted(policy, _after_resources(text, intent), domain) == expected
 
 
 def test_a_second_unclear_reply_gets_the_quickest_ways_to_reach_a_person(
     policy: SafetyQuestionPolicy, domain: Domain
 ) -> None:
-    tracker = _tracker(
-        _user("I want to kill myself", "crisis"),
+    tracker = tracker_of(
+        user_says("I want to kill myself", "crisis"),
         ActionExecuted("utter_crisis_resources"),
         ActionExecuted("action_listen"),
-        _user("ok", "affirm"),
+        user_says("ok", "affirm"),
         ActionExecuted("utter_crisis_ask_again", policy="SafetyQuestionPolicy"),
         ActionExecuted("action_listen"),
-        _user("whatever", "nlu_fallback"),
+        user_says("whatever", "nlu_fallback"),
     )
-    assert _predicted(policy, tracker, domain) == "utter_crisis_unsure"
+    assert predicted(policy, tracker, domain) == "utter_crisis_unsure"
 
 
 def test_after_its_answer_it_listens(policy: SafetyQuestionPolicy, domain: Domain) -> None:
     tracker = _after_resources("no", "deny")
     tracker.update(ActionExecuted("utter_crisis_not_safe", policy="SafetyQuestionPolicy"))
-    assert _predicted(policy, tracker, domain) == "action_listen"
+    assert predicted(policy, tracker, domain) == "action_listen"
 
 
 @pytest.mark.parametrize(
     "events",
     [
         # nothing asked
-        [_user("no", "deny")],
+        [user_says("no", "deny")],
         # asked, answered, then a new message: the question is closed
         [
-            _user("I want to kill myself", "crisis"),
+            user_says("I want to kill myself", "crisis"),
             ActionExecuted("utter_crisis_resources"),
             ActionExecuted("action_listen"),
-            _user("no", "deny"),
+            user_says("no", "deny"),
             ActionExecuted("utter_crisis_not_safe", policy="SafetyQuestionPolicy"),
             ActionExecuted("action_listen"),
-            _user("no", "deny"),
+            user_says("no", "deny"),
         ],
         # a new session closes it too
         [
-            _user("I want to kill myself", "crisis"),
+            user_says("I want to kill myself", "crisis"),
             ActionExecuted("utter_crisis_resources"),
             SessionStarted(),
             ActionExecuted("action_listen"),
-            _user("no", "deny"),
+            user_says("no", "deny"),
         ],
     ],
 )
 def test_it_abstains_when_no_question_is_open(
     policy: SafetyQuestionPolicy, domain: Domain, events: list[Event]
 ) -> None:
-    assert _predicted(policy, _tracker(*events), domain) is None
+    assert predicted(policy, tracker_of(*events), domain) is None
 
 
 def test_it_outranks_an_active_form_and_the_rules(
@@ -176,7 +145,7 @@ def test_it_outranks_an_active_form_and_the_rules(
 def test_open_question_sees_only_the_last_bot_turn() -> None:
     tracker = _after_resources("no", "deny")
     assert open_question(tracker) is False
-    assert open_question(_tracker(_user("hi", "greet"))) is None
+    assert open_question(tracker_of(user_says("hi", "greet"))) is None
 
 
 def test_training_refuses_a_domain_without_the_responses(
@@ -184,16 +153,6 @@ def test_training_refuses_a_domain_without_the_responses(
 ) -> None:
     with pytest.raises(SafetyQuestionPolicyConfigError, match="utter_crisis_ask_again"):
         policy.train([], Domain.from_dict({"responses": {"utter_crisis_safe": [{"text": "x"}]}}))
-
-
-def test_a_bad_priority_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(SafetyQuestionPolicyConfigError, match="priority"):
-        SafetyQuestionPolicy(
-            {"priority": "high"},
-            LocalModelStorage(tmp_path),
-            Resource("x"),
-            ExecutionContext(GraphSchema({}), "test"),
-        )
 
 
 @pytest.mark.parametrize(
@@ -209,16 +168,19 @@ def test_resources_the_channel_noted_leave_the_question_open(
 ) -> None:
     # The floor sent the resources but the dialogue's turn was lost: the tracker shows the menu.
     reply = UserUttered(text, intent={"name": intent}, metadata={OPEN_QUESTION_KEY: SAFETY})
-    tracker = _tracker(
-        _user("hi", "greet"), ActionExecuted("utter_menu"), ActionExecuted("action_listen"), reply
+    tracker = tracker_of(
+        user_says("hi", "greet"),
+        ActionExecuted("utter_menu"),
+        ActionExecuted("action_listen"),
+        reply,
     )
     assert open_question(tracker) is False
-    assert _predicted(policy, tracker, domain) == expected
+    assert predicted(policy, tracker, domain) == expected
 
 
 def test_a_noted_check_in_is_not_the_safety_question(
     policy: SafetyQuestionPolicy, domain: Domain
 ) -> None:
     reply = UserUttered("no", intent={"name": "deny"}, metadata={OPEN_QUESTION_KEY: CHECK_IN})
-    assert open_question(_tracker(reply)) is None
-    assert _predicted(policy, _tracker(reply), domain) is None
+    assert open_question(tracker_of(reply)) is None
+    assert predicted(policy, tracker_of(reply), domain) is None
