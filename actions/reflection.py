@@ -47,11 +47,7 @@ REFLECTION = kit.Skill(
 )
 
 
-class ActionStartDependencyReflection(kit.StartExercise):
-    """Starts fresh and says clearly that this is a reflection, not a test."""
-
-    skill = REFLECTION
-    action_name = "action_start_dependency_reflection"
+ActionStartDependencyReflection = kit.start_action(REFLECTION, "action_start_dependency_reflection")
 
 
 class ActionAskReflectionDone(kit.AskSlot):

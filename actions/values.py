@@ -97,11 +97,7 @@ def _current_value(tracker: Tracker) -> str | None:
 VALUES = kit.Skill("values", lambda: values_content().texts, form=FORM, slots=VALUES_SLOTS)
 
 
-class ActionStartValuesExercise(kit.StartExercise):
-    """Starts the exercise fresh: clears earlier answers and explains what values are."""
-
-    skill = VALUES
-    action_name = "action_start_values_exercise"
+ActionStartValuesExercise = kit.start_action(VALUES, "action_start_values_exercise")
 
 
 class _AskValues(kit.AskSlot):

@@ -43,11 +43,7 @@ VOICE_CHECK = kit.Skill(
 )
 
 
-class ActionStartVoiceCheck(kit.StartExercise):
-    """Starts the check fresh and says what it is (and what it is not)."""
-
-    skill = VOICE_CHECK
-    action_name = "action_start_voice_check"
+ActionStartVoiceCheck = kit.start_action(VOICE_CHECK, "action_start_voice_check")
 
 
 class _AskVoiceCheck(kit.AskSlot):

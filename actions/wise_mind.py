@@ -59,12 +59,7 @@ def _practice_buttons(last_id: str | None) -> list[dict[str, str]]:
 WISE_MIND = kit.Skill("wise_mind", wm.texts, form=FORM, slots=RESET_SLOTS)
 
 
-class ActionStartWiseMind(kit.StartExercise):
-    """Starts a fresh pause: clears the answers of any earlier or paused one."""
-
-    skill = WISE_MIND
-    intro_key = None
-    action_name = "action_start_wise_mind"
+ActionStartWiseMind = kit.start_action(WISE_MIND, "action_start_wise_mind", intro_key=None)
 
 
 # --- the form's questions -------------------------------------------------------------------

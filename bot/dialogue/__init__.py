@@ -6,11 +6,12 @@ An exercise is a Rasa form whose questions are asked and checked by custom actio
 
     from bot import dialogue as kit
 
-    SAFETY_PLAN = kit.Skill("safety_plan", plan.texts)     # words: data/safety_plan/texts.yml
+    SAFETY_PLAN = kit.Skill(                                # words: data/safety_plan/texts.yml
+        "safety_plan", plan.texts, form="safety_plan_form", slots=("sp_signs", "sp_calm")
+    )
 
-    class ActionStartSafetyPlan(kit.StartExercise):         # clears the slots, says "intro"
-        skill, action_name = SAFETY_PLAN, "action_start_safety_plan"
-        form, slots = "safety_plan_form", ("sp_signs", "sp_calm")
+    # Clears the slots, forgets a pause, says "intro":
+    ActionStartSafetyPlan = kit.start_action(SAFETY_PLAN, "action_start_safety_plan")
 
     class _Ask(kit.AskSlot):                                # action_ask_<slot>
         skill = SAFETY_PLAN
@@ -60,6 +61,7 @@ __all__ = [
     "SkillAction",
     "StartExercise",
     "ask_actions",
+    "start_action",
     "ExplainQuestion",
     "explain_question",
     "long_date",

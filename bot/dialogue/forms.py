@@ -310,6 +310,17 @@ def ask_actions(skill: Skill, *slots: str) -> tuple[type[AskSlot], ...]:
     )
 
 
+def start_action(
+    skill: Skill, action_name: str, intro_key: str | None = "intro"
+) -> type[StartExercise]:
+    """The action that starts ``skill`` fresh (a :class:`StartExercise`), defined in the calling
+    skill's module; ``intro_key=None`` starts without an intro."""
+    module = sys._getframe(1).f_globals["__name__"]
+    name = "".join(part.title() for part in action_name.split("_"))
+    attributes = {"skill": skill, "action_name": action_name, "intro_key": intro_key}
+    return type(name, (StartExercise,), {**attributes, "__module__": module})
+
+
 class StartExercise(SkillAction):
     """Starts an exercise fresh: says its intro (``intro`` text, when ``intro_key`` is set),
     clears its skill's slots and forgets its form was paused."""
