@@ -23,7 +23,6 @@ the user wrote.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,6 +39,7 @@ from bot.dialogue.turns import payload
 from bot.journal import JournalInputError, RoleplayReplyIn, repository
 from bot.journal.inputs import REPLY_LIMIT
 from bot.roleplay import choice, progress
+from bot.roleplay import replies as reply_reading
 from bot.roleplay.choice import MORE, SURPRISE, read_difficulty_choice, read_scenario_choice
 from bot.roleplay.texts import texts
 
@@ -61,7 +61,6 @@ SCRIPT_ID = "script_id"
 REQUESTED = "requested_slot"  # set to None by a validator, it ends the form at once
 
 START_INTENT = "start_roleplay"
-STOP_INTENT = "stop_exercise"
 RETRY_INTENT = "retry_roleplay_turn"
 SCRIPT_DIFFICULTY = "firm"
 SCRIPTS_SHOWN = 5
@@ -97,71 +96,6 @@ def _lost(dispatcher: CollectingDispatcher) -> None:
     )
 
 
-def _signals_crisis(text: str) -> bool:
-    """The rule-based crisis detector's verdict (the floor under DIET's crisis intent)."""
-    from bot import safety  # loads its patterns on first use, not at import
-
-    return safety.detect(text).is_crisis
-
-
-def _says_stop(tracker: Tracker, text: str) -> bool:
-    """ "stop", "pause", "I'm done with this": the end of the practice, not a reply.
-
-    NLU's stop_exercise also takes soft refusals ("not now", "not this time") that are exactly
-    what the practice is for, so a message that carries a no or a maybe stays a reply.
-    """
-    if (tracker.latest_message.get("intent") or {}).get("name") != STOP_INTENT:
-        return False
-    features = roleplay.assess(text).features
-    return not (features["clear_no"] or features["hedge"])
-
-
-def _asks_retry(tracker: Tracker, text: str) -> bool:
-    """ "Try that again": the button, the typed words the coach suggests, or the intent.
-
-    The intent alone is not enough: "No. Try again next year." is said to the persona, so a
-    message that carries a no, a maybe, a yes or a jab stays a reply (as with "stop").
-    """
-    from bot.roleplay.coaching import coaching
-
-    if text.strip() == f"/{RETRY_INTENT}" or coaching().asks_retry(text):
-        return True
-    if (tracker.latest_message.get("intent") or {}).get("name") != RETRY_INTENT:
-        return False
-    features = roleplay.assess(text).features
-    return not any(features[name] for name in ("clear_no", "hedge", "gives_in", "hostile"))
-
-
-# Loading the assessor's spaCy pipeline takes seconds (TensorFlow comes along): start it in the
-# background when a practice is about to begin, so the first reply is not kept waiting.
-_warm_up_lock = threading.Lock()
-_warm_up_thread: threading.Thread | None = None
-
-
-def _load_assessor() -> None:
-    try:
-        roleplay.assess("no")
-    except Exception as error:  # the first real reply will raise it again, in the open
-        logger.warning("role-play warm-up failed (%s)", type(error).__name__)
-
-
-def warm_up() -> None:
-    """Start loading the assessor in the background, once per process."""
-    global _warm_up_thread
-    with _warm_up_lock:
-        if _warm_up_thread is None:
-            _warm_up_thread = threading.Thread(
-                target=_load_assessor, name="roleplay-warm-up", daemon=True
-            )
-            _warm_up_thread.start()
-
-
-def _wait_for_warm_up() -> None:
-    thread = _warm_up_thread
-    if thread is not None:
-        thread.join()
-
-
 # -- choosing a scenario and a level ------------------------------------------------------
 
 
@@ -193,7 +127,7 @@ class ActionPrepareRoleplay(kit.SkillAction):
                 scenario = found[0]
             elif found:
                 matches = found
-        warm_up()
+        reply_reading.warm_up()
         return [
             SlotSet(SCENARIO, scenario),
             SlotSet(DIFFICULTY, difficulty),
@@ -340,7 +274,7 @@ class ActionStartRoleplay(kit.SkillAction):
             logger.warning("role-play could not start: unknown scenario or difficulty")
             _lost(dispatcher)
             return _cleared_practice()
-        warm_up()
+        reply_reading.warm_up()
         _say(dispatcher, opening)
         return [*_began(state, scenario), SlotSet(PAGE, None), SlotSet(MATCHES, None)]
 
@@ -395,21 +329,21 @@ class ValidateRoleplayForm(kit.ExerciseValidator):
         text = answer.value if isinstance(answer.value, str) else ""
         if not text.strip():
             return {REPLY: None}
-        if _asks_retry(answer.tracker, text):
+        if reply_reading.asks_retry(answer.intent, text):
             return self._retry(answer, text)
         if len(text) > REPLY_LIMIT:
             # The journal keeps replies up to REPLY_LIMIT characters and never cuts them.
             answer.hint("hints.reply_too_long")
             return {REPLY: None}
-        _wait_for_warm_up()
-        if _signals_crisis(text):
+        reply_reading.wait_for_warm_up()
+        if reply_reading.signals_crisis(text):
             # DIET missed a crisis the detector sees (the slot guard only knows the intent): the
             # message never reaches the persona, the coaching or the journal, and the role-play
             # ends at once, without a debrief (action_end_roleplay finds no state).
             logger.info("crisis detected mid role-play: the practice is dropped")
             answer.dispatcher.utter_message(response="utter_crisis_resources")
             return {REPLY: None, STATE: None, REPLIES: None, SOURCE: None, REQUESTED: None}
-        if _says_stop(answer.tracker, text):
+        if reply_reading.says_stop(answer.intent, text):
             # Ends the form; action_end_roleplay then stops the engine and gives the debrief.
             return {REPLY: None, REQUESTED: None}
         try:
@@ -593,7 +527,7 @@ class ActionPractiseScript(kit.SkillAction):
                 logger.warning("saved boundary script %s cannot be practised", wanted)
                 script = None
             else:
-                warm_up()
+                reply_reading.warm_up()
                 _say(dispatcher, opening)
                 source = f"{progress.SCRIPT_SOURCE_PREFIX}{wanted}"
                 return [*_began(state, source), SlotSet(READY, True), SlotSet(SCRIPT_ID, None)]
