@@ -33,21 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from bot import text_features
 from bot.roleplay.assessor import LABELS
 from bot.roleplay.content import PROJECT_ROOT, ContentError, read_yaml
 from bot.roleplay.evaluate import LabelledReply, load_labelled, report_to_dict, score
-from bot.text_features import (
-    HashedNgrams,
-    LinearWeights,
-    LoadedOnce,
-    feature_matrix,
-    fit_logistic,
-    load_layer,
-    out_of_fold,
-    text_key,
-    train_command,
-    training_files,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +77,7 @@ class RoleplayLayer:
 
     def __init__(
         self,
-        weights: LinearWeights,
+        weights: text_features.LinearWeights,
         thresholds: dict[str, float],
         report: dict[str, Any] | None = None,
     ) -> None:
@@ -97,7 +86,7 @@ class RoleplayLayer:
         self.weights = weights
         self.thresholds = {label: float(thresholds[label]) for label in LABELS}
         self.report = report or {}
-        self._ngrams = HashedNgrams()
+        self._ngrams = text_features.HashedNgrams()
         self._key_rows = self._contrast_rows()
 
     def _contrast_rows(self) -> np.ndarray:
@@ -109,7 +98,7 @@ class RoleplayLayer:
 
     @classmethod
     def load(cls, path: Path = LAYER_PATH) -> RoleplayLayer:
-        weights, extra = load_layer(
+        weights, extra = text_features.load_layer(
             path, "The role-play assessor's learned layer", "bot.roleplay.learned"
         )
         thresholds = dict(zip(LABELS, (float(v) for v in extra["thresholds"]), strict=True))
@@ -173,7 +162,9 @@ def reading_of(probs: np.ndarray, thresholds: dict[str, float]) -> LayerReading:
     )
 
 
-_layer = LoadedOnce(RoleplayLayer.load, "The role-play assessor runs on its rules only", logger)
+_layer = text_features.LoadedOnce(
+    RoleplayLayer.load, "The role-play assessor runs on its rules only", logger
+)
 
 
 def default_layer() -> RoleplayLayer | None:
@@ -195,7 +186,7 @@ def load_examples(paths: Iterable[Path]) -> list[Example]:
                 path, "blind", "a blind round is never training data until it is scored and folded"
             )
         for reply in load_labelled(path):
-            key = text_key(reply.text)
+            key = text_features.text_key(reply.text)
             if key not in seen:
                 seen.add(key)
                 examples.append(Example(reply, path.name))
@@ -220,12 +211,14 @@ def train(
     from bot import encoder
 
     texts = [e.reply.text for e in examples]
-    features = feature_matrix(encoder.get_encoder().encode(texts), texts)
+    features = text_features.feature_matrix(encoder.get_encoder().encode(texts), texts)
     labels = np.array([LABELS.index(e.reply.label) for e in examples])
-    probs = out_of_fold(features, labels, len(LABELS), REGULARISATION, folds=FOLDS, seed=SEED)
+    probs = text_features.out_of_fold(
+        features, labels, len(LABELS), REGULARISATION, folds=FOLDS, seed=SEED
+    )
     thresholds = thresholds_for(probs, labels, budget)
-    model = fit_logistic(features, labels, REGULARISATION)
-    weights = LinearWeights.from_model(model, encoder.DIMENSION, LABELS)
+    model = text_features.fit_logistic(features, labels, REGULARISATION)
+    weights = text_features.LinearWeights.from_model(model, encoder.DIMENSION, LABELS)
     return RoleplayLayer(weights, thresholds), probs
 
 
@@ -272,14 +265,14 @@ def cross_validated_report(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, _ = train_command(
+    parser, _ = text_features.train_command(
         "Train the role-play assessor's learned layer.",
         "train on the labelled replies and write the layer",
         LAYER_PATH,
     )
     args = parser.parse_args(argv)
 
-    examples = load_examples(training_files(PROJECT_ROOT, TRAINING_GLOBS))
+    examples = load_examples(text_features.training_files(PROJECT_ROOT, TRAINING_GLOBS))
     layer, probs = train(examples)
     layer.report = cross_validated_report(examples, probs, layer.thresholds)
     layer.save(args.out)

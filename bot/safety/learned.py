@@ -30,19 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot import text_features
 from bot.safety.yaml_data import PROJECT_ROOT, SafetyDataError, load_yaml
-from bot.text_features import (
-    HashedNgrams,
-    LinearWeights,
-    LoadedOnce,
-    feature_matrix,
-    fit_logistic,
-    load_layer,
-    out_of_fold,
-    text_key,
-    train_command,
-    training_files,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +83,10 @@ class LearnedLayer:
     """A trained layer: weights over [sentence vector | hashed n-grams] and its threshold."""
 
     def __init__(
-        self, weights: LinearWeights, threshold: float, weak_threshold: float | None = None
+        self,
+        weights: text_features.LinearWeights,
+        threshold: float,
+        weak_threshold: float | None = None,
     ) -> None:
         if weights.classes != CLASSES:
             raise ValueError(f"the layer was trained for classes {weights.classes}, not {CLASSES}")
@@ -102,11 +94,11 @@ class LearnedLayer:
         self.threshold = float(threshold)
         # The bar when only a weak pattern fired (data/safety/weak_patterns.yml): never higher.
         self.weak_threshold = max(self.threshold, float(weak_threshold or threshold))
-        self._ngrams = HashedNgrams()
+        self._ngrams = text_features.HashedNgrams()
 
     @classmethod
     def load(cls, path: Path = LAYER_PATH) -> LearnedLayer:
-        weights, extra = load_layer(
+        weights, extra = text_features.load_layer(
             path, "The crisis detector's learned layer", "bot.safety.learned"
         )
         weak = extra.get("weak_threshold")
@@ -145,7 +137,9 @@ class LearnedLayer:
         return LayerVerdict(True, tier, p_none)
 
 
-_layer = LoadedOnce(LearnedLayer.load, "The crisis detector runs on its patterns only", logger)
+_layer = text_features.LoadedOnce(
+    LearnedLayer.load, "The crisis detector runs on its patterns only", logger
+)
 
 
 def default_layer() -> LearnedLayer | None:
@@ -196,7 +190,7 @@ def load_examples(paths: Iterable[Path]) -> list[Example]:
     seen: set[str] = set()
     for path in paths:
         for example in _read_set(path):
-            key = text_key(example.text)
+            key = text_features.text_key(example.text)
             if key not in seen:
                 seen.add(key)
                 examples.append(example)
@@ -244,11 +238,13 @@ def _features(examples: Sequence[Example], normalize):
     from bot import encoder
 
     texts = [e.text for e in examples]
-    return feature_matrix(encoder.get_encoder().encode(texts), [normalize(t) for t in texts])
+    return text_features.feature_matrix(
+        encoder.get_encoder().encode(texts), [normalize(t) for t in texts]
+    )
 
 
 def _fit(features, labels: np.ndarray):
-    return fit_logistic(features, labels, REGULARISATION)
+    return text_features.fit_logistic(features, labels, REGULARISATION)
 
 
 def _threshold_for(
@@ -325,7 +321,9 @@ def train(
     features = _features(examples, normalize)
     labels = np.array([CLASSES.index(e.label) for e in examples])
     # Out-of-fold P(none) for every example, to choose the threshold honestly.
-    p_none = out_of_fold(features, labels, len(CLASSES), REGULARISATION, folds=5, seed=2026)[:, 0]
+    p_none = text_features.out_of_fold(
+        features, labels, len(CLASSES), REGULARISATION, folds=5, seed=2026
+    )[:, 0]
     is_crisis = labels != 0
     matches = [set(matched_patterns(e.text)) for e in examples]
     strong = np.array([bool(m - weak) for m in matches])
@@ -346,12 +344,12 @@ def train(
         "weak_threshold": weak_threshold,
     }
     model = _fit(features, labels)
-    weights = LinearWeights.from_model(model, encoder.DIMENSION, CLASSES)
+    weights = text_features.LinearWeights.from_model(model, encoder.DIMENSION, CLASSES)
     return LearnedLayer(weights, threshold, weak_threshold), stats
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, train_cmd = train_command(
+    parser, train_cmd = text_features.train_command(
         "Train the crisis detector's learned layer.",
         "train on the labelled sets and write the layer",
         LAYER_PATH,
@@ -363,14 +361,14 @@ def main(argv: list[str] | None = None) -> int:
 
     detector = default_detector()
     weak = weak_pattern_ids()
-    examples = load_examples(training_files(PROJECT_ROOT, TRAINING_GLOBS))
-    seen = {text_key(e.text) for e in examples}
+    examples = load_examples(text_features.training_files(PROJECT_ROOT, TRAINING_GLOBS))
+    seen = {text_features.text_key(e.text) for e in examples}
 
     def strong(text: str) -> bool:
         return bool(set(detector.analyse(text).matched) - weak)
 
     for example in [*safe_replies(strong), *nlu_messages(strong)]:
-        if text_key(example.text) not in seen:
+        if text_features.text_key(example.text) not in seen:
             examples.append(example)
     layer, stats = train(
         examples,
