@@ -18,9 +18,9 @@ normally comes from the encoder's cache and the forward pass runs once per messa
 config.yml, in place of DIET::
 
     - name: bot.nlu.sentence_classifier.SentenceIntentClassifier
-      c: 8.0
+      c: 16.0
 
-``python -m bot.nlu.sentence_classifier cv`` cross-validates it on ``data/nlu`` (intent F1, the
+``python -m bot.nlu.cv`` cross-validates it on ``data/nlu`` (intent F1, the
 share of messages below a fallback threshold, the right intent among the top three).
 """
 
