@@ -42,19 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.safety import yaml_data
 from bot.safety.detector import TIER_CHECK_IN, TIER_FULL, CrisisDetector, default_detector
 from bot.safety.taxonomy import Taxonomy, default_taxonomy
-from bot.safety.yaml_data import (
-    PROJECT_ROOT,
-    SafetyDataError,
-    load_mapping,
-    require_keys,
-    require_list,
-    require_mapping,
-    require_text,
-)
 
-SETS_DIR = PROJECT_ROOT / "tests" / "safety"
+SETS_DIR = yaml_data.PROJECT_ROOT / "tests" / "safety"
 DEFAULT_EVAL_PATH = SETS_DIR / "crisis_eval.yml"
 RECALL_FLOOR = 1.0
 FALSE_POSITIVE_CEILING = 0.02
@@ -207,7 +199,7 @@ def _optional_text(entry: dict[str, Any], name: str, path: Path, key: str) -> st
     value = entry.get(name)
     if value is None:
         return ""
-    return require_text(value, path, f"{key}.{name}").strip()
+    return yaml_data.require_text(value, path, f"{key}.{name}").strip()
 
 
 def _entry_case(
@@ -223,34 +215,36 @@ def _entry_case(
 ) -> Case:
     """One message: a plain text (a grouped set) or a mapping with its own keys."""
     if isinstance(raw, str):
-        text = require_text(raw, path, key)
+        text = yaml_data.require_text(raw, path, key)
         if group == NON_CRISIS:
             return Case(group, label or "", index, text, kind=label or "")
         if not default_sign:
-            raise SafetyDataError(
+            raise yaml_data.SafetyDataError(
                 path, key, f"no sign: give {{sign: ..., text: ...}} or map group {label!r} in signs"
             )
         return Case(group, label or default_sign, index, text, sign=default_sign)
-    entry = require_keys(raw, _ENTRY_KEYS, path, key)
-    text = require_text(entry.get("text"), path, f"{key}.text")
+    entry = yaml_data.require_keys(raw, _ENTRY_KEYS, path, key)
+    text = yaml_data.require_text(entry.get("text"), path, f"{key}.text")
     direct = entry.get("direct")
     if direct is not None and not isinstance(direct, bool):
-        raise SafetyDataError(path, f"{key}.direct", "expected true or false")
+        raise yaml_data.SafetyDataError(path, f"{key}.direct", "expected true or false")
     lang = _optional_text(entry, "lang", path, key)
     register = _optional_text(entry, "register", path, key)
     if group == CRISIS:
         if "kind" in entry:
-            raise SafetyDataError(path, f"{key}.kind", "a crisis message names a sign, not a kind")
+            raise yaml_data.SafetyDataError(
+                path, f"{key}.kind", "a crisis message names a sign, not a kind"
+            )
         sign = entry.get("sign", default_sign) or default_sign
         sign = taxonomy.require(sign, path, f"{key}.sign")
         return Case(group, label or sign, index, text, sign, "", direct, lang, register)
     if "sign" in entry:
-        raise SafetyDataError(path, f"{key}.sign", "a negative names a kind, not a sign")
+        raise yaml_data.SafetyDataError(path, f"{key}.sign", "a negative names a kind, not a sign")
     if direct is not None:
-        raise SafetyDataError(path, f"{key}.direct", "only crisis messages are direct")
+        raise yaml_data.SafetyDataError(path, f"{key}.direct", "only crisis messages are direct")
     kind = _optional_text(entry, "kind", path, key) or (label or "")
     if not kind:
-        raise SafetyDataError(path, f"{key}.kind", "expected the kind of negative")
+        raise yaml_data.SafetyDataError(path, f"{key}.kind", "expected the kind of negative")
     return Case(group, label or kind, index, text, "", kind, None, lang, register)
 
 
@@ -258,9 +252,9 @@ def _load_grouped(
     data: dict[str, Any], group: str, signs: dict[str, str], taxonomy: Taxonomy, path: Path
 ) -> list[Case]:
     cases = []
-    for label, items in require_mapping(data[group], path, group).items():
+    for label, items in yaml_data.require_mapping(data[group], path, group).items():
         default_sign = signs.get(label, "") if group == CRISIS else ""
-        for index, raw in enumerate(require_list(items, path, f"{group}.{label}")):
+        for index, raw in enumerate(yaml_data.require_list(items, path, f"{group}.{label}")):
             cases.append(
                 _entry_case(
                     raw,
@@ -280,13 +274,13 @@ def _load_listed(
     items: object, group: str | None, taxonomy: Taxonomy, path: Path, list_key: str
 ) -> list[Case]:
     cases = []
-    for index, raw in enumerate(require_list(items, path, list_key)):
+    for index, raw in enumerate(yaml_data.require_list(items, path, list_key)):
         key = f"{list_key}[{index}]"
         member = group
         if member is None:  # `messages:` a sign makes it a crisis message, a kind a negative
-            entry = require_mapping(raw, path, key)
+            entry = yaml_data.require_mapping(raw, path, key)
             if ("sign" in entry) == ("kind" in entry):
-                raise SafetyDataError(path, key, "give exactly one of 'sign' or 'kind'")
+                raise yaml_data.SafetyDataError(path, key, "give exactly one of 'sign' or 'kind'")
             member = CRISIS if "sign" in entry else NON_CRISIS
         cases.append(
             _entry_case(
@@ -308,19 +302,19 @@ def load_set(path: Path, taxonomy: Taxonomy | None = None) -> tuple[SetInfo, lis
     path = Path(path)
     taxonomy = taxonomy or default_taxonomy()
     allowed = {CRISIS, NON_CRISIS, "messages", "signs", "ambiguous", "blind", "frozen_at"}
-    data = load_mapping(path, allowed | _HEADER_KEYS)
+    data = yaml_data.load_mapping(path, allowed | _HEADER_KEYS)
     blind = data.get("blind", False)
     if not isinstance(blind, bool):
-        raise SafetyDataError(path, "blind", "expected true or false")
+        raise yaml_data.SafetyDataError(path, "blind", "expected true or false")
     frozen_at = str(data.get("frozen_at") or "").strip().lower()
     if blind and not _COMMIT_RE.match(frozen_at):
-        raise SafetyDataError(
+        raise yaml_data.SafetyDataError(
             path, "frozen_at", "a blind set names the commit the detector was frozen at"
         )
     if "ambiguous" in data:  # kept for the record, not scored (see the file's comment)
-        require_list(data["ambiguous"], path, "ambiguous")
+        yaml_data.require_list(data["ambiguous"], path, "ambiguous")
     signs: dict[str, str] = {}
-    for label, sign in require_mapping(data.get("signs") or {}, path, "signs").items():
+    for label, sign in yaml_data.require_mapping(data.get("signs") or {}, path, "signs").items():
         signs[label] = taxonomy.require(sign, path, f"signs.{label}")
 
     cases: list[Case] = []
@@ -335,9 +329,9 @@ def load_set(path: Path, taxonomy: Taxonomy | None = None) -> tuple[SetInfo, lis
         cases.extend(_load_listed(data["messages"], None, taxonomy, path, "messages"))
     unused = sorted(set(signs) - {c.label for c in cases if c.group == CRISIS})
     if unused:
-        raise SafetyDataError(path, f"signs.{unused[0]}", "no crisis group of that name")
+        raise yaml_data.SafetyDataError(path, f"signs.{unused[0]}", "no crisis group of that name")
     if not cases:
-        raise SafetyDataError(path, "", "no messages")
+        raise yaml_data.SafetyDataError(path, "", "no messages")
     title = str(data.get("title") or "").strip()
     return SetInfo(path, blind, frozen_at, title), cases
 
@@ -391,7 +385,7 @@ def detector_changed_since(commit: str) -> str:
     try:
         result = subprocess.run(
             ["git", "diff", "--quiet", commit, "--", "bot/safety", "data/safety"],
-            cwd=PROJECT_ROOT,
+            cwd=yaml_data.PROJECT_ROOT,
             capture_output=True,
             check=False,
             timeout=30,

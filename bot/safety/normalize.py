@@ -18,17 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.safety.yaml_data import (
-    DATA_DIR,
-    SafetyDataError,
-    load_mapping,
-    require_keys,
-    require_list,
-    require_mapping,
-    require_text,
-)
+from bot.safety import yaml_data
 
-DEFAULT_RULES_PATH = DATA_DIR / "normalization.yml"
+DEFAULT_RULES_PATH = yaml_data.DATA_DIR / "normalization.yml"
 
 # Format (Cf) and control (Cc) characters: zero-width spaces and joiners, bidi marks and
 # embeddings, soft hyphens, BOM, tag characters, NUL; and the invisible marks that are not Cf:
@@ -100,20 +92,22 @@ class NormalizationRules:
 
 def _load_rewrites(raw: object, path: Path, key: str) -> tuple[Rewrite, ...]:
     rewrites = []
-    for index, item in enumerate(require_list(raw, path, key)):
+    for index, item in enumerate(yaml_data.require_list(raw, path, key)):
         item_key = f"{key}[{index}]"
-        entry = require_keys(item, {"match", "replace", "hint"}, path, item_key)
-        match = require_text(entry.get("match"), path, f"{item_key}.match")
-        hint = require_text(entry.get("hint"), path, f"{item_key}.hint")
+        entry = yaml_data.require_keys(item, {"match", "replace", "hint"}, path, item_key)
+        match = yaml_data.require_text(entry.get("match"), path, f"{item_key}.match")
+        hint = yaml_data.require_text(entry.get("hint"), path, f"{item_key}.hint")
         if hint != hint.casefold():
-            raise SafetyDataError(path, f"{item_key}.hint", "hints are lower case")
+            raise yaml_data.SafetyDataError(path, f"{item_key}.hint", "hints are lower case")
         replace = entry.get("replace")
         if not isinstance(replace, str):
-            raise SafetyDataError(path, f"{item_key}.replace", "expected text")
+            raise yaml_data.SafetyDataError(path, f"{item_key}.replace", "expected text")
         try:
             compiled = re.compile(match)
         except re.error as exc:
-            raise SafetyDataError(path, f"{item_key}.match", f"invalid regex ({exc})") from None
+            raise yaml_data.SafetyDataError(
+                path, f"{item_key}.match", f"invalid regex ({exc})"
+            ) from None
         rewrites.append(Rewrite(compiled, replace, hint))
     return tuple(rewrites)
 
@@ -121,15 +115,17 @@ def _load_rewrites(raw: object, path: Path, key: str) -> tuple[Rewrite, ...]:
 def _load_glyphs(raw: object, path: Path, key: str, taken: dict[int, str]) -> dict[int, str]:
     """A map from look-alike characters to the Latin letter they imitate (case kept)."""
     glyphs: dict[int, str] = {}
-    for letter, chars in require_mapping(raw, path, key).items():
+    for letter, chars in yaml_data.require_mapping(raw, path, key).items():
         item_key = f"{key}.{letter}"
         if len(letter) != 1 or not ("a" <= letter.lower() <= "z"):
-            raise SafetyDataError(path, item_key, "keys are single Latin letters")
-        for char in require_text(chars, path, item_key):
+            raise yaml_data.SafetyDataError(path, item_key, "keys are single Latin letters")
+        for char in yaml_data.require_text(chars, path, item_key):
             if char.isascii() or not char.isalpha():
-                raise SafetyDataError(path, item_key, f"{char!r} is not a non-Latin letter")
+                raise yaml_data.SafetyDataError(
+                    path, item_key, f"{char!r} is not a non-Latin letter"
+                )
             if ord(char) in glyphs or ord(char) in taken:
-                raise SafetyDataError(path, item_key, f"{char!r} is listed twice")
+                raise yaml_data.SafetyDataError(path, item_key, f"{char!r} is listed twice")
             glyphs[ord(char)] = letter
     return glyphs
 
@@ -148,14 +144,14 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
         "typos",
         "known_words",
     }
-    data = load_mapping(path, allowed)
+    data = yaml_data.load_mapping(path, allowed)
     for key in sorted(allowed):
         if key not in data:
-            raise SafetyDataError(path, key, "missing")
+            raise yaml_data.SafetyDataError(path, key, "missing")
 
     char_map: dict[int, str] = {}
-    for target, chars in require_mapping(data["characters"], path, "characters").items():
-        require_text(chars, path, f"characters.{target}")
+    for target, chars in yaml_data.require_mapping(data["characters"], path, "characters").items():
+        yaml_data.require_text(chars, path, f"characters.{target}")
         for char in chars:
             char_map[ord(char)] = target
 
@@ -163,27 +159,27 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
     homoglyphs = _load_glyphs(data["homoglyphs"], path, "homoglyphs", lookalikes)
 
     words: dict[str, str] = {}
-    for word, replacement in require_mapping(data["words"], path, "words").items():
+    for word, replacement in yaml_data.require_mapping(data["words"], path, "words").items():
         key = f"words.{word}"
         if word != word.casefold() or not _WORD_RE.fullmatch(word):
-            raise SafetyDataError(path, key, "keys must be single lower-case words")
-        words[word] = require_text(replacement, path, key).strip()
+            raise yaml_data.SafetyDataError(path, key, "keys must be single lower-case words")
+        words[word] = yaml_data.require_text(replacement, path, key).strip()
 
     leet: dict[str, tuple[str, ...]] = {}
-    for char, letters in require_mapping(data["leet"], path, "leet").items():
+    for char, letters in yaml_data.require_mapping(data["leet"], path, "leet").items():
         key = f"leet.{char}"
         if len(char) != 1 or char.isalpha():
-            raise SafetyDataError(path, key, "keys must be one non-letter character")
-        options = require_list(letters, path, key)
+            raise yaml_data.SafetyDataError(path, key, "keys must be one non-letter character")
+        options = yaml_data.require_list(letters, path, key)
         if not all(isinstance(x, str) and len(x) == 1 and x.isalpha() for x in options):
-            raise SafetyDataError(path, key, "values must be single letters")
+            raise yaml_data.SafetyDataError(path, key, "values must be single letters")
         leet[char] = tuple(options)
 
     typos = _load_typos(data["typos"], path)
 
-    known = require_list(data["known_words"], path, "known_words")
+    known = yaml_data.require_list(data["known_words"], path, "known_words")
     if not all(isinstance(w, str) and w.isalpha() for w in known):
-        raise SafetyDataError(path, "known_words", "expected single words")
+        raise yaml_data.SafetyDataError(path, "known_words", "expected single words")
 
     return NormalizationRules(
         char_map=char_map,
@@ -202,12 +198,14 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizationRules:
 
 
 def _single_words(raw: object, path: Path, key: str) -> list[str]:
-    words = require_list(raw, path, key)
+    words = yaml_data.require_list(raw, path, key)
     for index, word in enumerate(words):
         if not isinstance(word, str) or not word.isalpha() or not word.isascii():
-            raise SafetyDataError(path, f"{key}[{index}]", "expected one word of letters a-z")
+            raise yaml_data.SafetyDataError(
+                path, f"{key}[{index}]", "expected one word of letters a-z"
+            )
         if word != word.casefold():
-            raise SafetyDataError(path, f"{key}[{index}]", "expected lower case")
+            raise yaml_data.SafetyDataError(path, f"{key}[{index}]", "expected lower case")
     return words
 
 
@@ -216,28 +214,30 @@ def _load_typos(
 ) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str]]:
     """The ``typos`` section and the vocabulary file it names (relative to ``path``)."""
     allowed = {"keywords", "never_correct", "vocabulary"}
-    typos = require_keys(raw, allowed, path, "typos")
+    typos = yaml_data.require_keys(raw, allowed, path, "typos")
     for name in sorted(allowed):
         if name not in typos:
-            raise SafetyDataError(path, f"typos.{name}", "missing")
+            raise yaml_data.SafetyDataError(path, f"typos.{name}", "missing")
     families: dict[str, tuple[str, ...]] = {}
     owner: dict[str, str] = {}
-    for family, members in require_mapping(typos["keywords"], path, "typos.keywords").items():
+    for family, members in yaml_data.require_mapping(
+        typos["keywords"], path, "typos.keywords"
+    ).items():
         key = f"typos.keywords.{family}"
         words = _single_words(members, path, key)
         for index, word in enumerate(words):
             if len(word) < MIN_TYPO_KEYWORD:
-                raise SafetyDataError(
+                raise yaml_data.SafetyDataError(
                     path, f"{key}[{index}]", f"key words have {MIN_TYPO_KEYWORD}+ letters"
                 )
             if word in owner:
-                raise SafetyDataError(path, f"{key}[{index}]", f"also in {owner[word]}")
+                raise yaml_data.SafetyDataError(path, f"{key}[{index}]", f"also in {owner[word]}")
             owner[word] = family
         families[family] = tuple(words)
     never = frozenset(_single_words(typos["never_correct"], path, "typos.never_correct"))
-    name = require_text(typos["vocabulary"], path, "typos.vocabulary")
+    name = yaml_data.require_text(typos["vocabulary"], path, "typos.vocabulary")
     vocabulary_path = path.parent / name
-    vocabulary = load_mapping(vocabulary_path, {"words"})
+    vocabulary = yaml_data.load_mapping(vocabulary_path, {"words"})
     words = frozenset(_single_words(vocabulary.get("words"), vocabulary_path, "words"))
     return families, never, words
 

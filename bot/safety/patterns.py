@@ -25,20 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.safety import yaml_data
 from bot.safety.taxonomy import Taxonomy, default_taxonomy
-from bot.safety.yaml_data import (
-    DATA_DIR,
-    SafetyDataError,
-    load_mapping,
-    require_keys,
-    require_list,
-    require_mapping,
-    require_text,
-)
 
-DEFAULT_PATTERN_DIR = DATA_DIR / "patterns"
-DEFAULT_EXCLUSIONS_PATH = DATA_DIR / "exclusions.yml"
-DEFAULT_SETS_PATH = DATA_DIR / "sets.yml"
+DEFAULT_PATTERN_DIR = yaml_data.DATA_DIR / "patterns"
+DEFAULT_EXCLUSIONS_PATH = yaml_data.DATA_DIR / "exclusions.yml"
+DEFAULT_SETS_PATH = yaml_data.DATA_DIR / "sets.yml"
 
 # Frequent words make poor anchors: a phrase is only tried near its anchor token (see
 # ``anchor_of`` and bot/safety/anchored.py), and an anchor on "i" would wake it everywhere.
@@ -123,35 +115,41 @@ def _load_entries(
     path: Path, data: Any, category: str, list_key: str, taxonomy: Taxonomy | None = None
 ) -> list[PatternEntry]:
     """The entries of one file; crisis patterns (``taxonomy`` given) must name their sign."""
-    items = require_list(data.get(list_key), path, list_key)
+    items = yaml_data.require_list(data.get(list_key), path, list_key)
     entries = []
     allowed = {"id", "pattern", "patterns", "examples", "note"}
     if taxonomy is not None:
         allowed.add("sign")
     for index, raw in enumerate(items):
         key = f"{list_key}[{index}]"
-        item = require_keys(raw, allowed, path, key)
-        entry_id = require_text(item.get("id"), path, f"{key}.id")
+        item = yaml_data.require_keys(raw, allowed, path, key)
+        entry_id = yaml_data.require_text(item.get("id"), path, f"{key}.id")
         if not _NAME_RE.match(entry_id):
-            raise SafetyDataError(path, f"{key}.id", "ids are lower_snake_case")
+            raise yaml_data.SafetyDataError(path, f"{key}.id", "ids are lower_snake_case")
         key = f"{list_key}[{index}] ({entry_id})"
         sign = "" if taxonomy is None else taxonomy.require(item.get("sign"), path, f"{key}.sign")
         if ("pattern" in item) == ("patterns" in item):
-            raise SafetyDataError(path, key, "give exactly one of 'pattern' or 'patterns'")
+            raise yaml_data.SafetyDataError(
+                path, key, "give exactly one of 'pattern' or 'patterns'"
+            )
         if "pattern" in item:
-            sources = [require_text(item["pattern"], path, f"{key}.pattern")]
+            sources = [yaml_data.require_text(item["pattern"], path, f"{key}.pattern")]
         else:
             sources = [
-                require_text(s, path, f"{key}.patterns[{i}]")
-                for i, s in enumerate(require_list(item["patterns"], path, f"{key}.patterns"))
+                yaml_data.require_text(s, path, f"{key}.patterns[{i}]")
+                for i, s in enumerate(
+                    yaml_data.require_list(item["patterns"], path, f"{key}.patterns")
+                )
             ]
         examples = [
-            require_text(e, path, f"{key}.examples[{i}]")
-            for i, e in enumerate(require_list(item.get("examples"), path, f"{key}.examples"))
+            yaml_data.require_text(e, path, f"{key}.examples[{i}]")
+            for i, e in enumerate(
+                yaml_data.require_list(item.get("examples"), path, f"{key}.examples")
+            )
         ]
         for i, example in enumerate(examples):
             if len(example) > MAX_EXAMPLE_LENGTH:
-                raise SafetyDataError(path, f"{key}.examples[{i}]", "example is too long")
+                raise yaml_data.SafetyDataError(path, f"{key}.examples[{i}]", "example is too long")
         entries.append(
             PatternEntry(
                 id=entry_id,
@@ -178,19 +176,21 @@ def load_pattern_entries(
     taxonomy = taxonomy or default_taxonomy()
     files = sorted(pattern_dir.glob("*.yml"))
     if not files:
-        raise SafetyDataError(pattern_dir, "", "no pattern files (*.yml) found")
+        raise yaml_data.SafetyDataError(pattern_dir, "", "no pattern files (*.yml) found")
     entries: list[PatternEntry] = []
     seen: dict[str, str] = {}
     for path in files:
-        data = load_mapping(path, {"category", "patterns"})
-        category = require_text(data.get("category"), path, "category")
+        data = yaml_data.load_mapping(path, {"category", "patterns"})
+        category = yaml_data.require_text(data.get("category"), path, "category")
         if category != path.stem or not _NAME_RE.match(category):
-            raise SafetyDataError(
+            raise yaml_data.SafetyDataError(
                 path, "category", f"must be the file name without .yml ({path.stem!r})"
             )
         for entry in _load_entries(path, data, category, "patterns", taxonomy):
             if entry.id in seen:
-                raise SafetyDataError(path, entry.key, f"id also used in {seen[entry.id]}")
+                raise yaml_data.SafetyDataError(
+                    path, entry.key, f"id also used in {seen[entry.id]}"
+                )
             seen[entry.id] = entry.path
             entries.append(entry)
     return entries
@@ -199,12 +199,12 @@ def load_pattern_entries(
 def load_exclusion_entries(path: Path = DEFAULT_EXCLUSIONS_PATH) -> list[PatternEntry]:
     """Load the figures of speech that silence an overlapping crisis match."""
     path = Path(path)
-    data = load_mapping(path, {"exclusions"})
+    data = yaml_data.load_mapping(path, {"exclusions"})
     entries = _load_entries(path, data, "exclusion", "exclusions")
     ids = [e.id for e in entries]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise SafetyDataError(path, "exclusions", f"duplicate id {duplicates[0]!r}")
+        raise yaml_data.SafetyDataError(path, "exclusions", f"duplicate id {duplicates[0]!r}")
     return entries
 
 
@@ -220,21 +220,21 @@ class WordSets:
 def load_word_sets(path: Path = DEFAULT_SETS_PATH) -> WordSets:
     """Load ``sets.yml`` (named word sets and extra word forms)."""
     path = Path(path)
-    data = load_mapping(path, {"sets", "extra_forms"})
+    data = yaml_data.load_mapping(path, {"sets", "extra_forms"})
     sets = {}
-    for name, members in require_mapping(data.get("sets"), path, "sets").items():
+    for name, members in yaml_data.require_mapping(data.get("sets"), path, "sets").items():
         if not _NAME_RE.match(name):
-            raise SafetyDataError(path, f"sets.{name}", "set names are lower_snake_case")
-        values = require_list(members, path, f"sets.{name}")
+            raise yaml_data.SafetyDataError(path, f"sets.{name}", "set names are lower_snake_case")
+        values = yaml_data.require_list(members, path, f"sets.{name}")
         for i, value in enumerate(values):
-            require_text(value, path, f"sets.{name}[{i}]")
+            yaml_data.require_text(value, path, f"sets.{name}[{i}]")
         sets[name] = tuple(v.strip() for v in values)
     extra = {}
     raw_extra = data.get("extra_forms") or {}
-    for lemma, forms in require_mapping(raw_extra, path, "extra_forms").items():
-        values = require_list(forms, path, f"extra_forms.{lemma}")
+    for lemma, forms in yaml_data.require_mapping(raw_extra, path, "extra_forms").items():
+        values = yaml_data.require_list(forms, path, f"extra_forms.{lemma}")
         for i, value in enumerate(values):
-            require_text(value, path, f"extra_forms.{lemma}[{i}]")
+            yaml_data.require_text(value, path, f"extra_forms.{lemma}[{i}]")
         extra[lemma] = tuple(v.strip() for v in values)
     return WordSets(sets=sets, extra_forms=extra, path=str(path))
 
@@ -243,12 +243,12 @@ def _parse_alternative(text: str, where: tuple[str, str]) -> Alternative:
     path, key = where
     if text.startswith("/"):
         if len(text) < 3 or not text.endswith("/"):
-            raise SafetyDataError(path, key, f"regex token {text!r} must look like /.../")
+            raise yaml_data.SafetyDataError(path, key, f"regex token {text!r} must look like /.../")
         body = text[1:-1]
         try:
             re.compile(body)
         except re.error as exc:
-            raise SafetyDataError(path, key, f"invalid regex {text!r} ({exc})") from None
+            raise yaml_data.SafetyDataError(path, key, f"invalid regex {text!r} ({exc})") from None
         return Alternative("regex", body)
     if text.startswith("~"):
         return Alternative("lemma", text[1:])
@@ -271,24 +271,26 @@ def parse_pattern(source: str, where: tuple[str, str]) -> ParsedPattern:
             tokens.append(TokenSpec(gap=int(gap.group(1))))
             continue
         if raw == "$":
-            raise SafetyDataError(path, key, f"'$' must be the last token in {source!r}")
+            raise yaml_data.SafetyDataError(path, key, f"'$' must be the last token in {source!r}")
         optional = raw.endswith("?") and not (raw.startswith("/") and raw.endswith("/"))
         body = raw[:-1] if optional else raw
         if not body:
-            raise SafetyDataError(path, key, f"empty token in {source!r}")
+            raise yaml_data.SafetyDataError(path, key, f"empty token in {source!r}")
         if body.startswith("/") and body.endswith("/") and len(body) >= 3:
             parts = [body]  # a regex may contain '|'
         else:
             parts = body.split("|")
         if any(not p for p in parts):
-            raise SafetyDataError(path, key, f"empty alternative in {raw!r} of {source!r}")
+            raise yaml_data.SafetyDataError(
+                path, key, f"empty alternative in {raw!r} of {source!r}"
+            )
         alternatives = tuple(_parse_alternative(p, where) for p in parts)
         tokens.append(TokenSpec(alternatives=alternatives, optional=optional))
     solid = [t for t in tokens if t.alternatives and not t.optional]
     if not solid:
-        raise SafetyDataError(path, key, f"{source!r} needs at least one required token")
+        raise yaml_data.SafetyDataError(path, key, f"{source!r} needs at least one required token")
     if tokens[0].gap or tokens[-1].gap:
-        raise SafetyDataError(path, key, f"{source!r} may not start or end with a gap")
+        raise yaml_data.SafetyDataError(path, key, f"{source!r} may not start or end with a gap")
     return ParsedPattern(tokens=tuple(tokens), end_anchor=end_anchor)
 
 
@@ -339,10 +341,12 @@ class PatternCompiler:
         if name in self._set_cache:
             return self._set_cache[name]
         if name not in self.word_sets.sets:
-            raise SafetyDataError(path, key, f"unknown set @{name} (see {self.word_sets.path})")
+            raise yaml_data.SafetyDataError(
+                path, key, f"unknown set @{name} (see {self.word_sets.path})"
+            )
         if name in _stack:
             chain = " -> ".join((*_stack, name))
-            raise SafetyDataError(
+            raise yaml_data.SafetyDataError(
                 self.word_sets.path, f"sets.{name}", f"set includes itself ({chain})"
             )
         words: set[str] = set()
@@ -350,7 +354,7 @@ class PatternCompiler:
         for member in self.word_sets.sets[name]:
             alternative = _parse_alternative(member, set_where)
             if alternative.kind == "regex":
-                raise SafetyDataError(*set_where, "sets hold words, not regexes")
+                raise yaml_data.SafetyDataError(*set_where, "sets hold words, not regexes")
             words.update(self._words_of(alternative, set_where, (*_stack, name)))
         result = frozenset(words)
         self._set_cache[name] = result
@@ -365,7 +369,7 @@ class PatternCompiler:
         try:
             self.check_word(alternative.value)
         except ValueError as exc:
-            raise SafetyDataError(path, key, str(exc)) from None
+            raise yaml_data.SafetyDataError(path, key, str(exc)) from None
         if alternative.kind == "lemma":
             return self.forms(alternative.value)
         return frozenset({alternative.value})

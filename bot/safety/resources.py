@@ -18,19 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.safety.yaml_data import (
-    DATA_DIR,
-    SafetyDataError,
-    load_mapping,
-    require_keys,
-    require_list,
-    require_mapping,
-    require_text,
-)
+from bot.safety import yaml_data
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RESOURCES_PATH = DATA_DIR / "resources.yml"
+DEFAULT_RESOURCES_PATH = yaml_data.DATA_DIR / "resources.yml"
 REGION_ENV = "SECURE_BASE_REGION"
 ABUSE_CATEGORY = "abuse_and_danger"
 TEXT_KINDS = (
@@ -114,23 +106,25 @@ class ResourceCatalogue:
 
 def _load_texts(raw: Any, path: Path, key: str, *, named: bool) -> RegionTexts:
     allowed = set(TEXT_KINDS) | ({"name"} if named else set())
-    data = require_keys(raw, allowed, path, key)
+    data = yaml_data.require_keys(raw, allowed, path, key)
     texts = {}
     for kind in TEXT_KINDS:
-        text = require_text(data.get(kind), path, f"{key}.{kind}").strip()
+        text = yaml_data.require_text(data.get(kind), path, f"{key}.{kind}").strip()
         where = f"{key}.{kind}"
         if "{" in text or "}" in text:
-            raise SafetyDataError(path, where, "curly braces would be read as Rasa slot templates")
+            raise yaml_data.SafetyDataError(
+                path, where, "curly braces would be read as Rasa slot templates"
+            )
         if len(text) > MAX_TEXT_CHARS:
-            raise SafetyDataError(
+            raise yaml_data.SafetyDataError(
                 path,
                 where,
                 f"{len(text)} characters; keep it under {MAX_TEXT_CHARS} (phone screen)",
             )
         if any(line != line.rstrip() for line in text.splitlines()):
-            raise SafetyDataError(path, where, "a line ends with spaces")
+            raise yaml_data.SafetyDataError(path, where, "a line ends with spaces")
         texts[kind] = text
-    name = require_text(data.get("name"), path, f"{key}.name") if named else ""
+    name = yaml_data.require_text(data.get("name"), path, f"{key}.name") if named else ""
     return RegionTexts(name=name, **texts)
 
 
@@ -146,27 +140,37 @@ def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
         "regions",
         "generic",
     }
-    data = load_mapping(path, allowed)
+    data = yaml_data.load_mapping(path, allowed)
 
     regions: dict[str, RegionTexts] = {}
-    for code, raw in require_mapping(data.get("regions"), path, "regions").items():
+    for code, raw in yaml_data.require_mapping(data.get("regions"), path, "regions").items():
         if not _REGION_RE.match(code):
-            raise SafetyDataError(path, f"regions.{code}", "region codes are 2-5 capital letters")
+            raise yaml_data.SafetyDataError(
+                path, f"regions.{code}", "region codes are 2-5 capital letters"
+            )
         regions[code] = _load_texts(raw, path, f"regions.{code}", named=True)
     if not regions:
-        raise SafetyDataError(path, "regions", "no regions")
+        raise yaml_data.SafetyDataError(path, "regions", "no regions")
     generic = _load_texts(data.get("generic"), path, "generic", named=False)
 
-    default_region = require_text(data.get("default_region"), path, "default_region").strip()
-    fallback_region = require_text(data.get("fallback_region"), path, "fallback_region").strip()
+    default_region = yaml_data.require_text(
+        data.get("default_region"), path, "default_region"
+    ).strip()
+    fallback_region = yaml_data.require_text(
+        data.get("fallback_region"), path, "fallback_region"
+    ).strip()
     for key, code in (("default_region", default_region), ("fallback_region", fallback_region)):
         if code not in regions:
-            raise SafetyDataError(path, key, f"{code!r} is not one of the regions")
+            raise yaml_data.SafetyDataError(path, key, f"{code!r} is not one of the regions")
 
     aliases: dict[str, str] = {}
-    for alias, code in require_mapping(data.get("aliases") or {}, path, "aliases").items():
+    for alias, code in yaml_data.require_mapping(
+        data.get("aliases") or {}, path, "aliases"
+    ).items():
         if not isinstance(code, str) or code not in regions:
-            raise SafetyDataError(path, f"aliases.{alias}", f"{code!r} is not one of the regions")
+            raise yaml_data.SafetyDataError(
+                path, f"aliases.{alias}", f"{code!r} is not one of the regions"
+            )
         aliases[alias.upper()] = code
 
     return ResourceCatalogue(
@@ -184,18 +188,20 @@ def _load_buttons(
     data: dict[str, Any], path: Path, key: str, required: Sequence[str]
 ) -> tuple[dict[str, str], ...]:
     buttons = []
-    for index, raw in enumerate(require_list(data.get(key), path, key)):
+    for index, raw in enumerate(yaml_data.require_list(data.get(key), path, key)):
         where = f"{key}[{index}]"
-        button = require_keys(raw, {"title", "payload"}, path, where)
-        title = require_text(button.get("title"), path, f"{where}.title").strip()
-        payload = require_text(button.get("payload"), path, f"{where}.payload").strip()
+        button = yaml_data.require_keys(raw, {"title", "payload"}, path, where)
+        title = yaml_data.require_text(button.get("title"), path, f"{where}.title").strip()
+        payload = yaml_data.require_text(button.get("payload"), path, f"{where}.payload").strip()
         if not payload.startswith("/"):
-            raise SafetyDataError(path, f"{where}.payload", "payloads are intents: '/intent_name'")
+            raise yaml_data.SafetyDataError(
+                path, f"{where}.payload", "payloads are intents: '/intent_name'"
+            )
         buttons.append({"title": title, "payload": payload})
     payloads = [b["payload"] for b in buttons]
     for payload in required:
         if payload not in payloads:
-            raise SafetyDataError(path, key, f"missing the {payload} button")
+            raise yaml_data.SafetyDataError(path, key, f"missing the {payload} button")
     return tuple(buttons)
 
 

@@ -26,16 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.safety import normalize as normalize_module
-from bot.safety.yaml_data import (
-    DATA_DIR,
-    SafetyDataError,
-    load_mapping,
-    require_keys,
-    require_list,
-    require_text,
-)
+from bot.safety import yaml_data
 
-DEFAULT_ANSWERS_PATH = DATA_DIR / "safety_answers.yml"
+DEFAULT_ANSWERS_PATH = yaml_data.DATA_DIR / "safety_answers.yml"
 # Longer replies are read too (the answer is often at the end), but only this much of them.
 MAX_READ_CHARS = 2000
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -109,25 +102,26 @@ def _words(text: str) -> tuple[str, ...]:
 
 def _phrase_list(raw: object, path: Path, key: str) -> list[tuple[str, ...]]:
     phrases = []
-    for index, item in enumerate(require_list(raw, path, key)):
-        text = require_text(item, path, f"{key}[{index}]")
+    for index, item in enumerate(yaml_data.require_list(raw, path, key)):
+        text = yaml_data.require_text(item, path, f"{key}[{index}]")
         words = _words(text)
         if not words:
-            raise SafetyDataError(path, f"{key}[{index}]", "has no words")
+            raise yaml_data.SafetyDataError(path, f"{key}[{index}]", "has no words")
         phrases.append(words)
     return phrases
 
 
 def _symbols(raw: object, path: Path, key: str) -> frozenset[str]:
     return frozenset(
-        require_text(s, path, f"{key}[{i}]") for i, s in enumerate(require_list(raw, path, key))
+        yaml_data.require_text(s, path, f"{key}[{i}]")
+        for i, s in enumerate(yaml_data.require_list(raw, path, key))
     )
 
 
 def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
     """Load and validate the answer word lists; errors name the file and the key."""
     path = Path(path)
-    data = load_mapping(
+    data = yaml_data.load_mapping(
         path,
         {
             "whole_reply",
@@ -147,21 +141,23 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
     )
 
     whole: dict[tuple[str, ...], SafetyAnswer] = {}
-    raw_whole = require_keys(
+    raw_whole = yaml_data.require_keys(
         data.get("whole_reply"), {a.value for a in SafetyAnswer}, path, "whole_reply"
     )
     for label, raw in raw_whole.items():
         for words in _phrase_list(raw, path, f"whole_reply.{label}"):
             if words in whole and whole[words].value != label:
-                raise SafetyDataError(path, f"whole_reply.{label}", f"{' '.join(words)!r} twice")
+                raise yaml_data.SafetyDataError(
+                    path, f"whole_reply.{label}", f"{' '.join(words)!r} twice"
+                )
             whole[words] = SafetyAnswer(label)
 
     phrases: dict[tuple[str, ...], str] = {}
-    raw_phrases = require_keys(data.get("phrases"), set(PHRASE_LABELS), path, "phrases")
+    raw_phrases = yaml_data.require_keys(data.get("phrases"), set(PHRASE_LABELS), path, "phrases")
     for label, raw in raw_phrases.items():
         for words in _phrase_list(raw, path, f"phrases.{label}"):
             if words in phrases and phrases[words] != label:
-                raise SafetyDataError(
+                raise yaml_data.SafetyDataError(
                     path, f"phrases.{label}", f"{' '.join(words)!r} is also {phrases[words]}"
                 )
             phrases[words] = label
@@ -170,10 +166,10 @@ def load_vocabulary(path: Path = DEFAULT_ANSWERS_PATH) -> AnswerVocabulary:
     stops = _phrase_list(data.get("negation_stops"), path, "negation_stops")
     for key, words in (("clause_breaks", breaks), ("negation_stops", stops)):
         if any(len(w) != 1 for w in words):
-            raise SafetyDataError(path, key, "one word each")
+            raise yaml_data.SafetyDataError(path, key, "one word each")
     reach = data.get("distress_turn_reach")
     if not isinstance(reach, int) or not 1 <= reach <= 6:
-        raise SafetyDataError(path, "distress_turn_reach", "a whole number from 1 to 6")
+        raise yaml_data.SafetyDataError(path, "distress_turn_reach", "a whole number from 1 to 6")
     turned, admits = _load_check_in(data.get("check_in"), path, whole, phrases)
     return AnswerVocabulary(
         whole_reply=whole,
@@ -203,12 +199,12 @@ def _load_check_in(
     phrases: dict[tuple[str, ...], str],
 ) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]:
     """``check_in.turned`` must name yes/no entries of the lists; ``admits`` must be new."""
-    data = require_keys(raw, {"turned", "admits"}, path, "check_in")
+    data = yaml_data.require_keys(raw, {"turned", "admits"}, path, "check_in")
     turned = _phrase_list(data.get("turned"), path, "check_in.turned")
     for index, words in enumerate(turned):
         label = phrases.get(words) or (whole[words].value if words in whole else None)
         if label not in ("safe", "not_safe"):
-            raise SafetyDataError(
+            raise yaml_data.SafetyDataError(
                 path,
                 f"check_in.turned[{index}]",
                 f"{' '.join(words)!r} is not a safe or not_safe entry of whole_reply or phrases",
@@ -216,7 +212,7 @@ def _load_check_in(
     admits = _phrase_list(data.get("admits"), path, "check_in.admits")
     for index, words in enumerate(admits):
         if words in turned:
-            raise SafetyDataError(
+            raise yaml_data.SafetyDataError(
                 path, f"check_in.admits[{index}]", f"{' '.join(words)!r} is also turned"
             )
     return frozenset(turned), frozenset(admits)

@@ -13,16 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.safety.yaml_data import (
-    DATA_DIR,
-    SafetyDataError,
-    load_mapping,
-    require_keys,
-    require_list,
-    require_text,
-)
+from bot.safety import yaml_data
 
-DEFAULT_TAXONOMY_PATH = DATA_DIR / "taxonomy.yml"
+DEFAULT_TAXONOMY_PATH = yaml_data.DATA_DIR / "taxonomy.yml"
 BAND_FULL = "full"
 BAND_MIDDLE = "middle"
 BANDS = (BAND_FULL, BAND_MIDDLE)
@@ -68,9 +61,11 @@ class Taxonomy:
     def require(self, sign: object, path: Path | str, key: str) -> str:
         """``sign`` if it names a sign of this taxonomy, else a ``SafetyDataError`` at path/key."""
         if not isinstance(sign, str) or not sign.strip():
-            raise SafetyDataError(path, key, f"missing sign (one of: {', '.join(self.ids)})")
+            raise yaml_data.SafetyDataError(
+                path, key, f"missing sign (one of: {', '.join(self.ids)})"
+            )
         if sign not in self.signs:
-            raise SafetyDataError(
+            raise yaml_data.SafetyDataError(
                 path, key, f"unknown sign {sign!r} (the signs are in {self.path})"
             )
         return sign
@@ -79,37 +74,40 @@ class Taxonomy:
 def load_taxonomy(path: Path = DEFAULT_TAXONOMY_PATH) -> Taxonomy:
     """Load and validate the taxonomy; errors name the file and the key."""
     path = Path(path)
-    data = load_mapping(path, {"signs"})
+    data = yaml_data.load_mapping(path, {"signs"})
     signs: dict[str, Sign] = {}
-    for index, raw in enumerate(require_list(data.get("signs"), path, "signs")):
+    for index, raw in enumerate(yaml_data.require_list(data.get("signs"), path, "signs")):
         key = f"signs[{index}]"
         allowed = {"id", "name", "band", "resources", "definition", "sources"}
-        item = require_keys(raw, allowed, path, key)
-        sign_id = require_text(item.get("id"), path, f"{key}.id")
+        item = yaml_data.require_keys(raw, allowed, path, key)
+        sign_id = yaml_data.require_text(item.get("id"), path, f"{key}.id")
         if not _ID_RE.match(sign_id):
-            raise SafetyDataError(path, f"{key}.id", "ids are lower_snake_case")
+            raise yaml_data.SafetyDataError(path, f"{key}.id", "ids are lower_snake_case")
         key = f"signs[{index}] ({sign_id})"
         if sign_id in signs:
-            raise SafetyDataError(path, key, "id used twice")
-        band = require_text(item.get("band"), path, f"{key}.band")
+            raise yaml_data.SafetyDataError(path, key, "id used twice")
+        band = yaml_data.require_text(item.get("band"), path, f"{key}.band")
         if band not in BANDS:
-            raise SafetyDataError(path, f"{key}.band", f"expected one of: {', '.join(BANDS)}")
-        resources = require_text(item.get("resources"), path, f"{key}.resources")
+            raise yaml_data.SafetyDataError(
+                path, f"{key}.band", f"expected one of: {', '.join(BANDS)}"
+            )
+        resources = yaml_data.require_text(item.get("resources"), path, f"{key}.resources")
         if resources not in RESOURCE_KINDS:
-            raise SafetyDataError(
+            raise yaml_data.SafetyDataError(
                 path, f"{key}.resources", f"expected one of: {', '.join(RESOURCE_KINDS)}"
             )
-        sources = require_list(item.get("sources"), path, f"{key}.sources")
+        sources = yaml_data.require_list(item.get("sources"), path, f"{key}.sources")
         signs[sign_id] = Sign(
             id=sign_id,
-            name=require_text(item.get("name"), path, f"{key}.name").strip(),
+            name=yaml_data.require_text(item.get("name"), path, f"{key}.name").strip(),
             band=band,
             resources=resources,
             definition=" ".join(
-                require_text(item.get("definition"), path, f"{key}.definition").split()
+                yaml_data.require_text(item.get("definition"), path, f"{key}.definition").split()
             ),
             sources=tuple(
-                require_text(s, path, f"{key}.sources[{i}]").strip() for i, s in enumerate(sources)
+                yaml_data.require_text(s, path, f"{key}.sources[{i}]").strip()
+                for i, s in enumerate(sources)
             ),
         )
     return Taxonomy(signs=signs, path=str(path))
