@@ -25,11 +25,12 @@ import yaml
 from bot import sender_ids
 from bot.channels import failsafe
 from bot.channels import telegram as tg
+from deploy.processes import free_port
 from tests.channels.test_socketio import PAGE_ORIGIN, Client
 from tests.e2e.crisis_check import shows_crisis_resources
 from tests.e2e.servers import RasaStack
 from tests.security.action_proxy import HoldingActionProxy
-from tests.telegram.fake_bot_api import FakeBotApi, free_port
+from tests.telegram.fake_bot_api import FakeBotApi
 from tests.telegram.updates import SECRET, TOKEN, text_update
 
 pytestmark = pytest.mark.server
