@@ -30,6 +30,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+# The markers (server, browser, postgres, redis, model) by fixture, and `make unit`'s guard.
+pytest_plugins = ["tests.markers"]
+
 POSTGRES_ADMIN_URL_ENV = "SECURE_BASE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
