@@ -40,6 +40,7 @@ from bot.policies.check_in import (
 )
 from bot.policies.safety_question import SafetyQuestionPolicy
 from bot.safety.open_question import CHECK_IN, OPEN_QUESTION_KEY, SAFETY
+from tests.builders import rasa_tracker, user_says
 
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
 OURS = "CheckInPolicy"
@@ -64,15 +65,7 @@ def policy(tmp_path: Path) -> CheckInPolicy:
     return _build(CheckInPolicy, tmp_path)
 
 
-def _user(text: str, intent: str) -> UserUttered:
-    return UserUttered(text, intent={"name": intent, "confidence": 0.97})
-
-
-def _tracker(*events: Event) -> DialogueStateTracker:
-    return DialogueStateTracker.from_events("someone", [ActionExecuted("action_listen"), *events])
-
-
-MIDDLE = _user("everyone would be better off without me", "crisis_check_in")
+MIDDLE = user_says("everyone would be better off without me", "crisis_check_in")
 
 
 def _asked(*events: Event) -> list[Event]:
@@ -115,18 +108,23 @@ def _turn(
 
 
 def test_a_middle_band_message_gets_the_check_in(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = _tracker(
-        _user("hi", "greet"), ActionExecuted("utter_greet"), ActionExecuted("action_listen"), MIDDLE
+    tracker = rasa_tracker(
+        user_says("hi", "greet"),
+        ActionExecuted("utter_greet"),
+        ActionExecuted("action_listen"),
+        MIDDLE,
     )
     assert _turn(policy, tracker, domain) == ["utter_crisis_check_in", "action_listen"]
-    tracker.update(_user("hmm", "nlu_fallback"))
+    tracker.update(user_says("hmm", "nlu_fallback"))
     assert open_check_in(tracker) is False  # the reply is read as its answer
 
 
 def test_mid_exercise_the_form_stays_but_cannot_take_the_reply(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = _tracker(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area"), MIDDLE)
+    tracker = rasa_tracker(
+        ActiveLoop("values_form"), SlotSet("requested_slot", "value_area"), MIDDLE
+    )
     prediction = policy.predict_action_probabilities(tracker, domain)
     assert prediction.is_no_user_prediction
     assert prediction.optional_events == [ActionExecutionRejected("values_form", OURS)]
@@ -165,14 +163,14 @@ def test_mid_exercise_the_form_stays_but_cannot_take_the_reply(
 def test_the_reply_is_answered_whatever_the_nlu_said(
     policy: CheckInPolicy, domain: Domain, text: str, intent: str, first: str
 ) -> None:
-    tracker = _tracker(*_asked(), _user(text, intent))
+    tracker = rasa_tracker(*_asked(), user_says(text, intent))
     assert _predicted(policy, tracker, domain) == first
 
 
 def test_yes_gets_the_resources_and_stops_the_form(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = _tracker(
+    tracker = rasa_tracker(
         *_asked(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area")),
-        _user("yes", "affirm"),
+        user_says("yes", "affirm"),
     )
     assert _turn(policy, tracker, domain) == [
         "utter_crisis_resources",
@@ -182,9 +180,9 @@ def test_yes_gets_the_resources_and_stops_the_form(policy: CheckInPolicy, domain
 
 
 def test_no_goes_back_to_the_forms_question(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = _tracker(
+    tracker = rasa_tracker(
         *_asked(ActiveLoop("wise_mind_form"), SlotSet("requested_slot", "wm_note")),
-        _user("no", "deny"),
+        user_says("no", "deny"),
     )
     assert _turn(policy, tracker, domain) == [
         "utter_crisis_check_in_no",
@@ -194,7 +192,7 @@ def test_no_goes_back_to_the_forms_question(policy: CheckInPolicy, domain: Domai
 
 
 def test_no_with_nothing_running_offers_the_menu(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = _tracker(*_asked(), _user("nah", "deny"))
+    tracker = rasa_tracker(*_asked(), user_says("nah", "deny"))
     assert _turn(policy, tracker, domain) == [
         "utter_crisis_check_in_no",
         "utter_menu",
@@ -203,12 +201,12 @@ def test_no_with_nothing_running_offers_the_menu(policy: CheckInPolicy, domain: 
 
 
 def test_unclear_twice_gets_the_resources(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = _tracker(
+    tracker = rasa_tracker(
         *_asked(ActiveLoop("boundary_form"), SlotSet("requested_slot", "bs_express")),
-        _user("ok", "affirm"),
+        user_says("ok", "affirm"),
     )
     assert _turn(policy, tracker, domain) == ["utter_crisis_check_in_ask_again", "action_listen"]
-    tracker.update(_user("whatever", "nlu_fallback"))
+    tracker.update(user_says("whatever", "nlu_fallback"))
     assert open_check_in(tracker) is True
     assert _turn(policy, tracker, domain) == [
         "utter_crisis_resources",
@@ -223,13 +221,13 @@ def test_unclear_twice_gets_the_resources(policy: CheckInPolicy, domain: Domain)
 def test_a_second_middle_band_message_gets_the_resources(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = _tracker(
+    tracker = rasa_tracker(
         *_asked(ActiveLoop("voice_check_form"), SlotSet("requested_slot", "voice_source")),
-        _user("no", "deny"),
+        user_says("no", "deny"),
         ActionExecuted("utter_crisis_check_in_no", policy=OURS),
         ActionExecuted("voice_check_form", policy=OURS),
         ActionExecuted("action_listen", policy=OURS),
-        _user("I won't be around much longer anyway", "crisis_check_in"),
+        user_says("I won't be around much longer anyway", "crisis_check_in"),
     )
     assert earlier_crisis_in_session(tracker)
     assert _turn(policy, tracker, domain) == [
@@ -242,11 +240,11 @@ def test_a_second_middle_band_message_gets_the_resources(
 def test_after_the_resources_a_middle_band_message_gets_them_again(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = _tracker(
-        _user("I want to die", "crisis"),
+    tracker = rasa_tracker(
+        user_says("I want to die", "crisis"),
         ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
         ActionExecuted("action_listen"),
-        _user("yes", "affirm"),
+        user_says("yes", "affirm"),
         ActionExecuted("utter_crisis_safe", policy="SafetyQuestionPolicy"),
         ActionExecuted("action_listen", policy="SafetyQuestionPolicy"),
         MIDDLE,
@@ -255,9 +253,9 @@ def test_after_the_resources_a_middle_band_message_gets_them_again(
 
 
 def test_a_new_session_asks_again(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = _tracker(
+    tracker = rasa_tracker(
         *_asked(),
-        _user("no", "deny"),
+        user_says("no", "deny"),
         ActionExecuted("utter_crisis_check_in_no", policy=OURS),
         ActionExecuted("utter_menu", policy=OURS),
         ActionExecuted("action_listen", policy=OURS),
@@ -273,11 +271,11 @@ def test_a_new_session_asks_again(policy: CheckInPolicy, domain: Domain) -> None
 def test_the_yes_button_pressed_late_still_gets_the_resources(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = _tracker(
-        _user("hi", "greet"),
+    tracker = rasa_tracker(
+        user_says("hi", "greet"),
         ActionExecuted("utter_greet"),
         ActionExecuted("action_listen"),
-        _user("/check_in_yes", "check_in_yes"),
+        user_says("/check_in_yes", "check_in_yes"),
     )
     assert _predicted(policy, tracker, domain) == "utter_crisis_resources"
 
@@ -288,20 +286,20 @@ def test_the_yes_button_pressed_late_still_gets_the_resources(
 @pytest.mark.parametrize(
     "events",
     [
-        [_user("no", "deny")],
-        [_user("I want to die", "crisis")],
+        [user_says("no", "deny")],
+        [user_says("I want to die", "crisis")],
         # asked, answered, then a new message: the question is closed
         [
             *_asked(),
-            _user("no", "deny"),
+            user_says("no", "deny"),
             ActionExecuted("utter_crisis_check_in_no", policy=OURS),
             ActionExecuted("utter_menu", policy=OURS),
             ActionExecuted("action_listen", policy=OURS),
-            _user("no", "deny"),
+            user_says("no", "deny"),
         ],
         # "Are you safe right now?" is open: its own policy reads a middle-band reply
         [
-            _user("I want to die", "crisis"),
+            user_says("I want to die", "crisis"),
             ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
             ActionExecuted("action_listen"),
             MIDDLE,
@@ -309,13 +307,13 @@ def test_the_yes_button_pressed_late_still_gets_the_resources(
     ],
 )
 def test_it_abstains_elsewhere(policy: CheckInPolicy, domain: Domain, events: list[Event]) -> None:
-    assert _predicted(policy, _tracker(*events), domain) is None
+    assert _predicted(policy, rasa_tracker(*events), domain) is None
 
 
 def test_a_middle_band_reply_to_are_you_safe_is_not_safe(tmp_path: Path, domain: Domain) -> None:
     safety = _build(SafetyQuestionPolicy, tmp_path)
-    tracker = _tracker(
-        _user("I want to die", "crisis"),
+    tracker = rasa_tracker(
+        user_says("I want to die", "crisis"),
         ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
         ActionExecuted("action_listen"),
         MIDDLE,
@@ -339,14 +337,14 @@ def _rule_policy_predictions(domain: Domain, action: str) -> list[PolicyPredicti
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
-        (_user("no", "deny"), "utter_crisis_check_in_no"),
-        (_user("yes", "affirm"), "utter_crisis_resources"),
+        (user_says("no", "deny"), "utter_crisis_check_in_no"),
+        (user_says("yes", "affirm"), "utter_crisis_resources"),
     ],
 )
 def test_it_outranks_an_active_form_and_the_rules(
     policy: CheckInPolicy, tmp_path: Path, domain: Domain, reply: UserUttered, expected: str
 ) -> None:
-    tracker = _tracker(
+    tracker = rasa_tracker(
         *_asked(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area")), reply
     )
     ours = policy.predict_action_probabilities(tracker, domain)
@@ -362,7 +360,9 @@ def test_it_outranks_an_active_form_and_the_rules(
 def test_the_check_in_outranks_the_form_on_the_middle_band_message(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = _tracker(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area"), MIDDLE)
+    tracker = rasa_tracker(
+        ActiveLoop("values_form"), SlotSet("requested_slot", "value_area"), MIDDLE
+    )
     ours = policy.predict_action_probabilities(tracker, domain)
     for rasas in _rule_policy_predictions(domain, "utter_crisis_check_in"):
         best = DefaultPolicyPredictionEnsemble().combine_predictions([rasas, ours], tracker, domain)
@@ -382,13 +382,13 @@ async def test_the_reply_to_the_check_in_never_fills_the_exercise_slot(
 ) -> None:
     """Rasa's own slot filling, after the question was asked the way the processor does it."""
     before = [ActiveLoop("values_form"), SlotSet("requested_slot", "committed_action")]
-    reply = _user("no", "deny")
+    reply = user_says("no", "deny")
 
     # Without the check-in, "no" would be the exercise's answer.
-    plain = _tracker(*before, reply)
+    plain = rasa_tracker(*before, reply)
     assert SlotSet("committed_action", "no") in await _extracted(plain, domain)
 
-    tracker = _tracker(*before, MIDDLE)
+    tracker = rasa_tracker(*before, MIDDLE)
     assert await _extracted(tracker, domain) == []  # the middle-band message itself
     _turn(policy, tracker, domain)
     tracker.update(reply)
@@ -438,13 +438,11 @@ def test_a_bad_priority_is_a_clear_error(tmp_path: Path, priority: object) -> No
 
 
 def _noted(text: str, intent: str, kind: str) -> UserUttered:
-    return UserUttered(
-        text, intent={"name": intent, "confidence": 0.97}, metadata={OPEN_QUESTION_KEY: kind}
-    )
+    return user_says(text, intent, metadata={OPEN_QUESTION_KEY: kind})
 
 
 # The dialogue's turn was lost (a store outage, a failed turn): the tracker shows the menu last.
-LOST = [_user("hi", "greet"), ActionExecuted("utter_menu"), ActionExecuted("action_listen")]
+LOST = [user_says("hi", "greet"), ActionExecuted("utter_menu"), ActionExecuted("action_listen")]
 
 
 @pytest.mark.parametrize(
@@ -459,7 +457,7 @@ LOST = [_user("hi", "greet"), ActionExecuted("utter_menu"), ActionExecuted("acti
 def test_a_check_in_noted_by_the_channel_is_answered(
     policy: CheckInPolicy, tmp_path: Path, domain: Domain, text: str, intent: str, first: str
 ) -> None:
-    tracker = _tracker(*LOST, _noted(text, intent, CHECK_IN))
+    tracker = rasa_tracker(*LOST, _noted(text, intent, CHECK_IN))
     assert open_check_in(tracker) is False
     ours = policy.predict_action_probabilities(tracker, domain)
     safety = _build(SafetyQuestionPolicy, tmp_path).predict_action_probabilities(tracker, domain)
@@ -475,7 +473,7 @@ def test_a_check_in_noted_by_the_channel_is_answered(
 def test_a_noted_safety_question_is_left_to_its_policy(
     policy: CheckInPolicy, tmp_path: Path, domain: Domain
 ) -> None:
-    tracker = _tracker(*LOST, _noted("no", "deny", SAFETY))
+    tracker = rasa_tracker(*LOST, _noted("no", "deny", SAFETY))
     assert _predicted(policy, tracker, domain) is None
     safety = _build(SafetyQuestionPolicy, tmp_path)
     assert _predicted(safety, tracker, domain) == "utter_crisis_not_safe"
@@ -484,6 +482,6 @@ def test_a_noted_safety_question_is_left_to_its_policy(
 def test_without_a_note_the_reply_is_an_ordinary_message(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    assert _predicted(policy, _tracker(*LOST, _user("yes", "affirm")), domain) is None
+    assert _predicted(policy, rasa_tracker(*LOST, user_says("yes", "affirm")), domain) is None
     unknown = UserUttered("yes", intent={"name": "affirm"}, metadata={OPEN_QUESTION_KEY: "menu"})
-    assert _predicted(policy, _tracker(*LOST, unknown), domain) is None
+    assert _predicted(policy, rasa_tracker(*LOST, unknown), domain) is None

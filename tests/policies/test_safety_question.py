@@ -30,6 +30,7 @@ from bot.policies.safety_question import (
     open_question,
 )
 from bot.safety.open_question import CHECK_IN, OPEN_QUESTION_KEY, SAFETY
+from tests.builders import rasa_tracker, user_says
 
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
 
@@ -49,20 +50,12 @@ def policy(tmp_path: Path) -> SafetyQuestionPolicy:
     )
 
 
-def _user(text: str, intent: str) -> UserUttered:
-    return UserUttered(text, intent={"name": intent, "confidence": 0.97})
-
-
-def _tracker(*events: Event) -> DialogueStateTracker:
-    return DialogueStateTracker.from_events("someone", [ActionExecuted("action_listen"), *events])
-
-
 def _after_resources(text: str, intent: str) -> DialogueStateTracker:
-    return _tracker(
-        _user("I want to kill myself", "crisis"),
+    return rasa_tracker(
+        user_says("I want to kill myself", "crisis"),
         ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
         ActionExecuted("action_listen"),
-        _user(text, intent),
+        user_says(text, intent),
     )
 
 
@@ -104,14 +97,14 @@ def test_the_reply_is_answered_whatever_the_nlu_said(
 def test_a_second_unclear_reply_gets_the_quickest_ways_to_reach_a_person(
     policy: SafetyQuestionPolicy, domain: Domain
 ) -> None:
-    tracker = _tracker(
-        _user("I want to kill myself", "crisis"),
+    tracker = rasa_tracker(
+        user_says("I want to kill myself", "crisis"),
         ActionExecuted("utter_crisis_resources"),
         ActionExecuted("action_listen"),
-        _user("ok", "affirm"),
+        user_says("ok", "affirm"),
         ActionExecuted("utter_crisis_ask_again", policy="SafetyQuestionPolicy"),
         ActionExecuted("action_listen"),
-        _user("whatever", "nlu_fallback"),
+        user_says("whatever", "nlu_fallback"),
     )
     assert _predicted(policy, tracker, domain) == "utter_crisis_unsure"
 
@@ -126,31 +119,31 @@ def test_after_its_answer_it_listens(policy: SafetyQuestionPolicy, domain: Domai
     "events",
     [
         # nothing asked
-        [_user("no", "deny")],
+        [user_says("no", "deny")],
         # asked, answered, then a new message: the question is closed
         [
-            _user("I want to kill myself", "crisis"),
+            user_says("I want to kill myself", "crisis"),
             ActionExecuted("utter_crisis_resources"),
             ActionExecuted("action_listen"),
-            _user("no", "deny"),
+            user_says("no", "deny"),
             ActionExecuted("utter_crisis_not_safe", policy="SafetyQuestionPolicy"),
             ActionExecuted("action_listen"),
-            _user("no", "deny"),
+            user_says("no", "deny"),
         ],
         # a new session closes it too
         [
-            _user("I want to kill myself", "crisis"),
+            user_says("I want to kill myself", "crisis"),
             ActionExecuted("utter_crisis_resources"),
             SessionStarted(),
             ActionExecuted("action_listen"),
-            _user("no", "deny"),
+            user_says("no", "deny"),
         ],
     ],
 )
 def test_it_abstains_when_no_question_is_open(
     policy: SafetyQuestionPolicy, domain: Domain, events: list[Event]
 ) -> None:
-    assert _predicted(policy, _tracker(*events), domain) is None
+    assert _predicted(policy, rasa_tracker(*events), domain) is None
 
 
 def test_it_outranks_an_active_form_and_the_rules(
@@ -176,7 +169,7 @@ def test_it_outranks_an_active_form_and_the_rules(
 def test_open_question_sees_only_the_last_bot_turn() -> None:
     tracker = _after_resources("no", "deny")
     assert open_question(tracker) is False
-    assert open_question(_tracker(_user("hi", "greet"))) is None
+    assert open_question(rasa_tracker(user_says("hi", "greet"))) is None
 
 
 def test_training_refuses_a_domain_without_the_responses(
@@ -209,8 +202,11 @@ def test_resources_the_channel_noted_leave_the_question_open(
 ) -> None:
     # The floor sent the resources but the dialogue's turn was lost: the tracker shows the menu.
     reply = UserUttered(text, intent={"name": intent}, metadata={OPEN_QUESTION_KEY: SAFETY})
-    tracker = _tracker(
-        _user("hi", "greet"), ActionExecuted("utter_menu"), ActionExecuted("action_listen"), reply
+    tracker = rasa_tracker(
+        user_says("hi", "greet"),
+        ActionExecuted("utter_menu"),
+        ActionExecuted("action_listen"),
+        reply,
     )
     assert open_question(tracker) is False
     assert _predicted(policy, tracker, domain) == expected
@@ -220,5 +216,5 @@ def test_a_noted_check_in_is_not_the_safety_question(
     policy: SafetyQuestionPolicy, domain: Domain
 ) -> None:
     reply = UserUttered("no", intent={"name": "deny"}, metadata={OPEN_QUESTION_KEY: CHECK_IN})
-    assert open_question(_tracker(reply)) is None
-    assert _predicted(policy, _tracker(reply), domain) is None
+    assert open_question(rasa_tracker(reply)) is None
+    assert _predicted(policy, rasa_tracker(reply), domain) is None
