@@ -43,7 +43,12 @@ def _try_open(path):
 
 
 def test_swallowed_model_open():
-    _try_open({str(MODELS_DIR / "crisis_layer.npz")!r})
+    _try_open({str(MODELS_DIR / "secure-base.tar.gz")!r})
+
+
+def test_a_learned_layer_is_kept_out():
+    with pytest.raises(FileNotFoundError, match="kept out of `make unit`"):
+        open({str(MODELS_DIR / "crisis_layer.npz")!r}, "rb")
 
 
 def test_the_spacy_pipeline_is_allowed():
@@ -87,12 +92,12 @@ def _suite(tmp_path: Path) -> Path:
 def test_the_unit_run_fails_a_test_that_reaches_a_model_unmarked(tmp_path: Path) -> None:
     done = _pytest(_suite(tmp_path), "-m", UNIT)
     assert done.returncode == 1, done.stdout
-    assert "1 failed, 1 passed, 3 deselected" in done.stdout, done.stdout
+    assert "1 failed, 2 passed, 3 deselected" in done.stdout, done.stdout
     assert "FAILED test_suite.py::test_swallowed_model_open" in done.stdout
-    assert "crisis_layer.npz (open) but is not marked `model`" in done.stdout
+    assert "secure-base.tar.gz (open) but is not marked `model`" in done.stdout
 
 
 def test_the_full_run_runs_everything_unwatched(tmp_path: Path) -> None:
-    done = _pytest(_suite(tmp_path))
+    done = _pytest(_suite(tmp_path), "-k", "not kept_out")  # nothing is kept out here
     assert done.returncode == 0, done.stdout
-    assert "5 passed" in done.stdout, done.stdout
+    assert "5 passed, 1 deselected" in done.stdout, done.stdout
