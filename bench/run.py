@@ -139,14 +139,16 @@ def bench_env(workdir: Path) -> dict[str, str]:
     """The environment for every process the benchmark starts: offline, quiet, loopback,
     throwaway data."""
     return server_env(
-        # The action server's journal goes to the work folder, never to the repo's var/.
-        DATABASE_URL=f"sqlite:///{workdir / 'journal.db'}",
-        SECURE_BASE_ID_SECRET=secrets.token_urlsafe(32),
-        SECURE_BASE_SESSION_SECRET=secrets.token_urlsafe(32),
-        # Secure Base's REST channel and action server are locked (bot/channels/rest.py,
-        # bot/action_auth.py); the load generator sends the REST token (bench/load.py).
-        SECURE_BASE_REST_TOKEN=load.rest_token(),
-        SECURE_BASE_ACTION_TOKEN=secrets.token_urlsafe(32),
+        {
+            # The action server's journal goes to the work folder, never to the repo's var/.
+            "DATABASE_URL": f"sqlite:///{workdir / 'journal.db'}",
+            "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
+            "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
+            # Secure Base's REST channel and action server are locked (bot/channels/rest.py,
+            # bot/action_auth.py); the load generator sends the REST token (bench/load.py).
+            "SECURE_BASE_REST_TOKEN": load.rest_token(),
+            "SECURE_BASE_ACTION_TOKEN": secrets.token_urlsafe(32),
+        }
     )
 
 

@@ -162,29 +162,31 @@ class Cluster:
         # One set of secrets for every process: a socket.io session signed by one Rasa process
         # must verify on another, and the journal's pseudonyms must match across action servers.
         self.env = server_env(
-            # This checkout's code, even where the venv's editable install points at another.
-            PYTHONPATH=os.pathsep.join(
-                p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
-            ),
-            DATABASE_URL=settings.database_url,
-            # Rasa listens with a backlog of 100. A burst of new connections from nginx beyond
-            # that overflows the accept queue, and the kernel resets them some seconds later:
-            # 502s under load (measured: 46 of 2000 messages before this line).
-            SANIC_BACKLOG=os.environ.get("SANIC_BACKLOG", "1024"),
-            # Rasa applies its one-hour response timeout only with --enable-api; without it
-            # Sanic answers 503 after 60 s (measured under the full load with Rasa's lock
-            # store). The order that keeps users away from a 5xx: the lock store gives up
-            # waiting at 120 s (the fail-safe apologises), Sanic at 140 s, nginx at 150 s.
-            SANIC_RESPONSE_TIMEOUT=os.environ.get("SANIC_RESPONSE_TIMEOUT", "140"),
-            # No generated default (see check_id_secret): a new secret per run would orphan
-            # every journal row of the previous run and make erasure miss them.
-            SECURE_BASE_SESSION_SECRET=os.environ.get("SECURE_BASE_SESSION_SECRET")
-            or secrets.token_urlsafe(32),
-            SECURE_BASE_REST_TOKEN=os.environ.get("SECURE_BASE_REST_TOKEN")
-            or secrets.token_urlsafe(32),
-            SECURE_BASE_ACTION_TOKEN=os.environ.get("SECURE_BASE_ACTION_TOKEN")
-            or secrets.token_urlsafe(32),
-            **settings.env,
+            {
+                # This checkout's code, even where the venv's editable install points at another.
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+                ),
+                "DATABASE_URL": settings.database_url,
+                # Rasa listens with a backlog of 100. A burst of new connections from nginx beyond
+                # that overflows the accept queue, and the kernel resets them some seconds later:
+                # 502s under load (measured: 46 of 2000 messages before this line).
+                "SANIC_BACKLOG": os.environ.get("SANIC_BACKLOG", "1024"),
+                # Rasa applies its one-hour response timeout only with --enable-api; without it
+                # Sanic answers 503 after 60 s (measured under the full load with Rasa's lock
+                # store). The order that keeps users away from a 5xx: the lock store gives up
+                # waiting at 120 s (the fail-safe apologises), Sanic at 140 s, nginx at 150 s.
+                "SANIC_RESPONSE_TIMEOUT": os.environ.get("SANIC_RESPONSE_TIMEOUT", "140"),
+                # No generated default (see check_id_secret): a new secret per run would orphan
+                # every journal row of the previous run and make erasure miss them.
+                "SECURE_BASE_SESSION_SECRET": os.environ.get("SECURE_BASE_SESSION_SECRET")
+                or secrets.token_urlsafe(32),
+                "SECURE_BASE_REST_TOKEN": os.environ.get("SECURE_BASE_REST_TOKEN")
+                or secrets.token_urlsafe(32),
+                "SECURE_BASE_ACTION_TOKEN": os.environ.get("SECURE_BASE_ACTION_TOKEN")
+                or secrets.token_urlsafe(32),
+            },
+            settings.env,
         )
         self.check_id_secret()
         self.credentials_file = self.workdir / "credentials.yml"

@@ -80,9 +80,10 @@ def bin_path(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def server_env(**values: str) -> dict[str, str]:
-    """This process's environment for a server: no telemetry, quiet, loopback, plus ``values``."""
-    return {
+def server_env(*layers: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment for a server: no telemetry, quiet, loopback; then each of
+    ``layers`` in turn (a later one wins)."""
+    env = {
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -90,8 +91,10 @@ def server_env(**values: str) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         # rasa-sdk binds 0.0.0.0 unless told otherwise; Rasa gets --interface (rasa_command).
         "SANIC_HOST": "127.0.0.1",
-        **values,
     }
+    for layer in layers:
+        env.update(layer)
+    return env
 
 
 def rasa_command(

@@ -50,7 +50,9 @@ def test_the_launcher_and_the_benchmark_import_nothing_of_tests(module: str) -> 
 
 def test_servers_are_told_to_bind_loopback() -> None:
     assert server_env()["SANIC_HOST"] == "127.0.0.1"
-    assert server_env(SANIC_HOST="0.0.0.0")["SANIC_HOST"] == "0.0.0.0"  # an explicit choice wins
+    assert (
+        server_env({"SANIC_HOST": "0.0.0.0"})["SANIC_HOST"] == "0.0.0.0"
+    )  # an explicit choice wins
     rasa = rasa_command(Path("m.tar.gz"), 5005, Path("c.yml"), Path("e.yml"), ["--enable-api"])
     assert rasa[rasa.index("--interface") + 1] == "127.0.0.1"
     assert rasa[rasa.index("--port") + 1] == "5005" and rasa[-1] == "--enable-api"

@@ -77,13 +77,15 @@ class RasaStack:
         )
         self.rasa_args = list(rasa_args)
         self.env = server_env(
-            # Nothing under the repo's var/ is touched by a test run.
-            DATABASE_URL=self.database_url,
-            SECURE_BASE_ID_SECRET=secrets.token_urlsafe(32),
-            SECURE_BASE_SESSION_SECRET=secrets.token_urlsafe(32),
-            SECURE_BASE_REST_TOKEN=secrets.token_urlsafe(32),
-            SECURE_BASE_ACTION_TOKEN=secrets.token_urlsafe(32),
-            **(env or {}),
+            {
+                # Nothing under the repo's var/ is touched by a test run.
+                "DATABASE_URL": self.database_url,
+                "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
+                "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
+                "SECURE_BASE_REST_TOKEN": secrets.token_urlsafe(32),
+                "SECURE_BASE_ACTION_TOKEN": secrets.token_urlsafe(32),
+            },
+            env or {},
         )
         self._actions: ServerProcess | None = None
         self._rasa_proc: ServerProcess | None = None
