@@ -26,7 +26,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup crisis-layer roleplay-layer web-deps browser nginx scale-test fault-test security-test fuzz bench nlu-report db run test lint format pytest validate train model model-file conversations clean
+.PHONY: help setup unit crisis-layer roleplay-layer web-deps browser nginx scale-test fault-test security-test fuzz bench nlu-report db run test lint format pytest validate train model model-file conversations clean
 
 help: ## List every verb
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -114,6 +114,12 @@ format: setup ## Format the code with ruff
 
 pytest: model web-deps browser nginx ## Run the pytest suites (the end-to-end ones need the trained model)
 	$(PY) -m pytest -q --durations=20
+
+# The fast loop: no server, PostgreSQL, Redis, trained model or browser (markers: tests/markers.py,
+# which also fails a test here that reaches one of them unmarked).
+UNIT_MARKERS := not server and not browser and not postgres and not redis and not model
+unit: setup ## Fast loop: the tests that need no server, database, trained model or browser
+	$(PY) -m pytest -q -m "$(UNIT_MARKERS)" --durations=10
 
 validate: setup ## rasa data validate on the domain and training data
 	$(RASA) data validate --domain domain --data $(TRAINING_DATA) --config config.yml --fail-on-warning

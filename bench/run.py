@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: make `import bench` work
 
 import yaml  # noqa: E402
 
-from bench import load, profiling, servers  # noqa: E402
+from bench import load, profiling  # noqa: E402
 from bench.conversations import (  # noqa: E402
     ScriptSet,
     load_scripts,
@@ -56,6 +57,16 @@ from bench.report import (  # noqa: E402
     write_document,
 )
 from bench.stats import summarize  # noqa: E402
+from deploy.processes import (  # noqa: E402
+    ServerFailed,
+    ServerProcess,
+    actions_command,
+    bin_path,
+    free_port,
+    rasa_command,
+    server_env,
+    tail,
+)
 
 SB_SCRIPTS = REPO_ROOT / "bench" / "scripts" / "secure_base.yml"
 MOOD_SCRIPTS = REPO_ROOT / "bench" / "scripts" / "moodbot.yml"
@@ -109,8 +120,8 @@ class Bot:
 
     figures: BotFigures
     scripts: ScriptSet
-    rasa: servers.ServerProcess | None = None
-    actions: servers.ServerProcess | None = None
+    rasa: ServerProcess | None = None
+    actions: ServerProcess | None = None
     port: int = 0
     results: dict[str, LoadResult] = field(default_factory=dict)
 
@@ -123,29 +134,21 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def server_env(workdir: Path) -> dict[str, str]:
-    """The environment for every process the benchmark starts: offline, quiet, throwaway data."""
-    return {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        # rasa-sdk listens on 0.0.0.0 unless told otherwise; the benchmark stays on loopback.
-        "SANIC_HOST": "127.0.0.1",
-        # The action server's journal goes to the work folder, never to the repo's var/.
-        "DATABASE_URL": f"sqlite:///{workdir / 'journal.db'}",
-        "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
-        "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
-        # Secure Base's REST channel and action server are locked (bot/channels/rest.py,
-        # bot/action_auth.py); the load generator sends the REST token (bench/load.py).
-        "SECURE_BASE_REST_TOKEN": load.rest_token(),
-        "SECURE_BASE_ACTION_TOKEN": secrets.token_urlsafe(32),
-    }
-
-
-def bin_path(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
+def bench_env(workdir: Path) -> dict[str, str]:
+    """The environment for every process the benchmark starts: offline, quiet, loopback,
+    throwaway data."""
+    return server_env(
+        {
+            # The action server's journal goes to the work folder, never to the repo's var/.
+            "DATABASE_URL": f"sqlite:///{workdir / 'journal.db'}",
+            "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
+            "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
+            # Secure Base's REST channel and action server are locked (bot/channels/rest.py,
+            # bot/action_auth.py); the load generator sends the REST token (bench/load.py).
+            "SECURE_BASE_REST_TOKEN": load.rest_token(),
+            "SECURE_BASE_ACTION_TOKEN": secrets.token_urlsafe(32),
+        }
+    )
 
 
 def run_timed(args: list[str], *, cwd: Path, log: Path, env: dict[str, str], what: str) -> float:
@@ -166,7 +169,7 @@ def run_timed(args: list[str], *, cwd: Path, log: Path, env: dict[str, str], wha
         except subprocess.TimeoutExpired as exc:
             raise BenchBroken(f"{what} took longer than {TRAIN_TIMEOUT_S} s") from exc
     if done.returncode != 0:
-        raise BenchBroken(f"{what} failed ({done.returncode}):\n{servers.tail(log)}")
+        raise BenchBroken(f"{what} failed ({done.returncode}):\n{tail(log)}")
     return time.monotonic() - started
 
 
@@ -365,33 +368,48 @@ def start_rasa(
     workdir: Path,
     env: dict[str, str],
 ) -> None:
-    bot.port = servers.free_port()
-    bot.rasa = servers.launch(
+    bot.port = free_port()
+    bot.rasa = ServerProcess.launch(
         name,
-        [
-            bin_path("rasa"),
-            "run",
-            "--model",
-            str(model),
-            "--port",
-            str(bot.port),
-            "--interface",
-            "127.0.0.1",
-            "--credentials",
-            str(credentials),
-            "--endpoints",
-            str(endpoints),
-        ],
+        rasa_command(model, bot.port, credentials, endpoints),
+        env,
+        workdir / f"{name}.log",
         cwd=cwd,
-        env=env,
-        log=workdir / f"{name}.log",
     )
-    bot.figures.startup_s = servers.wait_for_rest_answer(bot.rasa, bot.webhook, START_TIMEOUT_S)
+    bot.figures.startup_s = wait_for_rest_answer(bot.rasa, bot.webhook)
     problem = model_load_failure(bot.rasa.log)
     if problem:
         # The server still answers (the channel's fail-safe), but without a model: no benchmark.
         raise BenchBroken(f"{name} started without its model: {problem}")
     say(f"{name}: first REST answer after {bot.figures.startup_s:.1f} s")
+
+
+def wait_for_rest_answer(server: ServerProcess, webhook: str) -> float:
+    """Seconds from process start to the first 200 answer of the REST webhook to "hi"."""
+    body = json.dumps({"sender": "bench-startup-probe", "message": "hi"}).encode()
+
+    def probe() -> bool:
+        request = urllib.request.Request(
+            webhook,
+            data=body,
+            headers={"Content-Type": "application/json", **load.rest_headers()},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status == 200 and isinstance(json.loads(answer.read()), list)
+
+    return server.wait_until(probe, webhook, START_TIMEOUT_S)
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) of a process in MB (10^6 bytes), from /proc/<pid>/status."""
+    values = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) * 1024 / 1e6  # the kernel's kB are KiB
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
 def model_load_failure(log: Path) -> str | None:
@@ -478,9 +496,9 @@ def fill_figures(bot: Bot) -> None:
         setattr(figures, name, summary)
         setattr(figures, f"{name}_rate", result.throughput)
     if bot.rasa is not None and bot.rasa.alive():
-        figures.rasa_rss_mb, figures.rasa_peak_mb = servers.memory_mb(bot.rasa.pid)
+        figures.rasa_rss_mb, figures.rasa_peak_mb = memory_mb(bot.rasa.pid)
     if bot.actions is not None and bot.actions.alive():
-        figures.actions_rss_mb, figures.actions_peak_mb = servers.memory_mb(bot.actions.pid)
+        figures.actions_rss_mb, figures.actions_peak_mb = memory_mb(bot.actions.pid)
 
 
 async def profile(bots: list[Bot], plan: Plan, workdir: Path) -> dict[str, Any]:
@@ -534,7 +552,7 @@ def run_micro(workdir: Path, env: dict[str, str], quick: bool) -> dict[str, Any]
     except subprocess.TimeoutExpired:
         pass
     if not out.exists():
-        reason = f"bench.micro failed:\n{servers.tail(workdir / 'micro.log', 10)}"
+        reason = f"bench.micro failed:\n{tail(workdir / 'micro.log', 10)}"
         return {"detect": {"status": "failed", "reason": reason}, "assess": {}}
     return json.loads(out.read_text())
 
@@ -706,31 +724,22 @@ async def run_servers(
     setups: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Start every server one after the other, measure, profile if needed; stop them all."""
-    started: list[servers.ServerProcess] = []
+    started: list[ServerProcess] = []
     try:
-        action_server: servers.ServerProcess | None = None
+        action_server: ServerProcess | None = None
         action_port = 0
         for bot, setup in zip(bots, setups, strict=True):
             if setup["needs_actions"] and action_server is None:
-                action_port = servers.free_port()
-                action_server = servers.launch(
+                action_port = free_port()
+                action_server = ServerProcess.launch(
                     "secure-base-actions",
-                    [
-                        bin_path("rasa"),
-                        "run",
-                        "actions",
-                        "--actions",
-                        "actions",
-                        "--port",
-                        str(action_port),
-                    ],
-                    cwd=REPO_ROOT,
-                    env=setup["env"],
-                    log=workdir / "secure-base-actions.log",
+                    actions_command(action_port),
+                    setup["env"],
+                    workdir / "secure-base-actions.log",
                 )
                 started.append(action_server)
-                seconds = servers.wait_for_health(
-                    action_server, f"http://127.0.0.1:{action_port}/health", START_TIMEOUT_S
+                seconds = action_server.wait_until_up(
+                    f"http://127.0.0.1:{action_port}/health", START_TIMEOUT_S
                 )
                 say(f"action server up after {seconds:.1f} s")
             if setup["needs_actions"]:
@@ -754,9 +763,7 @@ async def run_servers(
         await measure(bots, plan)
         for bot in bots:
             if not bot.rasa.alive():
-                raise BenchBroken(
-                    f"{bot.rasa.name} died during the load:\n{servers.tail(bot.rasa.log)}"
-                )
+                raise BenchBroken(f"{bot.rasa.name} died during the load:\n{tail(bot.rasa.log)}")
             fill_figures(bot)
         summaries: dict[str, Any] = {}
         if args.profile != "never":
@@ -834,12 +841,12 @@ def main(argv: list[str] | None = None) -> int:
 
     load_at_start = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="secure-base-bench-"))
-    env = server_env(workdir)
+    env = bench_env(workdir)
     started = time.monotonic()
     say(f"work folder {workdir} ({'quick' if args.quick else 'full'} run)")
     try:
         return _run(args, plan, out, workdir, env, started, load_at_start)
-    except (BenchBroken, servers.ServerFailed) as exc:
+    except (BenchBroken, ServerFailed) as exc:
         print(f"\nThe benchmark broke: {exc}", file=sys.stderr, flush=True)
         print(f"Logs are in {workdir}", file=sys.stderr)
         args.keep_workdir = True

@@ -11,8 +11,8 @@ the Telegram webhook; the REST channel is on a second loopback port (``webhook_u
 the Rasa processes send. Both tokens (and the secrets) are generated per run unless set.
 
 Used by ``python -m deploy.launch`` (operators, demos) and by tests/scale and tests/faults. The
-process plumbing (free ports, the trained model, a supervised child process) comes from
-tests/e2e/servers.py so that every test starts servers the same way.
+process plumbing (free ports, the trained model, a supervised child process) is
+deploy/processes.py's, the one harness the tests and the benchmark use too.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -33,15 +31,18 @@ from typing import Any
 
 import yaml
 
-from tests.e2e.servers import (
+from deploy.processes import (
     REPO_ROOT,
     START_TIMEOUT_S,
-    STOP_TIMEOUT_S,
     ServerFailed,
-    _Process,
-    _tail,
+    ServerProcess,
+    actions_command,
     find_model,
     free_port,
+    rasa_command,
+    server_env,
+    tail,
+    web_command,
 )
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -158,50 +159,43 @@ class Cluster:
         self.rasa_ports = [free_port() for _ in range(settings.rasa_processes)]
         self.action_ports = [free_port() for _ in range(settings.action_servers)]
         self.lock_key_prefix = settings.lock_key_prefix or f"sb{secrets.token_hex(6)}"
-        bin_dir = Path(sys.executable).parent
-        self._rasa = str(bin_dir / "rasa")
         # One set of secrets for every process: a socket.io session signed by one Rasa process
         # must verify on another, and the journal's pseudonyms must match across action servers.
-        self.env = {
-            **os.environ,
-            "RASA_TELEMETRY_ENABLED": "false",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            # This checkout's code, even where the venv's editable install points at another.
-            "PYTHONPATH": os.pathsep.join(
-                p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
-            ),
-            "DATABASE_URL": settings.database_url,
-            # Rasa listens with a backlog of 100. A burst of new connections from nginx beyond
-            # that overflows the accept queue, and the kernel resets them some seconds later:
-            # 502s under load (measured: 46 of 2000 messages before this line).
-            "SANIC_BACKLOG": os.environ.get("SANIC_BACKLOG", "1024"),
-            # Rasa applies its one-hour response timeout only with --enable-api; without it
-            # Sanic answers 503 after 60 s (measured under the full load with Rasa's lock
-            # store). The order that keeps users away from a 5xx: the lock store gives up
-            # waiting at 120 s (the fail-safe apologises), Sanic at 140 s, nginx at 150 s.
-            "SANIC_RESPONSE_TIMEOUT": os.environ.get("SANIC_RESPONSE_TIMEOUT", "140"),
-            # No generated default (see check_id_secret): a new secret per run would orphan
-            # every journal row of the previous run and make erasure miss them.
-            "SECURE_BASE_SESSION_SECRET": os.environ.get("SECURE_BASE_SESSION_SECRET")
-            or secrets.token_urlsafe(32),
-            "SECURE_BASE_REST_TOKEN": os.environ.get("SECURE_BASE_REST_TOKEN")
-            or secrets.token_urlsafe(32),
-            "SECURE_BASE_ACTION_TOKEN": os.environ.get("SECURE_BASE_ACTION_TOKEN")
-            or secrets.token_urlsafe(32),
-            # rasa-sdk binds 0.0.0.0 unless told otherwise; Rasa gets --interface below.
-            "SANIC_HOST": "127.0.0.1",
-            **settings.env,
-        }
+        self.env = server_env(
+            {
+                # This checkout's code, even where the venv's editable install points at another.
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+                ),
+                "DATABASE_URL": settings.database_url,
+                # Rasa listens with a backlog of 100. A burst of new connections from nginx beyond
+                # that overflows the accept queue, and the kernel resets them some seconds later:
+                # 502s under load (measured: 46 of 2000 messages before this line).
+                "SANIC_BACKLOG": os.environ.get("SANIC_BACKLOG", "1024"),
+                # Rasa applies its one-hour response timeout only with --enable-api; without it
+                # Sanic answers 503 after 60 s (measured under the full load with Rasa's lock
+                # store). The order that keeps users away from a 5xx: the lock store gives up
+                # waiting at 120 s (the fail-safe apologises), Sanic at 140 s, nginx at 150 s.
+                "SANIC_RESPONSE_TIMEOUT": os.environ.get("SANIC_RESPONSE_TIMEOUT", "140"),
+                # No generated default (see check_id_secret): a new secret per run would orphan
+                # every journal row of the previous run and make erasure miss them.
+                "SECURE_BASE_SESSION_SECRET": os.environ.get("SECURE_BASE_SESSION_SECRET")
+                or secrets.token_urlsafe(32),
+                "SECURE_BASE_REST_TOKEN": os.environ.get("SECURE_BASE_REST_TOKEN")
+                or secrets.token_urlsafe(32),
+                "SECURE_BASE_ACTION_TOKEN": os.environ.get("SECURE_BASE_ACTION_TOKEN")
+                or secrets.token_urlsafe(32),
+            },
+            settings.env,
+        )
         self.check_id_secret()
         self.credentials_file = self.workdir / "credentials.yml"
         self.endpoints_file = self.workdir / "endpoints.yml"
         self.nginx_conf = self.workdir / "nginx" / "nginx.conf"
-        self.rasa: list[_Process | None] = [None] * settings.rasa_processes
-        self.actions: list[_Process | None] = [None] * settings.action_servers
-        self.nginx: _Process | None = None
-        self.web: _Process | None = None
+        self.rasa: list[ServerProcess | None] = [None] * settings.rasa_processes
+        self.actions: list[ServerProcess | None] = [None] * settings.action_servers
+        self.nginx: ServerProcess | None = None
+        self.web: ServerProcess | None = None
 
     # -- addresses -----------------------------------------------------------------------------
 
@@ -337,32 +331,21 @@ class Cluster:
 
     # -- processes -----------------------------------------------------------------------------
 
-    def _spawn_actions(self, index: int) -> _Process:
-        args = [self._rasa, "run", "actions", "--actions", "actions"]
-        args += ["--port", str(self.action_ports[index])]
+    def _spawn_actions(self, index: int) -> ServerProcess:
+        args = actions_command(self.action_ports[index])
         log = self.workdir / f"actions-{index}.log"
-        return _Process(f"action server {index}", args, self.env, log)
+        return ServerProcess.launch(f"action server {index}", args, self.env, log)
 
-    def _spawn_rasa(self, index: int) -> _Process:
-        args = [
-            self._rasa,
-            "run",
-            "--model",
-            str(self.model),
-            "--port",
-            str(self.rasa_ports[index]),
-            "--interface",
-            "127.0.0.1",
-            "--credentials",
-            str(self.credentials_file),
-            "--endpoints",
-            str(self.endpoints_file),
-            "--cors",
-            self.base_url,
-            *self.settings.rasa_args,
-        ]
+    def _spawn_rasa(self, index: int) -> ServerProcess:
+        args = rasa_command(
+            self.model,
+            self.rasa_ports[index],
+            self.credentials_file,
+            self.endpoints_file,
+            ["--cors", self.base_url, *self.settings.rasa_args],
+        )
         log = self.workdir / f"rasa-{index}.log"
-        return _Process(f"rasa server {index}", args, self.env, log)
+        return ServerProcess.launch(f"rasa server {index}", args, self.env, log)
 
     def start_actions(self, index: int) -> None:
         process = self._spawn_actions(index)
@@ -380,12 +363,7 @@ class Cluster:
         process = self.rasa[index]
         if process is None:
             return
-        try:
-            os.killpg(process.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.popen.wait(STOP_TIMEOUT_S)
-        process.stop()
+        process.kill()
         self.rasa[index] = None
 
     def stop_rasa(self, index: int) -> None:
@@ -408,11 +386,11 @@ class Cluster:
         )
         if check.returncode != 0:
             raise ServerFailed(f"nginx rejected {self.nginx_conf}:\n{check.stderr}")
-        self.nginx = _Process("nginx", args, self.env, prefix / "nginx.out")
+        self.nginx = ServerProcess.launch("nginx", args, self.env, prefix / "nginx.out")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.nginx.popen.poll() is not None:
-                raise ServerFailed(f"nginx exited:\n{_tail(prefix / 'error.log')}")
+                raise ServerFailed(f"nginx exited:\n{tail(prefix / 'error.log')}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/health", timeout=2):
                     return
@@ -420,13 +398,12 @@ class Cluster:
                 return  # nginx answers; the upstreams are checked by their own waits
             except (urllib.error.URLError, OSError):
                 time.sleep(0.2)
-        raise ServerFailed(f"nginx did not listen in time:\n{_tail(prefix / 'error.log')}")
+        raise ServerFailed(f"nginx did not listen in time:\n{tail(prefix / 'error.log')}")
 
     def _start_web(self) -> None:
         port = self.settings.web_port
-        args = [sys.executable, "-m", "bot.web", "--port", str(port)]
-        args += ["--socket-url", self.base_url]
-        self.web = _Process("web page", args, self.env, self.workdir / "web.log")
+        args = web_command(port, self.base_url)
+        self.web = ServerProcess.launch("web page", args, self.env, self.workdir / "web.log")
         self.web.wait_until_up(f"http://127.0.0.1:{port}/")
 
     def start(self) -> Cluster:

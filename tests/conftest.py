@@ -30,6 +30,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+# tests/actions and tests/exercises still import these two from here (tests/builders.py is the one
+# tracker builder; `make_tracker` is its `sdk_tracker`).
+from tests.builders import channel_sender_id  # noqa: E402, F401
+from tests.builders import sdk_tracker as make_tracker  # noqa: E402, F401
+
+# The markers (server, browser, postgres, redis, model) by fixture, and `make unit`'s guard.
+pytest_plugins = ["tests.markers"]
+
 POSTGRES_ADMIN_URL_ENV = "SECURE_BASE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -83,6 +91,29 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
+@pytest.fixture(scope="session")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The one action server + Rasa server (REST and socket.io channels, SQLite) that the
+    end-to-end tests share (a ``RasaStack``, tests/e2e/servers.py): started on first use, stopped
+    at the end of the run. Tests keep apart by their own sender ids and sessions; a test that
+    needs a server configured otherwise starts its own."""
+    from bot.journal.db import dispose_engines
+    from tests.e2e.chat import REST_CHANNEL, SOCKETIO_CHANNEL
+    from tests.e2e.servers import RasaStack
+
+    channels = {**REST_CHANNEL, **SOCKETIO_CHANNEL}
+    with RasaStack(channels, tmp_path_factory.mktemp("shared-stack")) as running:
+        yield running
+    dispose_engines(running.database_url)
+
+
+@pytest.fixture
+def same_secret(shared_stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process computes pseudonyms (and seeds the journal) as the shared stack does."""
+    monkeypatch.setenv("SECURE_BASE_ID_SECRET", shared_stack.env["SECURE_BASE_ID_SECRET"])
+    monkeypatch.setenv("DATABASE_URL", shared_stack.database_url)
+
+
 @pytest.fixture
 def journal_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     """A migrated journal in a temporary SQLite file, set as DATABASE_URL for code under test.
@@ -97,58 +128,6 @@ def journal_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]
     db.upgrade(url)
     yield url
     db.dispose_engines(url)
-
-
-def channel_sender_id(sender_id: str, channel: str) -> str:
-    """``sender_id`` as ``channel`` hands it to Rasa (``rest:ana``); an already prefixed id, or
-    one for a channel that has no prefix, stays as given."""
-    from bot import sender_ids
-
-    if channel in sender_ids.PREFIXES and sender_ids.channel_of(sender_id) is None:
-        return sender_ids.with_channel(channel, sender_id)
-    return sender_id
-
-
-def make_tracker(
-    slots: dict | None = None,
-    *,
-    sender_id: str = "test-user",
-    channel: str = "rest",
-    intent: str = "greet",
-    text: str = "hi",
-    entities: list | None = None,
-    active_loop: str | None = None,
-    requested_slot: str | None = None,
-    events: list | None = None,
-):
-    """A rasa-sdk Tracker as an action receives it, for action tests.
-
-    ``sender_id`` is the bare id: the tracker carries it with the channel's prefix, as Rasa
-    does, so ``find_user(session, channel, sender_id)`` finds what the action wrote.
-    """
-    from rasa_sdk import Tracker
-
-    all_slots = {"requested_slot": requested_slot, **(slots or {})}
-    latest = {
-        "intent": {"name": intent, "confidence": 1.0},
-        "entities": entities or [],
-        "text": text,
-    }
-    history = (
-        events
-        if events is not None
-        else [{"event": "user", "text": text, "parse_data": latest, "input_channel": channel}]
-    )
-    return Tracker(
-        sender_id=channel_sender_id(sender_id, channel),
-        slots=all_slots,
-        latest_message=latest,
-        events=history,
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
-    )
 
 
 def user_who_agreed(session: Any, channel: str, sender_id: str) -> Any:

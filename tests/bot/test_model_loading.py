@@ -16,6 +16,9 @@ import yaml
 
 from bot import model_loading
 
+# Loads the trained model (models/secure-base.tar.gz).
+pytestmark = pytest.mark.model
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "secure-base.tar.gz"
 EXTRA = [

@@ -60,6 +60,7 @@ async def test_an_unknown_kind_is_refused() -> None:
         await oq.OpenQuestions().mark("web:a", "menu")
 
 
+@pytest.mark.redis
 async def test_redis_notes_are_shared_by_processes_and_hold_no_sender_id(
     shared_notes: oq.RedisNotes,
 ) -> None:

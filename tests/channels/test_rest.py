@@ -18,18 +18,17 @@ import requests
 from bot.channels import failsafe
 from bot.channels.rest import BadRequest, parse_body, token_matches
 from bot.safety import resources
+from tests.e2e.chat import REST_CHANNEL, send
 from tests.e2e.crisis_check import shows_crisis_resources
 from tests.e2e.servers import RasaStack
 
 pytestmark = pytest.mark.server
 
-CREDENTIALS = {"bot.channels.rest.SafeRestInput": None}
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
-    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("rest")) as running:
-        yield running
+@pytest.fixture
+def stack(shared_stack: RasaStack) -> RasaStack:
+    """The shared stack (tests/conftest.py); every test here has its own sender."""
+    return shared_stack
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +38,7 @@ def modelless_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaSt
     empty = workdir / "no-models"
     empty.mkdir()
     # Only with --enable-api does `rasa run` start when it finds no model (then it has no agent).
-    with RasaStack(CREDENTIALS, workdir, model=empty, rasa_args=["--enable-api"]) as running:
+    with RasaStack(REST_CHANNEL, workdir, model=empty, rasa_args=["--enable-api"]) as running:
         yield running
 
 
@@ -48,14 +47,8 @@ def _webhook(stack: RasaStack) -> str:
 
 
 def _send(stack: RasaStack, message: str, sender: str | None = None) -> list[dict]:
-    answer = requests.post(
-        _webhook(stack),
-        json={"sender": sender or uuid.uuid4().hex, "message": message},
-        headers=stack.rest_headers,
-        timeout=120,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
+    """One REST turn, from a new sender unless one is given."""
+    return send(stack, sender or uuid.uuid4().hex, message)
 
 
 def _has_resources(messages: list[dict]) -> bool:
@@ -374,7 +367,7 @@ def test_a_second_middle_band_message_gets_the_resources(stack: RasaStack) -> No
 @pytest.fixture(scope="module")
 def actionless_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     """Rasa with its action server stopped: the check-in needs responses and policies only."""
-    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("rest-no-actions")) as running:
+    with RasaStack(REST_CHANNEL, tmp_path_factory.mktemp("rest-no-actions")) as running:
         running.stop_actions()
         yield running
 

@@ -11,7 +11,6 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -26,83 +25,22 @@ from bot.channels.socketio import (
     session_days_from_env,
 )
 from bot.secrets import SecretError
-from tests.e2e.crisis_check import shows_crisis_resources
+from tests.e2e.chat import SOCKETIO_CHANNEL, WAIT_S, Client
 from tests.e2e.servers import RasaStack
 
 pytestmark = pytest.mark.server
 
-PAGE_ORIGIN = "http://localhost:8000"
-CREDENTIALS = {
-    "bot.channels.socketio.SafeSocketIOInput": {
-        "user_message_evt": "user_uttered",
-        "bot_message_evt": "bot_uttered",
-        "session_persistence": True,
-        "cors_allowed_origins": [PAGE_ORIGIN],
-    }
-}
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}\.[0-9]{10}\.[A-Za-z0-9_-]{43}$")
-# Only a guard against a hung test: the server answers in well under a second when idle.
-WAIT_S = 120
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
-    # --enable-api lets the tests read trackers (bound to 127.0.0.1 here).
+    # Its own stack: --enable-api lets the tests read trackers through Rasa, which waits for the
+    # turn to be saved (bound to 127.0.0.1 here).
     with RasaStack(
-        CREDENTIALS, tmp_path_factory.mktemp("socketio"), rasa_args=["--enable-api"]
+        SOCKETIO_CHANNEL, tmp_path_factory.mktemp("socketio"), rasa_args=["--enable-api"]
     ) as running:
         yield running
-
-
-class Client:
-    """A python-socketio client that keeps what the server sends, in order."""
-
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.confirms: asyncio.Queue[Any] = asyncio.Queue()
-        self.utterances: asyncio.Queue[dict] = asyncio.Queue()
-        self.sio.on("session_confirm", self.confirms.put_nowait)
-        self.sio.on("bot_uttered", self.utterances.put_nowait)
-
-    async def connect(self, url: str, origin: str | None = PAGE_ORIGIN) -> None:
-        headers = {"Origin": origin} if origin else {}
-        # Polling only: the websocket upgrade of python-engineio 4.15 needs aiohttp >= 3.10 and
-        # Rasa pins 3.9 (the browser tests cover the websocket transport).
-        await self.sio.connect(
-            url,
-            headers=headers,
-            transports=["polling"],
-            socketio_path="/socket.io",
-            wait_timeout=30,
-        )
-
-    async def request_session(self, session_id: str | None) -> str:
-        await self.sio.emit("session_request", {"session_id": session_id})
-        return await asyncio.wait_for(self.confirms.get(), WAIT_S)
-
-    async def say(self, text: str, session_id: str) -> None:
-        await self.sio.emit("user_uttered", {"message": text, "session_id": session_id})
-
-    async def next_utterance(self) -> dict:
-        return await asyncio.wait_for(self.utterances.get(), WAIT_S)
-
-    async def wait_for(self, predicate: Any) -> dict:
-        while True:
-            utterance = await self.next_utterance()
-            if predicate(utterance):
-                return utterance
-
-    async def wait_for_resources(self) -> list[str]:
-        """Collect the bot's texts until a whole crisis resource message has arrived."""
-        texts: list[str] = []
-        while not shows_crisis_resources(texts):
-            texts.append((await self.next_utterance()).get("text", ""))
-        return texts
-
-    async def close(self) -> None:
-        # A plain disconnect() waits for the open long-poll to return (up to the 25 s ping
-        # interval); closing the engine.io session without waiting tells the server just the same.
-        await self.sio.eio.disconnect(abort=True)
 
 
 def _tracker_user_texts(stack: RasaStack, session_id: str) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -19,41 +18,21 @@ from bot.journal.db import dispose_engines, session_scope
 from bot.journal.exports import EXPORT_KEY
 from bot.journal.identity import pseudonym
 from tests.conftest import user_who_agreed
+from tests.e2e.chat import send as _send
+from tests.e2e.chat import user_texts
 from tests.e2e.servers import RasaStack
-from tests.security.chat import send as _send
 
 pytestmark = pytest.mark.server
 
-CREDENTIALS = {"bot.channels.rest.SafeRestInput": None}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
-    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("journal-e2e")) as running:
-        yield running
-    dispose_engines(running.database_url)
-
 
 @pytest.fixture
-def same_secret(stack: RasaStack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """This process computes pseudonyms as the servers do."""
-    monkeypatch.setenv("SECURE_BASE_ID_SECRET", stack.env["SECURE_BASE_ID_SECRET"])
+def stack(shared_stack: RasaStack) -> RasaStack:
+    """The shared stack (tests/conftest.py); every test here has its own sender."""
+    return shared_stack
 
 
 def _user_texts(stack: RasaStack, sender: str) -> list[str]:
-    engine = sa.create_engine(stack.database_url, future=True)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text(
-                    "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
-                    "ORDER BY id"
-                ),
-                {"s": f"rest:{sender}"},
-            ).scalars()
-            return [json.loads(row)["text"] for row in rows]
-    finally:
-        engine.dispose()
+    return user_texts(stack, f"rest:{sender}")
 
 
 def _rows_mentioning(stack: RasaStack, sender: str) -> dict[str, int]:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.e2e.servers import _Process, free_port
+from deploy.processes import ServerProcess, free_port
 
 
 def _postgres_bin(name: str) -> str:
@@ -107,13 +107,13 @@ class PrivateRedis:
         self.port = free_port()
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._process: _Process | None = None
+        self._process: ServerProcess | None = None
 
     def start(self) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         args += ["--appendonly", "no", "--dir", str(self.workdir)]
-        self._process = _Process("redis", args, os.environ, self.workdir / "redis.log")
+        self._process = ServerProcess.launch("redis", args, os.environ, self.workdir / "redis.log")
         import redis
 
         deadline = time.monotonic() + 30

@@ -6,7 +6,8 @@ message gets ``200`` with a list of bot messages, anything else a ``400``. Well 
 run in total (see ``CASES``); each test ends by checking that both servers are still alive and
 still answer "hi".
 
-Run: ``.venv/bin/pytest -m server tests/fuzz -s`` (needs a trained model, see tests/e2e/servers.py).
+Run: ``.venv/bin/pytest -m server tests/fuzz -s`` (needs a trained model). The server is the shared
+stack (``shared_stack`` in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.channels.rest import MAX_BODY_BYTES, MAX_SENDER_CHARS
+from deploy.processes import tail
 from tests.e2e.servers import RasaStack
 
 pytestmark = pytest.mark.server
 
-CREDENTIALS = {"bot.channels.rest.SafeRestInput": None}
 TIMEOUT_S = 120
 ONE_MB = 1_000_000
 
@@ -161,19 +162,21 @@ tricky_text = st.lists(
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
-    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("fuzz")) as running:
-        yield running
-        total = sum(CASES.values())
-        print(f"\nREST fuzz: {total} requests ({dict(CASES)})")
-        failures = Counter(
-            match.group(1)
-            for match in re.finditer(
-                r"(dialogue failed[^\n]*|Traceback|Exception[^\n]{0,80})",
-                (running.workdir / "rasa.log").read_text(errors="replace"),
-            )
-        )
-        print(f"REST fuzz: failures the fail-safe absorbed (rasa.log): {dict(failures) or 'none'}")
+def stack(shared_stack: RasaStack) -> Iterator[RasaStack]:
+    """The shared stack (tests/conftest.py); the summary counts only this module's part of its log."""
+    log = shared_stack.workdir / "rasa.log"
+    start = log.stat().st_size if log.exists() else 0
+    yield shared_stack
+    total = sum(CASES.values())
+    print(f"\nREST fuzz: {total} requests ({dict(CASES)})")
+    with log.open("rb") as handle:
+        handle.seek(start)
+        text = handle.read().decode(errors="replace")
+    failures = Counter(
+        match.group(1)
+        for match in re.finditer(r"(dialogue failed[^\n]*|Traceback|Exception[^\n]{0,80})", text)
+    )
+    print(f"REST fuzz: failures the fail-safe absorbed (rasa.log): {dict(failures) or 'none'}")
 
 
 @pytest.fixture(scope="module")
@@ -222,17 +225,11 @@ def _expect_below_500(answer: requests.Response) -> None:
     assert answer.status_code in (200, 400), answer.status_code
 
 
-def _log_tail(stack: RasaStack, name: str, lines: int = 40) -> str:
-    path = stack.workdir / name
-    text = path.read_text(errors="replace") if path.exists() else "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def _assert_still_up(http: requests.Session, stack: RasaStack) -> None:
     # RasaStack keeps its processes private; if that changes this fails loudly, not silently.
     for process, log in ((stack._rasa_proc, "rasa.log"), (stack._actions, "actions.log")):
         assert process is not None, "a server was never started"
-        assert process.popen.poll() is None, f"{process.name} died:\n{_log_tail(stack, log)}"
+        assert process.popen.poll() is None, f"{process.name} died:\n{tail(stack.workdir / log)}"
     health = http.get(f"{stack.action_url}/health", timeout=TIMEOUT_S)
     assert health.status_code == 200
     _expect_answer(_post_json(http, stack, {"sender": uuid.uuid4().hex, "message": "hi"}, "hi"))

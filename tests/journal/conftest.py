@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from bot.journal import db
 from bot.journal.identity import ID_SECRET_ENV
+from tests.builders import rasa_tracker
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +44,6 @@ def save_tracker(journal_url: str) -> Iterator[SaveTracker]:
     The ``events`` table is then truly Rasa's (its schema, its writes), in the journal's database.
     """
     from rasa.core.tracker_store import create_tracker_store
-    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
     store = create_tracker_store(
@@ -51,7 +51,7 @@ def save_tracker(journal_url: str) -> Iterator[SaveTracker]:
     )
 
     def save(sender_id: str, events: Sequence[Any]) -> None:
-        tracker = DialogueStateTracker.from_events(sender_id, list(events))
+        tracker = rasa_tracker(*events, sender_id=sender_id, listening=False)
         asyncio.run(store.save(tracker))
 
     yield save

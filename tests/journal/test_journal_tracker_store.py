@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from bot.journal import db
 from bot.journal import repository as repo
 from bot.journal.db import session_scope
+from tests.builders import rasa_tracker
 
 SENDER = "erase-me-3391"
 
@@ -26,9 +27,8 @@ def _store(endpoint: dict):
 def _turn_with_erasure(url: str, store, conversation, erase_action: str) -> int:
     """Rasa's order within one turn: the action erases, then Rasa saves the tracker it holds."""
     from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
 
-    tracker = DialogueStateTracker.from_events(SENDER, conversation("my private words"))
+    tracker = rasa_tracker(*conversation("my private words"), sender_id=SENDER, listening=False)
     asyncio.run(store.save(tracker))
     tracker.update(UserUttered("please delete everything", intent={"name": "delete_my_data"}))
     with session_scope(url) as session:
@@ -65,7 +65,6 @@ def test_erasing_store_keeps_nothing_after_an_erase_action(journal_url: str, con
 def test_erasing_store_saves_ordinary_turns_and_reads_its_setting(
     journal_url: str, conversation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import read_endpoint_config
 
     endpoints = tmp_path / "endpoints.yml"
@@ -81,7 +80,9 @@ def test_erasing_store_saves_ordinary_turns_and_reads_its_setting(
     store = _store({"type": config.type, "url": config.url, **config.kwargs})
     try:
         assert store.erase_actions == frozenset({"action_forget_me"})
-        asyncio.run(store.save(DialogueStateTracker.from_events("keeps", conversation("hi"))))
+        asyncio.run(
+            store.save(rasa_tracker(*conversation("hi"), sender_id="keeps", listening=False))
+        )
         with session_scope(journal_url) as session:
             kept = repo.export_user(session, "rest", "keeps")["conversation_events"]
         assert len(kept) == len(conversation("hi"))
@@ -117,13 +118,12 @@ def test_store_outage_is_not_swallowed_by_rasas_fail_safe_wrapper(
 ) -> None:
     from rasa.core.tracker_store import FailSafeTrackerStore
     from rasa.shared.core.events import UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
 
     from bot.journal.tracker_store import TrackerStoreUnavailable
 
     store = _store(db.rasa_tracker_store_config(journal_url, erasing=True))
     wrapped = FailSafeTrackerStore(store)
-    tracker = DialogueStateTracker.from_events(OUTAGE_SENDER, conversation("seq 1: before"))
+    tracker = rasa_tracker(*conversation("seq 1: before"), sender_id=OUTAGE_SENDER, listening=False)
     try:
         asyncio.run(wrapped.save(tracker))
         assert asyncio.run(wrapped.retrieve_full_tracker(OUTAGE_SENDER)) is not None
@@ -153,7 +153,6 @@ def test_sql_errors_that_rasa_logs_carry_no_sender_id_or_text(
 ) -> None:
     """A broken table is not an outage: Rasa's wrapper logs the error, without bound values."""
     from rasa.core.tracker_store import FailSafeTrackerStore
-    from rasa.shared.core.trackers import DialogueStateTracker
 
     from bot.journal.tracker_store import TrackerStoreUnavailable
 
@@ -163,7 +162,9 @@ def test_sql_errors_that_rasa_logs_carry_no_sender_id_or_text(
         with store.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE events")
         caplog.set_level(logging.DEBUG)
-        tracker = DialogueStateTracker.from_events(OUTAGE_SENDER, conversation("my secret words"))
+        tracker = rasa_tracker(
+            *conversation("my secret words"), sender_id=OUTAGE_SENDER, listening=False
+        )
         for operation in (wrapped.retrieve(OUTAGE_SENDER), wrapped.save(tracker)):
             try:  # SQLite calls a missing table an OperationalError, PostgreSQL does not
                 asyncio.run(operation)
@@ -179,13 +180,14 @@ def test_sql_errors_that_rasa_logs_carry_no_sender_id_or_text(
 
 
 def test_sqlite_store_writes_ahead_and_reuses_its_connection(sqlite_url: str, conversation) -> None:
-    from rasa.shared.core.trackers import DialogueStateTracker
 
     db.upgrade(sqlite_url)
     store = _store(db.rasa_tracker_store_config(sqlite_url, erasing=True))
     try:
         for n in range(3):
-            tracker = DialogueStateTracker.from_events(f"wal-{n}", conversation(f"seq {n}: hi"))
+            tracker = rasa_tracker(
+                *conversation(f"seq {n}: hi"), sender_id=f"wal-{n}", listening=False
+            )
             asyncio.run(store.save(tracker))
         assert asyncio.run(store.retrieve("wal-2")) is not None
         with store.engine.connect() as connection:

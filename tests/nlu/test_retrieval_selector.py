@@ -8,6 +8,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+# Loads the trained model (models/secure-base.tar.gz).
+pytestmark = pytest.mark.model
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "secure-base.tar.gz"
 

@@ -14,6 +14,9 @@ import pytest
 
 from bot.nlu.suggestions import offers
 
+# Loads the trained model (models/secure-base.tar.gz).
+pytestmark = pytest.mark.model
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "secure-base.tar.gz"
 

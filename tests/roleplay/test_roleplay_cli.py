@@ -8,6 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# The commands load the role-play assessor's learned layer (models/roleplay_layer.npz) in
+# their own process, where tests/markers.py's watch cannot see it.
+pytestmark = pytest.mark.model
+
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 

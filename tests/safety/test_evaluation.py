@@ -67,6 +67,8 @@ def test_every_set_in_the_repository_loads() -> None:
         load_set(path)
 
 
+# The command loads the crisis layer (models/crisis_layer.npz) in its own process.
+@pytest.mark.model
 def test_command_prints_the_report() -> None:
     # One set keeps it quick; every set's loading and floor are the tests above.
     result = subprocess.run(

@@ -176,6 +176,7 @@ def test_either_layer_fires_and_full_beats_check_in(
     assert (LEARNED_CATEGORY in result.categories) is verdict.fired
 
 
+@pytest.mark.model
 def test_the_built_layer_is_what_the_default_detector_uses() -> None:
     if not learned.LAYER_PATH.is_file():
         pytest.fail(f"{learned.LAYER_PATH} is missing: `make model` builds it before the tests")

@@ -24,6 +24,8 @@ def _render(tmp_path: Path, web_port: int | None) -> str:
     )
 
 
+# nginx itself checks the config (`make nginx` installs it; `make unit` does not need it).
+@pytest.mark.server
 @pytest.mark.parametrize("web_port", [None, 18000])
 def test_nginx_accepts_the_rendered_config(tmp_path: Path, web_port: int | None) -> None:
     for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):

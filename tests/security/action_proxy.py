@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.e2e.servers import free_port
+from deploy.processes import free_port
 
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
 

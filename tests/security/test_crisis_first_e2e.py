@@ -25,25 +25,21 @@ import yaml
 from bot import sender_ids
 from bot.channels import failsafe
 from bot.channels import telegram as tg
-from tests.channels.test_socketio import PAGE_ORIGIN, Client
+from deploy.processes import free_port
+from tests.e2e.chat import REST_CHANNEL, SOCKETIO_CHANNEL, Client
 from tests.e2e.crisis_check import shows_crisis_resources
 from tests.e2e.servers import RasaStack
 from tests.security.action_proxy import HoldingActionProxy
-from tests.telegram.fake_bot_api import FakeBotApi, free_port
+from tests.telegram.fake_bot_api import FakeBotApi
 from tests.telegram.updates import SECRET, TOKEN, text_update
 
 pytestmark = pytest.mark.server
 
 CRISIS_TEXT = "I want to kill myself"
 CREDENTIALS = {
-    "bot.channels.rest.SafeRestInput": None,
+    **REST_CHANNEL,
     "bot.channels.telegram.SecureTelegramInput": None,
-    "bot.channels.socketio.SafeSocketIOInput": {
-        "user_message_evt": "user_uttered",
-        "bot_message_evt": "bot_uttered",
-        "session_persistence": True,
-        "cors_allowed_origins": [PAGE_ORIGIN],
-    },
+    **SOCKETIO_CHANNEL,
 }
 _chat_ids = itertools.count(770_001)
 

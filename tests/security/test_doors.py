@@ -29,9 +29,10 @@ from bot.channels import rest
 from bot.channels import telegram as tg
 from bot.journal import ValueRatingIn, repository
 from bot.journal.db import dispose_engines, session_scope
+from deploy.processes import free_port
 from tests.conftest import user_who_agreed
 from tests.e2e.servers import RasaStack
-from tests.telegram.fake_bot_api import FakeBotApi, free_port
+from tests.telegram.fake_bot_api import FakeBotApi
 from tests.telegram.updates import SECRET, TOKEN, text_update
 
 pytestmark = pytest.mark.server

@@ -23,8 +23,8 @@ from bot.journal.cli import main as journal_cli
 from bot.journal.db import dispose_engines
 from bot.journal.exports import EXPORT_KEY, MAX_EXPORT_BYTES, render
 from tests.conftest import user_who_agreed
+from tests.e2e.chat import send
 from tests.e2e.servers import RasaStack
-from tests.security.chat import send
 
 pytestmark = pytest.mark.server
 

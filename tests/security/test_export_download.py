@@ -15,7 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.journal import EXPORT_LINK_PATH, ActionExportMyData
 from bot.journal import repository, session_scope
 from bot.web import PageConfig, create_server
-from tests.conftest import make_tracker, user_who_agreed
+from tests.builders import sdk_tracker
+from tests.conftest import user_who_agreed
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def _link_from_the_chat(sender: str) -> str:
         user = user_who_agreed(session, "socketio", sender)
         repository.add_committed_action(session, user, "ask for Friday off")
     dispatcher = CollectingDispatcher()
-    ActionExportMyData().run(dispatcher, make_tracker(sender_id=sender, channel="socketio"), {})
+    ActionExportMyData().run(dispatcher, sdk_tracker(sender_id=sender, channel="socketio"), {})
     [message] = dispatcher.messages
     assert message["response"] == "utter_export_link"
     assert "text" not in message or not message["text"], "no JSON in the chat bubble"

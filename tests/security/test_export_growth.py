@@ -17,8 +17,8 @@ from bot.journal import repository, session_scope
 from bot.journal.db import dispose_engines
 from bot.journal.exports import EXPORT_KEY, PLACEHOLDER
 from tests.conftest import user_who_agreed
+from tests.e2e.chat import send
 from tests.e2e.servers import RasaStack
-from tests.security.chat import send
 
 pytestmark = pytest.mark.server
 

@@ -22,7 +22,10 @@ from deploy.cluster import Cluster, Settings
 
 def _settings(url: str, tmp_path: Path, secret: str | None) -> Settings:
     env = {ID_SECRET_ENV: secret} if secret is not None else {}
-    return Settings(database_url=url, workdir=tmp_path / "work", env=env)
+    # Nothing is started here: a stand-in model file keeps these tests off models/.
+    model = tmp_path / "model.tar.gz"
+    model.touch()
+    return Settings(database_url=url, workdir=tmp_path / "work", env=env, model=model)
 
 
 def test_a_deployment_without_the_secret_is_refused(

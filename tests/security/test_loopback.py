@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from bot.journal.db import dispose_engines, upgrade
-from tests.e2e.servers import REPO_ROOT, START_TIMEOUT_S, find_model, free_port
+from deploy.processes import REPO_ROOT, START_TIMEOUT_S, find_model, free_port
 
 pytestmark = pytest.mark.server
 

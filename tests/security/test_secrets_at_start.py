@@ -19,7 +19,8 @@ import requests
 import yaml
 
 from bot.channels import rest
-from tests.e2e.servers import REPO_ROOT, RasaStack, find_model, free_port
+from deploy.processes import REPO_ROOT, find_model, free_port
+from tests.e2e.servers import RasaStack
 from tests.telegram.updates import TOKEN
 
 pytestmark = pytest.mark.server

@@ -97,7 +97,13 @@ def sqlite_ledger_url(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Itera
     db.dispose_engines(sqlite_url)
 
 
-@pytest.fixture(params=["sqlite", "postgres", "redis"])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("redis", marks=pytest.mark.redis),
+    ]
+)
 async def shared(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Any]:

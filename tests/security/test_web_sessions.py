@@ -14,36 +14,19 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.channels.test_socketio import PAGE_ORIGIN, Client
+from tests.e2e.chat import WAIT_S, Client, user_texts
 from tests.e2e.servers import RasaStack
 
 pytestmark = pytest.mark.server
 
-CREDENTIALS = {
-    "bot.channels.socketio.SafeSocketIOInput": {
-        "user_message_evt": "user_uttered",
-        "bot_message_evt": "bot_uttered",
-        "session_persistence": True,
-        "cors_allowed_origins": [PAGE_ORIGIN],
-    }
-}
 DAY_S = 86_400
-WAIT_S = 120
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
-    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("web-sessions")) as running:
-        yield running
 
 
 def _signed(stack: RasaStack, context: bytes, body: str) -> str:
@@ -70,19 +53,7 @@ def _session(token: str) -> str:
 
 def _user_texts(stack: RasaStack, session_id: str) -> list[str]:
     """What the conversation log holds of this web session's user messages (plain SQL)."""
-    engine = sa.create_engine(stack.database_url, future=True)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text(
-                    "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
-                    "ORDER BY id"
-                ),
-                {"s": f"web:{session_id}"},
-            ).scalars()
-            return [json.loads(row)["text"] for row in rows]
-    finally:
-        engine.dispose()
+    return user_texts(stack, f"web:{session_id}")
 
 
 def _log_mentions(stack: RasaStack, marker: str) -> int:
@@ -96,27 +67,6 @@ def _log_mentions(stack: RasaStack, marker: str) -> int:
         engine.dispose()
 
 
-async def _turn(
-    client: Client,
-    text: str,
-    token: str,
-    until: Callable[[list[dict[str, Any]]], bool] | None = None,
-) -> list[dict[str, Any]]:
-    """Say ``text`` and collect the answers until the bot has been quiet for a moment, and (on a
-    loaded machine a turn's replies can be seconds apart) until ``until`` holds or WAIT_S ends."""
-    await client.say(text, token)
-    answers = [await client.next_utterance()]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while True:
-        waiting = until is not None and not until(answers)
-        quiet = max(0.1, deadline - loop.time()) if waiting else 2.5
-        try:
-            answers.append(await asyncio.wait_for(client.utterances.get(), quiet))
-        except asyncio.TimeoutError:
-            return answers
-
-
 def _asks_to_confirm_deletion(answers: list[dict[str, Any]]) -> bool:
     return any(
         r.get("payload") == "/confirm_delete" for a in answers for r in a.get("quick_replies", [])
@@ -128,10 +78,10 @@ async def _started(stack: RasaStack, marker: str) -> tuple[Client, str]:
     client = Client()
     await client.connect(stack.base_url)
     token = await client.request_session(None)
-    await _turn(client, "/greet", token)
-    await _turn(client, f"my sister {marker} keeps asking me for money", token)
+    await client.turn("/greet", token)
+    await client.turn(f"my sister {marker} keeps asking me for money", token)
     # That may start the boundary script, which takes other buttons as stray ones: stop it.
-    await _turn(client, "stop", token)
+    await client.turn("stop", token)
     return client, token
 
 
@@ -148,9 +98,9 @@ async def test_erasure_ends_the_session_for_every_copy_of_its_token(stack: RasaS
         assert await other_tab.request_session(token) == token
         assert [t for t in _user_texts(stack, _session(token)) if marker in t]
 
-        asked = await _turn(tab, "/delete_my_data", token, until=_asks_to_confirm_deletion)
+        asked = await tab.turn("/delete_my_data", token, until=_asks_to_confirm_deletion)
         assert _asks_to_confirm_deletion(asked), _texts(asked)
-        erased = await _turn(tab, "/confirm_delete", token, until=lambda a: "erased" in _texts(a))
+        erased = await tab.turn("/confirm_delete", token, until=lambda a: "erased" in _texts(a))
         assert "erased" in _texts(erased)
         # The tab that asked is moved to a new session right away, without another word.
         new_token = await asyncio.wait_for(tab.confirms.get(), WAIT_S)
@@ -170,8 +120,7 @@ async def test_erasure_ends_the_session_for_every_copy_of_its_token(stack: RasaS
         assert note["quick_replies"][0]["payload"] == "/greet"
 
         # The second tab, still connected to the erased session, writes a message.
-        later = await _turn(
-            other_tab,
+        later = await other_tab.turn(
             "is anyone there?",
             token,
             until=lambda a: "has been erased" in _texts(a) and len(a) >= 2,
@@ -182,7 +131,7 @@ async def test_erasure_ends_the_session_for_every_copy_of_its_token(stack: RasaS
         assert len(later) >= 2, "the message is answered too, in the new session"
 
         # The first tab carries on in its new session.
-        await _turn(tab, "thank you", new_token)
+        await tab.turn("thank you", new_token)
     finally:
         await tab.close()
         await other_tab.close()
@@ -211,7 +160,7 @@ async def test_an_expired_token_starts_a_new_conversation_with_a_note(stack: Ras
             assert _session(issued) != session_id  # before the fix: the old session resumed
             note = await client.next_utterance()
             assert "has ended" in note["text"] and "30 days without use" in note["text"]
-            answers = await _turn(client, "hello", issued)
+            answers = await client.turn("hello", issued)
             assert answers and all(a.get("text") != note["text"] for a in answers)
         finally:
             await client.close()
@@ -232,7 +181,7 @@ async def test_a_token_in_use_is_renewed_and_keeps_its_conversation(stack: RasaS
         renewed = await client.request_session(aging)
         assert _session(renewed) == session_id and renewed != aging
         assert int(renewed.split(".")[1]) >= int(time.time()) - 60
-        answers = await _turn(client, "I'm back", renewed)
+        answers = await client.turn("I'm back", renewed)
         assert not any("has ended" in (a.get("text") or "") for a in answers)
     finally:
         await client.close()

@@ -322,7 +322,7 @@ async def test_keys_hold_no_sender_id_and_go_away_after_use(redis_corner) -> Non
 
 async def test_without_redis_a_process_still_serialises_and_answers(caplog) -> None:
     """Redis down: users keep getting answers; one process still runs a conversation in order."""
-    from tests.e2e.servers import free_port
+    from deploy.processes import free_port
 
     store = AtomicRedisLockStore(host="127.0.0.1", port=free_port(), socket_timeout=0.5)
     inside = 0

@@ -21,8 +21,9 @@ import requests
 
 from bot.channels import failsafe
 from bot.channels import telegram as tg
+from deploy.processes import free_port
 from tests.e2e.servers import RasaStack
-from tests.telegram.fake_bot_api import Call, FakeBotApi, free_port
+from tests.telegram.fake_bot_api import Call, FakeBotApi
 from tests.telegram.updates import SECRET, TOKEN, callback_update, text_update
 
 pytestmark = pytest.mark.server

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels import telegram as tg
-from tests.telegram.fake_bot_api import FakeBotApi, _check_html, free_port
+from deploy.processes import free_port
+from tests.telegram.fake_bot_api import FakeBotApi, _check_html
 from tests.telegram.updates import SECRET, TOKEN, USER_ID, callback_update, text_update
 
 KNOWN_INTENTS = frozenset({"greet", "ask_help", "stop_exercise", "delete_my_data", "affirm"})

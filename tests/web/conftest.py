@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.web import PageConfig, create_server
-from tests.e2e.servers import REPO_ROOT, RasaStack, free_port
+from deploy.processes import REPO_ROOT, free_port
+from tests.e2e.servers import RasaStack
 
 CHROMIUM = os.environ.get("SECURE_BASE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
