@@ -5,67 +5,44 @@ something else mid-exercise is not stored."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-
-import pytest
-import requests
+from collections.abc import Callable
 
 from bot.exercises import values, wise_mind
+from tests.e2e.chat import send
 from tests.e2e.servers import RasaStack
-
-pytestmark = pytest.mark.server
-
-CREDENTIALS = {"bot.channels.rest.SafeRestInput": None}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
-    with RasaStack(CREDENTIALS, tmp_path_factory.mktemp("kit")) as running:
-        yield running
 
 
 def _sender(stack: RasaStack) -> Callable[[str], list[dict]]:
     sender = uuid.uuid4().hex
-
-    def send(message: str) -> list[dict]:
-        answer = requests.post(
-            f"{stack.base_url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": message},
-            headers=stack.rest_headers,
-            timeout=120,
-        )
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    return send
+    return lambda message: send(stack, sender, message)
 
 
 def _texts(messages: list[dict]) -> list[str]:
     return [m.get("text") or "" for m in messages]
 
 
-def test_a_rating_hint_is_not_followed_by_the_question(stack: RasaStack) -> None:
-    send, texts = _sender(stack), wise_mind.texts()
+def test_a_rating_hint_is_not_followed_by_the_question(shared_stack: RasaStack) -> None:
+    say, texts = _sender(shared_stack), wise_mind.texts()
     question = texts.text("ask.wm_distress_before")
-    assert question in _texts(send("/start_wise_mind"))
-    hinted = _texts(send("eleven"))
+    assert question in _texts(say("/start_wise_mind"))
+    hinted = _texts(say("eleven"))
     assert hinted == [texts.text("hints.rating_out_of_range", number="eleven")]
     # A good answer: the next question, in full.
-    assert texts.text("ask.wm_intro") in _texts(send("7"))
+    assert texts.text("ask.wm_intro") in _texts(say("7"))
 
 
-def test_a_hint_carries_the_questions_buttons(stack: RasaStack) -> None:
-    send, texts = _sender(stack), values.values_content().texts
-    started = send("/start_values_exercise")
+def test_a_hint_carries_the_questions_buttons(shared_stack: RasaStack) -> None:
+    say, texts = _sender(shared_stack), values.values_content().texts
+    started = say("/start_values_exercise")
     asked = next(m for m in started if m.get("text") == texts.text("ask_area"))
-    hinted = send("qwzx")
+    hinted = say("qwzx")
     assert _texts(hinted) == [texts.text("hint_area")]
     assert hinted[0]["buttons"] == asked["buttons"]
 
 
-def test_a_button_of_something_else_mid_exercise_is_not_an_answer(stack: RasaStack) -> None:
-    send, texts = _sender(stack), wise_mind.texts()
-    send("/start_wise_mind")
-    assert _texts(send("/start_roleplay")) == [texts.text("hints.finish_this_first")]
+def test_a_button_of_something_else_mid_exercise_is_not_an_answer(shared_stack: RasaStack) -> None:
+    say, texts = _sender(shared_stack), wise_mind.texts()
+    say("/start_wise_mind")
+    assert _texts(say("/start_roleplay")) == [texts.text("hints.finish_this_first")]
     # The question is still open: a rating answers it.
-    assert texts.text("ask.wm_intro") in _texts(send("4"))
+    assert texts.text("ask.wm_intro") in _texts(say("4"))
