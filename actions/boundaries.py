@@ -154,6 +154,7 @@ class ActionAskBsTitle(_AskBoundary):
 
 
 class _ValidateBoundary(kit.ExerciseValidator):
+    own_intents = frozenset({"start_boundary_script"})
     skill = BOUNDARIES
     # The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
     answer_intents = ANSWER_INTENTS

@@ -72,6 +72,7 @@ class ActionAskReflectionDone(kit.AskSlot):
 class ValidateDependencyReflectionForm(kit.ExerciseValidator):
     """Keeps each answer's score; the form is done after the last statement."""
 
+    own_intents = frozenset({"start_dependency_reflection"})
     skill = REFLECTION
 
     def validate_reflection_done(self, answer: kit.Answer) -> dict[str, Any]:

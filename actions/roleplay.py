@@ -191,6 +191,7 @@ class ActionAskRoleplayDifficulty(_AskRoleplay):
 class ValidateRoleplaySetupForm(kit.ExerciseValidator):
     """Turns taps and typed words into a scenario id and a difficulty id."""
 
+    own_intents = frozenset({START_INTENT, "practise_script"})
     form = "roleplay_setup_form"
     skill = ROLEPLAY
 
@@ -324,6 +325,8 @@ class ValidateRoleplayForm(kit.ExerciseValidator):
 
     answer_intents = frozenset({RETRY_INTENT})
     continue_answers = frozenset({REPLY})
+    # Every message is said to the persona ("help me out here" is a reply, not a request).
+    hears_requests = False
 
     def validate_roleplay_reply(self, answer: kit.Answer) -> dict[str, Any]:
         text = answer.value if isinstance(answer.value, str) else ""

@@ -236,6 +236,7 @@ class ActionAskCommittedAction(_AskValues):
 class ValidateValuesForm(kit.ExerciseValidator):
     """Reads each answer of the values form; returning a slot as None asks its question again."""
 
+    own_intents = frozenset({"start_values_exercise"})
     skill = VALUES
 
     def validate_value_area(self, answer: kit.Answer) -> dict[str, Any]:

@@ -121,6 +121,7 @@ def _has_words(text: str | None) -> bool:
 class ValidateVoiceCheckForm(kit.ExerciseValidator):
     """Reads each answer of the voice check; returning a slot as None asks its question again."""
 
+    own_intents = frozenset({"start_voice_check"})
     skill = VOICE_CHECK
 
     @staticmethod

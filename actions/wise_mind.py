@@ -149,6 +149,7 @@ class ActionAskWmStep(_AskWiseMind):
 class ValidateWiseMindForm(kit.ExerciseValidator):
     """Reads each answer; a bad one gets a hint and is asked again (``{slot: None}``)."""
 
+    own_intents = frozenset({"start_wise_mind"})
     skill = WISE_MIND
 
     answer_intents = ANSWER_INTENTS

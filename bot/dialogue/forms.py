@@ -36,7 +36,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.dialogue.ratings import RatingReading, rating_hint_key, read_rating
-from bot.dialogue.texts import TextBook
+from bot.dialogue.texts import REQUEST_INTENTS, TextBook, kit_texts
 from bot.dialogue.turns import (
     ANSWER_INTENT,
     REQUESTED_SLOT,
@@ -46,12 +46,19 @@ from bot.dialogue.turns import (
     is_other_payload,
     latest_intent,
     latest_text,
+    payload,
 )
 
 # The slot that marks "the validator has just given a hint for this slot" (domain/_shared.yml).
 HINT_SLOT = "form_hint"
 # "let's continue" while the form is running is not an answer: the question is asked again.
-NOT_ANSWERS = frozenset({"resume_exercise"})
+RESUME_INTENT = "resume_exercise"
+NOT_ANSWERS = frozenset({RESUME_INTENT})
+# "stop" pauses the running exercise (every skill's rules).
+PAUSE_INTENT = "stop_exercise"
+# How sure the NLU must be before a typed message mid-exercise is taken as a request for
+# something else rather than an answer (an answer wrongly taken loses nothing: it is offered back).
+REQUEST_CONFIDENCE = 0.9
 Validator = Callable[..., dict[str, Any]]
 KitValidator = Callable[["ExerciseValidator", "Answer"], dict[str, Any]]
 # The ask action of each slot, by slot name (slot names are unique across the domain's forms).
@@ -151,6 +158,11 @@ class Answer:
         self.dispatcher.utter_message(text=text, buttons=buttons)
         self.hinted = True
 
+    def hint_text(self, text: str, buttons: list[dict[str, str]]) -> None:
+        """A hint already worded (the kit's own), with its buttons."""
+        self.dispatcher.utter_message(text=text, buttons=buttons)
+        self.hinted = True
+
     def rating(self) -> int | None:
         """A whole number from 0 to 10, or None after the hint that says what was wrong."""
         reading: RatingReading = read_rating(self.text or "")
@@ -158,6 +170,18 @@ class Answer:
             fields = {"number": reading.number} if reading.number is not None else {}
             self.hint(rating_hint_key(reading), **fields)
         return reading.value
+
+
+def _offer_pause(answer: Answer, intent: str) -> None:
+    """A clear request for something else mid-exercise is heard as that request: named back,
+    with a button that pauses the exercise and one that carries on (the question, in full)."""
+    texts = kit_texts()
+    request = texts.text(f"requests.{intent}")
+    buttons = [
+        texts.button("pause", payload(PAUSE_INTENT)),
+        texts.button("carry_on", payload(RESUME_INTENT)),
+    ]
+    answer.hint_text(texts.text("request_heard", request=request), buttons)
 
 
 def _settled(slot_value: Any) -> bool:
@@ -190,6 +214,9 @@ def _guarded(slot: str, validate: KitValidator) -> Validator:
         if is_other_payload(latest_text(tracker), intent, self.answer_intents):
             answer.hint("hints.finish_this_first")
             result = {slot: None}
+        elif self._is_request(tracker, intent):
+            _offer_pause(answer, intent)
+            result = {slot: None}
         else:
             result = validate(self, answer)
         if answer.hinted:
@@ -216,6 +243,17 @@ class ExerciseValidator(FormValidationAction, ABC):
     # Slots the message that starts the form may fill (entities of a button): validated even
     # when they are not the question asked.
     prefilled_slots: ClassVar[frozenset[str]] = frozenset()
+    # Typed requests for something else (REQUEST_INTENTS, read with at least this confidence)
+    # are heard as requests, except this form's own start; a form whose every message is an
+    # answer (the role-play's replies to the persona) sets hears_requests to False.
+    hears_requests: ClassVar[bool] = True
+    own_intents: ClassVar[frozenset[str]] = frozenset()
+
+    def _is_request(self, tracker: Tracker, intent: str | None) -> bool:
+        if not self.hears_requests or intent not in REQUEST_INTENTS or intent in self.own_intents:
+            return False
+        confidence = (tracker.latest_message.get("intent") or {}).get("confidence") or 0.0
+        return float(confidence) >= REQUEST_CONFIDENCE
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

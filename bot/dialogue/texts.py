@@ -17,12 +17,13 @@ the action server at start-up instead of someone's exercise in the middle.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.content import ContentError, load_yaml, require_mapping, require_text
+from bot.content import DATA_DIR, ContentError, load_yaml, require_mapping, require_text
 
 # Telegram and most phones cut longer button titles; the channels send them as they are.
 BUTTON_TITLE_MAX = 30
@@ -47,6 +48,33 @@ TextSpec = Mapping[str, "frozenset[str] | TextSpec"]
 def plain(*keys: str) -> dict[str, frozenset[str]]:
     """Spec entries for texts without placeholders."""
     return dict.fromkeys(keys, frozenset())
+
+
+# What the kit says when a message mid-exercise is a clear request for something else
+# (data/dialogue/texts.yml): ``requests.<intent>`` names each request it hears.
+REQUEST_INTENTS = (
+    "start_values_exercise",
+    "start_voice_check",
+    "start_dependency_reflection",
+    "start_wise_mind",
+    "start_boundary_script",
+    "start_roleplay",
+    "practise_script",
+    "ask_roleplay_progress",
+    "show_my_values",
+    "show_journal",
+    "export_my_data",
+    "delete_my_data",
+    "ask_help",
+    "ask_bot_challenge",
+    "learn",
+)
+KIT_TEXTS_FILE = DATA_DIR / "dialogue" / "texts.yml"
+KIT_OWN_SPEC = {
+    "request_heard": frozenset({"request"}),
+    "requests": dict.fromkeys(REQUEST_INTENTS, frozenset()),
+    "buttons": {"pause": frozenset(), "carry_on": frozenset()},
+}
 
 
 def flat_spec(spec: TextSpec, prefix: str = "") -> dict[str, frozenset[str]]:
@@ -142,6 +170,12 @@ class TextBook:
         or is a ``button_`` key)."""
         title_key = key if "." in key or key.startswith("button_") else f"buttons.{key}"
         return {"title": self.text(title_key, **fields), "payload": payload}
+
+
+@functools.lru_cache(maxsize=1)
+def kit_texts() -> TextBook:
+    """The kit's own words (data/dialogue/texts.yml), read once per process."""
+    return TextBook.load(KIT_TEXTS_FILE, KIT_OWN_SPEC)
 
 
 def shorten(text: str, limit: int = BUTTON_TITLE_MAX) -> str:

@@ -46,3 +46,16 @@ def test_a_button_of_something_else_mid_exercise_is_not_an_answer(shared_stack: 
     assert _texts(say("/start_roleplay")) == [texts.text("hints.finish_this_first")]
     # The question is still open: a rating answers it.
     assert texts.text("ask.wm_intro") in _texts(say("4"))
+
+
+def test_a_request_mid_exercise_is_heard_and_the_exercise_can_carry_on(
+    shared_stack: RasaStack,
+) -> None:
+    say, texts = _sender(shared_stack), values.values_content().texts
+    say("/start_values_exercise")
+    [heard] = say("can you export my data")
+    assert "get a copy of your data" in heard["text"]
+    assert [b["payload"] for b in heard["buttons"]] == ["/stop_exercise", "/resume_exercise"]
+    # "Carry on here": the question again, in full, and the answer still goes in.
+    assert texts.text("ask_area") in _texts(say("/resume_exercise"))
+    assert any("1 of" in text for text in _texts(say("work")))

@@ -272,3 +272,57 @@ def test_every_skill_loads_through_the_kit() -> None:
         assert book.text("hints.finish_this_first")
     assert {Path(book.path).name for book in books} == {"texts.yml"}
     assert len({Path(book.path).parent.name for book in books}) == len(books)
+
+
+# --- a request for something else mid-exercise ---------------------------------------------
+
+
+def _said(text: str, intent: str, confidence: float) -> Any:
+    tracker = _tracker(text, "toy_name", intent=intent)
+    tracker.latest_message["intent"]["confidence"] = confidence
+    return tracker
+
+
+def test_a_clear_request_is_heard_as_a_request_not_stored(toy: dict) -> None:
+    tracker = _said("can you export my data", "export_my_data", 0.99)
+    result, dispatcher = _validate(toy, "toy_name", "can you export my data", tracker)
+    assert result == {"toy_name": None, "form_hint": "toy_name"}
+    assert toy["calls"] == []
+    [message] = dispatcher.messages
+    assert "get a copy of your data" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/stop_exercise", "/resume_exercise"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence"),
+    [("export_my_data", 0.6), ("share_feeling", 0.99), ("give_answer", 0.99)],
+)
+def test_an_unsure_or_other_reading_stays_an_answer(
+    toy: dict, intent: str, confidence: float
+) -> None:
+    tracker = _said("my mum calls me every night", intent, confidence)
+    result, _ = _validate(toy, "toy_name", "my mum calls me every night", tracker)
+    assert result == {"toy_name": "my mum calls me every night"}
+
+
+def test_a_forms_own_start_and_a_form_of_replies_stay_answers(toy: dict) -> None:
+    validator = toy["validator"]
+    tracker = _said("show me my journal", "show_journal", 0.99)
+    try:
+        validator.own_intents = frozenset({"show_journal"})
+        result, _ = _validate(toy, "toy_name", "show me my journal", tracker)
+        assert result == {"toy_name": "show me my journal"}
+        validator.own_intents = frozenset()
+        validator.hears_requests = False
+        result, _ = _validate(toy, "toy_name", "show me my journal", tracker)
+        assert result == {"toy_name": "show me my journal"}
+    finally:
+        validator.own_intents = frozenset()
+        validator.hears_requests = True
+
+
+def test_every_request_has_its_words() -> None:
+    from bot.dialogue.texts import REQUEST_INTENTS, kit_texts
+
+    for intent in REQUEST_INTENTS:
+        assert kit_texts().text(f"requests.{intent}")
