@@ -14,6 +14,10 @@ The traps are handled here, once, for every form:
   ``continue_answers``).
 - **A stray button** of another intent ("/start_roleplay" tapped mid-exercise) is not stored as
   an answer: the user is asked to finish this first (the skill's ``hints.finish_this_first``).
+- **A request for something else**, typed and read by the NLU with at least
+  ``REQUEST_CONFIDENCE`` as one of ``REQUEST_INTENTS``, is heard as that request: named back,
+  with "Pause this exercise" and "Carry on here", never stored (``own_intents``,
+  ``hears_requests``).
 - **Asking again.** A rejected answer gets a hint (:meth:`Answer.hint`) that carries
   the question's buttons; the form then asks the slot again and the ask action stays quiet, so
   the question is not repeated under the hint. After a "why?", a resume or an accepted answer
