@@ -63,7 +63,9 @@ def _skip_button() -> list[dict[str, str]]:
     return [sc.texts().button("skip_reinforce", "/deny")]
 
 
-BOUNDARIES = kit.Skill("boundaries", sc.texts, form=FORM, slots=RESET_SLOTS)
+BOUNDARIES = kit.Skill(
+    "boundaries", sc.texts, form=FORM, slots=RESET_SLOTS, start_intent="start_boundary_script"
+)
 
 
 class ActionStartBoundaryScript(kit.StartExercise):
@@ -154,7 +156,6 @@ class ActionAskBsTitle(_AskBoundary):
 
 
 class _ValidateBoundary(kit.ExerciseValidator):
-    own_intents = frozenset({"start_boundary_script"})
     skill = BOUNDARIES
     # The Skip button of the optional part answers with /deny; other "/payloads" are not answers.
     answer_intents = ANSWER_INTENTS

@@ -43,7 +43,11 @@ def _answers(tracker: Tracker) -> list[int]:
 
 
 REFLECTION = kit.Skill(
-    "reflection", lambda: reflection_content().texts, form=FORM, slots=REFLECTION_SLOTS
+    "reflection",
+    lambda: reflection_content().texts,
+    form=FORM,
+    slots=REFLECTION_SLOTS,
+    start_intent="start_dependency_reflection",
 )
 
 
@@ -72,7 +76,6 @@ class ActionAskReflectionDone(kit.AskSlot):
 class ValidateDependencyReflectionForm(kit.ExerciseValidator):
     """Keeps each answer's score; the form is done after the last statement."""
 
-    own_intents = frozenset({"start_dependency_reflection"})
     skill = REFLECTION
 
     def validate_reflection_done(self, answer: kit.Answer) -> dict[str, Any]:

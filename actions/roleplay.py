@@ -45,7 +45,7 @@ from bot.roleplay.texts import texts
 
 logger = logging.getLogger(__name__)
 
-ROLEPLAY = kit.Skill("roleplay", texts)
+ROLEPLAY = kit.Skill("roleplay", texts, start_intent="start_roleplay")
 
 # Slots (domain/roleplay.yml).
 SCENARIO = "roleplay_scenario"
@@ -191,7 +191,7 @@ class ActionAskRoleplayDifficulty(_AskRoleplay):
 class ValidateRoleplaySetupForm(kit.ExerciseValidator):
     """Turns taps and typed words into a scenario id and a difficulty id."""
 
-    own_intents = frozenset({START_INTENT, "practise_script"})
+    own_intents = frozenset({"practise_script"})
     form = "roleplay_setup_form"
     skill = ROLEPLAY
 

@@ -94,7 +94,13 @@ def _current_value(tracker: Tracker) -> str | None:
     return top[len(rated)] if len(rated) < len(top) else None
 
 
-VALUES = kit.Skill("values", lambda: values_content().texts, form=FORM, slots=VALUES_SLOTS)
+VALUES = kit.Skill(
+    "values",
+    lambda: values_content().texts,
+    form=FORM,
+    slots=VALUES_SLOTS,
+    start_intent="start_values_exercise",
+)
 
 
 ActionStartValuesExercise = kit.start_action(VALUES, "action_start_values_exercise")
@@ -106,9 +112,7 @@ class _AskValues(kit.AskSlot):
 
 class ActionAskValueArea(_AskValues):
     slot = "value_area"
-
-    def question(self, tracker: Tracker) -> str:
-        return self.texts().text("ask_area")
+    question_key = "ask_area"
 
     def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
         return [answer_button(area.label, area.key) for area in values_content().areas]
@@ -236,7 +240,6 @@ class ActionAskCommittedAction(_AskValues):
 class ValidateValuesForm(kit.ExerciseValidator):
     """Reads each answer of the values form; returning a slot as None asks its question again."""
 
-    own_intents = frozenset({"start_values_exercise"})
     skill = VALUES
 
     def validate_value_area(self, answer: kit.Answer) -> dict[str, Any]:

@@ -39,7 +39,11 @@ def _topic(tracker: Tracker) -> str:
 
 
 VOICE_CHECK = kit.Skill(
-    "voice_check", lambda: voice_check_content().texts, form=FORM, slots=VOICE_SLOTS
+    "voice_check",
+    lambda: voice_check_content().texts,
+    form=FORM,
+    slots=VOICE_SLOTS,
+    start_intent="start_voice_check",
 )
 
 
@@ -52,9 +56,7 @@ class _AskVoiceCheck(kit.AskSlot):
 
 class ActionAskVoiceTopic(_AskVoiceCheck):
     slot = "voice_topic"
-
-    def question(self, tracker: Tracker) -> str:
-        return self.texts().text("ask_topic")
+    question_key = "ask_topic"
 
 
 class ActionAskVoiceSource(_AskVoiceCheck):
@@ -121,7 +123,6 @@ def _has_words(text: str | None) -> bool:
 class ValidateVoiceCheckForm(kit.ExerciseValidator):
     """Reads each answer of the voice check; returning a slot as None asks its question again."""
 
-    own_intents = frozenset({"start_voice_check"})
     skill = VOICE_CHECK
 
     @staticmethod

@@ -56,7 +56,9 @@ def _practice_buttons(last_id: str | None) -> list[dict[str, str]]:
     return buttons
 
 
-WISE_MIND = kit.Skill("wise_mind", wm.texts, form=FORM, slots=RESET_SLOTS)
+WISE_MIND = kit.Skill(
+    "wise_mind", wm.texts, form=FORM, slots=RESET_SLOTS, start_intent="start_wise_mind"
+)
 
 
 ActionStartWiseMind = kit.start_action(WISE_MIND, "action_start_wise_mind", intro_key=None)
@@ -149,7 +151,6 @@ class ActionAskWmStep(_AskWiseMind):
 class ValidateWiseMindForm(kit.ExerciseValidator):
     """Reads each answer; a bad one gets a hint and is asked again (``{slot: None}``)."""
 
-    own_intents = frozenset({"start_wise_mind"})
     skill = WISE_MIND
 
     answer_intents = ANSWER_INTENTS

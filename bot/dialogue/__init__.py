@@ -34,7 +34,7 @@ What the kit does so that a skill does not have to (:mod:`bot.dialogue.forms`):
   re-validates on resume, "let's continue" and a button of something else ("finish this first")
   never reach it; nor does a clear typed request for something else ("can you export my data",
   "are you a bot?"), which is named back with "Pause this exercise" and "Carry on here"
-  (``own_intents``: the form's own start, still an answer; ``hears_requests = False`` for a form
+  (the skill's ``start_intent`` and ``own_intents`` stay answers; ``hears_requests = False`` for a form
   whose every message is an answer, like the role-play's replies);
 - ``answer.hint(key)`` says the hint with the question's buttons, and the ask action then stays
   quiet instead of repeating the question under it; ``answer.say(text)`` is a message that is

@@ -82,6 +82,8 @@ class Skill:
     texts: Callable[[], TextBook]
     form: str = ""
     slots: tuple[str, ...] = ()
+    # The intent that starts it: typed mid-exercise, it is an answer, not a request.
+    start_intent: str = ""
 
 
 class SkillAction(Action, ABC):
@@ -248,13 +250,14 @@ class ExerciseValidator(FormValidationAction, ABC):
     # when they are not the question asked.
     prefilled_slots: ClassVar[frozenset[str]] = frozenset()
     # Typed requests for something else (REQUEST_INTENTS, read with at least this confidence)
-    # are heard as requests, except this form's own start; a form whose every message is an
-    # answer (the role-play's replies to the persona) sets hears_requests to False.
+    # are heard as requests, except the skill's start_intent and own_intents; a form whose every
+    # message is an answer (the role-play's replies to the persona) sets hears_requests False.
     hears_requests: ClassVar[bool] = True
     own_intents: ClassVar[frozenset[str]] = frozenset()
 
     def _is_request(self, tracker: Tracker, intent: str | None) -> bool:
-        if not self.hears_requests or intent not in REQUEST_INTENTS or intent in self.own_intents:
+        own = {self.skill.start_intent, *self.own_intents}
+        if not self.hears_requests or intent not in REQUEST_INTENTS or intent in own:
             return False
         confidence = (tracker.latest_message.get("intent") or {}).get("confidence") or 0.0
         return float(confidence) >= REQUEST_CONFIDENCE
@@ -312,8 +315,11 @@ class AskSlot(Action, ABC):
     def texts(self) -> TextBook:
         return self.skill.texts()
 
+    # The question's text key, when it is not ask.<slot>.
+    question_key: ClassVar[str] = ""
+
     def question(self, tracker: Tracker) -> str:
-        return self.texts().text(f"ask.{self.slot}")
+        return self.texts().text(self.question_key or f"ask.{self.slot}")
 
     def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
         return []
