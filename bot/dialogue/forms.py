@@ -123,14 +123,12 @@ class Answer:
         value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: DomainDict,
     ) -> None:
         self.validator = validator
         self.slot = slot
         self.value = value  # the slot's candidate (the text, or a button's entity)
         self.dispatcher = dispatcher
         self.tracker = tracker
-        self.domain = domain
         self.hinted = False
 
     @property
@@ -160,9 +158,7 @@ class Answer:
         ``buttons`` are given; the question itself is then not repeated."""
         if buttons is None:
             buttons = question_buttons(self.tracker)
-        text = self.validator.texts().text(key, **fields)
-        self.dispatcher.utter_message(text=text, buttons=buttons)
-        self.hinted = True
+        self.hint_text(self.validator.texts().text(key, **fields), buttons)
 
     def hint_text(self, text: str, buttons: list[dict[str, str]]) -> None:
         """A hint already worded (the kit's own), with its buttons."""
@@ -211,12 +207,12 @@ def _guarded(slot: str, validate: KitValidator) -> Validator:
             return {slot: slot_value}
         if tracker.get_slot(REQUESTED_SLOT) != slot:
             if slot in self.prefilled_slots:  # filled by the message that started the form
-                return validate(self, Answer(self, slot, slot_value, dispatcher, tracker, domain))
+                return validate(self, Answer(self, slot, slot_value, dispatcher, tracker))
             return {slot: slot_value}
         intent = latest_intent(tracker)
         if intent in NOT_ANSWERS and slot not in self.continue_answers:
             return {slot: None}  # said nothing: the question comes in full
-        answer = Answer(self, slot, slot_value, dispatcher, tracker, domain)
+        answer = Answer(self, slot, slot_value, dispatcher, tracker)
         if is_other_payload(latest_text(tracker), intent, self.answer_intents):
             answer.hint("hints.finish_this_first")
             result = {slot: None}
