@@ -1,4 +1,5 @@
-"""The answer to a message the NLU was unsure about: "did you mean" rather than a stonewall.
+"""The answer to a message the NLU was unsure about: "did you mean" rather than a stonewall;
+and to a message that shares a feeling: heard, with the exercises that fit it.
 
 The rule ``intent: nlu_fallback -> action_did_you_mean`` (data/rules/_shared.yml) runs this
 action. It reads the parse data of the message (``bot.nlu.suggestions``):
@@ -19,6 +20,27 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue as kit
 from bot.nlu.suggestions import SOMETHING_ELSE, offers
+
+# Below share_feeling, an exercise 2% likely is already the classifier's next guess.
+SHARE_FEELING_FLOOR = 0.02
+
+
+class ActionShareFeeling(kit.SkillAction):
+    """Someone said how they feel or what is going on ("I lost myself, it is all about my
+    boyfriend now"): acknowledge it and offer the exercises the classifier found closest to it,
+    not the whole menu. The ranking below ``share_feeling`` is thin, so the floor is lower than
+    "did you mean"'s; with no exercise above it, the acknowledgement comes with the menu."""
+
+    action_name = "action_share_feeling"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        found = offers(tracker.latest_message or {}, floor=SHARE_FEELING_FLOOR)
+        if not found:
+            dispatcher.utter_message(response="utter_share_feeling")
+            return []
+        buttons = [offer.button() for offer in found] + [SOMETHING_ELSE.button()]
+        dispatcher.utter_message(response="utter_share_feeling_offer", buttons=buttons)
+        return []
 
 
 class ActionDidYouMean(kit.SkillAction):

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import channel_of, keeping_allowed
 from bot import dialogue as kit
+from bot.dialogue.echo import echo
 from bot.dialogue.turns import answer_button, latest_intent
 from bot.exercises.values import (
     TOP_COUNT,
@@ -275,8 +276,14 @@ class ValidateValuesForm(kit.ExerciseValidator):
         added = [item for item in reading.picks if item not in picks]
         repeated = [item for item in reading.picks if item in picks]
         picks = picks + added
+        # What a sentence said besides its values ("not pretending I'm fine") is said back.
+        sense = echo(reading.too_long[0]) if reading.too_long else ""
         if added:
-            answer.say(texts.text("added", values=_joined(content.name(i) for i in added)))
+            names = _joined(content.name(i) for i in added)
+            if sense:
+                answer.say(texts.text("added_sense", values=names, sense=sense))
+            else:
+                answer.say(texts.text("added", values=names))
             for word in reading.own:
                 if word in added:
                     answer.say(texts.text("added_own", word=word))
@@ -284,8 +291,8 @@ class ValidateValuesForm(kit.ExerciseValidator):
             answer.say(
                 texts.text("already_picked", values=_joined(content.name(i) for i in repeated))
             )
-        if reading.too_long:
-            answer.hint("hint_own_too_long")
+        elif sense and reading.command is None:
+            self._suggest(text or "", sense, picks, answer)
 
         if reading.command == "done":
             if picks:
@@ -293,7 +300,7 @@ class ValidateValuesForm(kit.ExerciseValidator):
             answer.hint("hint_pick_first")
         elif reading.command == "more":
             page += 1
-        elif not (added or repeated or reading.too_long):
+        elif not (added or repeated or sense):
             answer.hint("hint_values")
         # Still picking: the same question comes back (next page after "more").
         return {
@@ -302,6 +309,18 @@ class ValidateValuesForm(kit.ExerciseValidator):
             "values_page": page,
             "values_done": None,
         }
+
+    @staticmethod
+    def _suggest(text: str, sense: str, picks: list[str], answer: kit.Answer) -> None:
+        """A sentence that names no value: the nearest values as buttons, in one short hint."""
+        content = values_content()
+        near = [key for key in value_matcher().suggest(text) if key not in picks]
+        if not near:
+            answer.hint("hint_own_too_long")
+            return
+        buttons = [answer_button(content.label(key), key) for key in near]
+        buttons.append(answer_button(content.texts.text("button_done"), "done"))
+        answer.hint("hint_sentence", buttons=buttons, sense=sense)
 
     @staticmethod
     def _finish_picking(picks: list[str], answer: kit.Answer) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from bot.content import (
     DATA_DIR,
     ContentError,
@@ -42,6 +44,13 @@ OWN_WORD_MAX_CHARS = 40
 # is more than one step (the journal would take 1,000 characters; a step should fit a line).
 ACTION_MIN_WORDS = 3
 ACTION_MAX_CHARS = 300
+# A sentence that names no value gets up to three suggestions, if its meaning is near enough
+# (cosine of sentence vectors with "<label>: <meaning>"; "making stuff with my hands, pottery"
+# ~ creativity 0.46, "i like seeing new places" ~ adventure 0.46; "the weather is nice today"
+# and "i don't know what to say here" reach 0.28 at best, "asdf" 0.16).
+SUGGEST_MOST = 3
+SUGGEST_MIN = 0.34
+SUGGEST_BAND = 0.08
 # Gap = importance - consistency. From 3 up it is named as "some distance"; 1-2 as a nudge.
 LARGE_GAP = 3
 
@@ -58,6 +67,8 @@ VALUES_TEXT_SPEC = {
     **plain("page_all_picked", "button_more", "button_done"),
     "added": frozenset({"values"}),
     "added_own": frozenset({"word"}),
+    "added_sense": frozenset({"values", "sense"}),
+    "hint_sentence": frozenset({"sense"}),
     "already_picked": frozenset({"values"}),
     **plain("hint_pick_first", "hint_values", "hint_own_too_long"),
     "ask_top": frozenset({"count", "picked"}),
@@ -123,6 +134,8 @@ class ValuesContent:
     done_tokens: frozenset[str]
     not_values: frozenset[str]
     filler_prefixes: tuple[str, ...]
+    filler_suffixes: tuple[str, ...]
+    sense_starts: frozenset[str]
     texts: TextBook
     _by_key: dict[str, ValueWord] = field(default_factory=dict, repr=False, compare=False)
     _areas_by_key: dict[str, LifeArea] = field(default_factory=dict, repr=False, compare=False)
@@ -220,6 +233,11 @@ def _word_set(raw: Any, key: str, path: Path) -> frozenset[str]:
     return frozenset(normalise(word) for word in require_texts(raw.get(key), path, key))
 
 
+def _longest_first(words: frozenset[str]) -> tuple[str, ...]:
+    # Longest first, so "i want to be" is stripped before "i want".
+    return tuple(sorted(words, key=len, reverse=True))
+
+
 def load_values_content(
     values_path: Path | str = VALUES_FILE, texts_path: Path | str = VALUES_TEXTS_FILE
 ) -> ValuesContent:
@@ -240,10 +258,9 @@ def load_values_content(
         more_tokens=_word_set(raw, "more_tokens", values_path),
         done_tokens=_word_set(raw, "done_tokens", values_path),
         not_values=_word_set(raw, "not_values", values_path),
-        # Longest first, so "i want to be" is stripped before "i want".
-        filler_prefixes=tuple(
-            sorted(_word_set(raw, "filler_prefixes", values_path), key=len, reverse=True)
-        ),
+        filler_prefixes=_longest_first(_word_set(raw, "filler_prefixes", values_path)),
+        filler_suffixes=_longest_first(_word_set(raw, "filler_suffixes", values_path)),
+        sense_starts=_word_set(raw, "sense_starts", values_path),
         texts=TextBook.for_skill(texts_path, VALUES_TEXT_SPEC, ratings=True),
     )
 
@@ -256,18 +273,22 @@ def values_content() -> ValuesContent:
 
 # --- reading what the user typed -----------------------------------------------------------
 
-# Typed lists: "honesty, kindness and courage", one per line, "honesty / fun".
-_ITEM_SPLIT = re.compile(r"[,;\n/+&]|\band\b|\bor\b|\bplus\b", re.IGNORECASE)
+# Typed lists: "honesty, kindness and courage", one per line, "honesty / fun"; a sentence is
+# cut at its punctuation and at "but" too ("kindness, but towards me for once").
+_ITEM_SPLIT = re.compile(r"[,;\n/+&.!?]|\band\b|\bor\b|\bplus\b|\bbut\b", re.IGNORECASE)
 _OWN_WORD_OK = re.compile(r"[^\W\d_][\w' -]*", re.UNICODE)
+_NOT_IN_A_WORD = re.compile(r"[^\w' -]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
 class TypedValues:
     """What a typed answer at the picking step holds.
 
-    ``known`` are catalogue keys, ``own`` the user's own value words, ``too_long`` pieces that
-    look like a sentence rather than a value, ``command`` "more" or "done" when the user asked
-    for the next page or said they have picked enough.
+    ``known`` are catalogue keys, ``own`` the user's own value words, ``too_long`` the pieces
+    that say something about a value rather than name one (longer than a value, or starting
+    like "towards me for once"): what the user meant, to reflect back, never kept as a value.
+    ``command`` is "more" or "done" when the user asked for the next page or said they have
+    picked enough.
     """
 
     known: tuple[str, ...] = ()
@@ -297,6 +318,7 @@ class ValueMatcher:
             nlp,
             ((area.key, phrase) for area in content.areas for phrase in (area.label, *area.words)),
         )
+        self._meanings: np.ndarray | None = None
 
     def command(self, text: str) -> str | None:
         """ "more" or "done" when the whole answer asks for that."""
@@ -308,20 +330,33 @@ class ValueMatcher:
         return None
 
     def _own_word(self, piece: str) -> str | None:
-        word = normalise(piece).strip(" .!?\"'")
+        word = " ".join(_NOT_IN_A_WORD.sub(" ", normalise(piece)).split()).strip(" '-")
         changed = True
         while changed:
             changed = False
             for prefix in self.content.filler_prefixes:
-                if word.startswith(prefix + " "):
-                    word = word[len(prefix) + 1 :].strip()
+                if word.startswith(prefix + " ") or word == prefix:
+                    word = word[len(prefix) :].strip(" ,")
+                    changed = True
+            for suffix in self.content.filler_suffixes:
+                if word.endswith(" " + suffix):
+                    word = word[: -len(suffix) - 1].strip(" ,")
                     changed = True
         if not word or word in self.content.not_values or not _OWN_WORD_OK.fullmatch(word):
             return None
         return word
 
+    def _is_sense(self, word: str) -> bool:
+        """A piece that says how a value is meant ("towards me for once"), not a value."""
+        return (
+            len(word.split()) > OWN_WORD_MAX_WORDS
+            or len(word) > OWN_WORD_MAX_CHARS
+            or word.split()[0] in self.content.sense_starts
+        )
+
     def read(self, text: str) -> TypedValues:
-        """Split a typed answer into catalogue values, own words and a more/done request."""
+        """Split a typed answer into catalogue values, own words, what was meant, and a
+        more/done request."""
         command = self.command(text)
         if command:
             return TypedValues(command=command)
@@ -347,7 +382,7 @@ class ValueMatcher:
             if tokens & self.content.done_tokens or tokens & self.content.more_tokens:
                 command = command or ("done" if tokens & self.content.done_tokens else "more")
                 continue
-            if len(word.split()) > OWN_WORD_MAX_WORDS or len(word) > OWN_WORD_MAX_CHARS:
+            if self._is_sense(word):
                 too_long.append(word)
             elif word not in own:
                 own.append(word)
@@ -364,6 +399,36 @@ class ValueMatcher:
                 if (word in item or item in word) and item not in wanted:
                     wanted.append(item)
         return tuple(wanted)
+
+    def suggest(self, text: str, most: int = SUGGEST_MOST) -> tuple[str, ...]:
+        """Catalogue values whose meaning is closest to a sentence that names none of them.
+
+        "being there for people" names no value word; the shared sentence encoder finds that it
+        is nearest to connection. Only values within ``SUGGEST_BAND`` of the best and above
+        ``SUGGEST_MIN`` (cosine) are offered, so small talk and gibberish get no suggestions.
+        """
+        from bot.encoder import embed
+
+        vector = np.asarray(embed(text), dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        if not norm:
+            return ()
+        scores = self._meaning_vectors() @ (vector / norm)
+        best = float(scores.max())
+        if best < SUGGEST_MIN:
+            return ()
+        order = np.argsort(-scores)[:most]
+        return tuple(self.content.values[i].key for i in order if scores[i] >= best - SUGGEST_BAND)
+
+    def _meaning_vectors(self) -> np.ndarray:
+        if self._meanings is None:
+            from bot.encoder import get_encoder
+
+            vectors = get_encoder().encode(
+                [f"{value.label}: {value.meaning}" for value in self.content.values]
+            )
+            self._meanings = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        return self._meanings
 
     def areas(self, text: str) -> list[str]:
         """The life areas named in ``text`` (several when the answer is ambiguous)."""

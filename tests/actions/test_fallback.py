@@ -1,11 +1,12 @@
-"""action_did_you_mean: buttons for the likeliest skills, the plain fallback otherwise."""
+"""action_did_you_mean: buttons for the likeliest skills, the plain fallback otherwise; and
+action_share_feeling: the acknowledgement with the exercises that fit, the menu otherwise."""
 
 from __future__ import annotations
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fallback import ActionDidYouMean
+from actions.fallback import ActionDidYouMean, ActionShareFeeling
 
 
 def _tracker(latest_message: dict) -> Tracker:
@@ -21,10 +22,39 @@ def _tracker(latest_message: dict) -> Tracker:
     )
 
 
-def _run(latest_message: dict) -> tuple[list, list[dict]]:
+def _run(latest_message: dict, action=ActionDidYouMean) -> tuple[list, list[dict]]:
     dispatcher = CollectingDispatcher()
-    events = ActionDidYouMean().run(dispatcher, _tracker(latest_message), {})
+    events = action().run(dispatcher, _tracker(latest_message), {})
     return events, dispatcher.messages
+
+
+def test_a_shared_feeling_is_offered_the_exercises_that_fit_it() -> None:
+    # The ranking of "I feel like I lost myself, it is all about my boyfriend now" (issue 15,
+    # point 5): heard, and offered values and the codependency check-in, not all seven buttons.
+    ranking = [
+        {"name": "share_feeling", "confidence": 0.76},
+        {"name": "start_values_exercise", "confidence": 0.142},
+        {"name": "start_dependency_reflection", "confidence": 0.071},
+        {"name": "start_voice_check", "confidence": 0.01},
+    ]
+    events, [message] = _run(
+        {"text": "x", "intent": ranking[0], "intent_ranking": ranking}, ActionShareFeeling
+    )
+    assert events == []
+    assert message["response"] == "utter_share_feeling_offer"
+    assert [b["payload"] for b in message["buttons"]] == [
+        "/start_values_exercise",
+        "/start_dependency_reflection",
+        "/ask_help",
+    ]
+
+
+def test_a_shared_feeling_with_no_likely_exercise_gets_the_menu() -> None:
+    ranking = [{"name": "share_feeling", "confidence": 0.97}, {"name": "greet", "confidence": 0.02}]
+    _, [message] = _run(
+        {"text": "x", "intent": ranking[0], "intent_ranking": ranking}, ActionShareFeeling
+    )
+    assert message["response"] == "utter_share_feeling"
 
 
 def test_unsure_offers_the_likeliest_skills_and_something_else() -> None:

@@ -153,6 +153,31 @@ async def test_typed_values_are_matched_and_own_words_kept() -> None:
     ]
 
 
+async def test_a_sentence_is_read_and_what_it_meant_said_back_without_a_hint() -> None:
+    # Issue 15, point 5: "Added honesty. Could you put that value in one to four words?" and the
+    # whole list again was the answer to this before.
+    slots, dispatcher = await _validate(
+        "values_done", "being honest with them, not pretending I'm fine all the time"
+    )
+    assert slots["value_picks"] == ["honesty"]
+    assert slots["values_last_added"] == ["honesty"]
+    assert texts(dispatcher) == ['Added honesty, as in "not pretending you\'re fine all the time".']
+    assert slots.get("form_hint") is None
+
+
+async def test_a_sentence_without_a_value_word_is_offered_the_nearest_values() -> None:
+    slots, dispatcher = await _validate(
+        "values_done", "making stuff with my hands, the satisfaction of building something real"
+    )
+    assert slots["value_picks"] == []
+    assert slots["values_done"] is None
+    [message] = dispatcher.messages
+    assert message["text"].startswith('I hear you: "making stuff with your hands".')
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert any("creativity" in p for p in payloads)
+    assert "done" in payloads[-1]
+
+
 async def test_more_turns_the_page() -> None:
     slots, _ = await _validate(
         "values_done", "more", {"value_picks": ["honesty"], "values_page": 1}

@@ -78,6 +78,75 @@ def test_a_whole_sentence_is_not_taken_as_one_value(matcher) -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "known", "own", "sense"),
+    [
+        # Issue 15, point 5: a sentence gives its value, and what it meant is kept to say back.
+        (
+            "being honest with them, not pretending I'm fine all the time",
+            ("honesty",),
+            (),
+            ("not pretending i'm fine all the time",),
+        ),
+        (
+            "idk maybe kindness, but towards me for once",
+            ("kindness",),
+            (),
+            ("towards me for once",),
+        ),
+        (
+            "i want to be more creative and stop living for his approval",
+            ("creativity",),
+            (),
+            ("stop living for his approval",),
+        ),
+        ("i think family and having time for myself", (), ("family", "having time for myself"), ()),
+        ("family i guess", (), ("family",), ()),
+        (
+            "courage, adventure and time with my dog",
+            ("courage", "adventure"),
+            ("time with my dog",),
+            (),
+        ),
+        (
+            "making stuff with my hands, pottery and that",
+            (),
+            ("pottery",),
+            ("making stuff with my hands",),
+        ),
+    ],
+)
+def test_a_sentence_gives_its_values_and_what_it_meant(
+    matcher, typed: str, known: tuple, own: tuple, sense: tuple
+) -> None:
+    reading = matcher.read(typed)
+    assert (reading.known, reading.own, reading.too_long) == (known, own, sense)
+
+
+@pytest.mark.parametrize(
+    ("typed", "nearest"),
+    [
+        ("making stuff with my hands, pottery and that", "creativity"),
+        ("being there for the people i love", "connection"),
+        ("i like seeing new places", "adventure"),
+        ("staying calm when everyone around me is losing it", "peace"),
+    ],
+)
+def test_a_sentence_without_a_value_word_gets_the_nearest_values(
+    matcher, typed: str, nearest: str
+) -> None:
+    suggestions = matcher.suggest(typed)
+    assert nearest in suggestions
+    assert len(suggestions) <= 3
+
+
+@pytest.mark.parametrize(
+    "typed", ["asdf qwer zxcv", "the weather is nice today", "i don't know what to say here"]
+)
+def test_small_talk_and_gibberish_get_no_suggestions(matcher, typed: str) -> None:
+    assert matcher.suggest(typed) == ()
+
+
+@pytest.mark.parametrize(
     ("typed", "command"),
     [
         ("more", "more"),
