@@ -138,6 +138,22 @@ def user_who_agreed(session: Any, channel: str, sender_id: str) -> Any:
     return repository.set_consent(session, user, True)
 
 
+def placeholder_script(session: Any, user: Any, priority: str = "relationship") -> Any:
+    """A boundary script saved for a test that is about anything but its words."""
+    from bot.journal import repository
+
+    return repository.save_boundary_script(
+        session,
+        user,
+        title="t",
+        describe="d",
+        express="e",
+        assertion="a",
+        reinforce="r",
+        priority=priority,
+    )
+
+
 def agree_to_keeping(url: str, channel: str, *senders: str) -> None:
     """Record these senders' yes to keeping their answers, as ``action_set_journal_consent`` does."""
     from bot.journal import session_scope

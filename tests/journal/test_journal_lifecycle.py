@@ -25,7 +25,7 @@ from bot.journal.models import (
     WiseMindEntry,
     utcnow,
 )
-from tests.conftest import user_who_agreed
+from tests.conftest import placeholder_script, user_who_agreed
 
 CHANNEL = "telegram"
 ALICE, BOB = "alice-7731", "bob-5520"  # raw sender ids, distinctive enough to grep for
@@ -304,16 +304,7 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
             repo.save_roleplay_session(session, gone, "s", "gentle", "held", [("no", "a")]),
             repo.add_committed_action(session, mixed, "old step of mixed"),
         ]
-        script = repo.save_boundary_script(
-            session,
-            mixed,
-            title="t",
-            describe="d",
-            express="e",
-            assertion="a",
-            reinforce="r",
-            priority="self_respect",
-        )
+        script = placeholder_script(session, mixed, priority="self_respect")
         repo.add_committed_action(session, mixed, "new step of mixed")
         for row in [*old_rows, gone, mixed, idle]:
             _age(row, days=100)
