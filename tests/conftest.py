@@ -17,6 +17,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,11 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A new, uniquely named PostgreSQL database, dropped after the test."""
+@contextmanager
+def temporary_database(prefix: str = "sb_test") -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database, dropped (connections and all) afterwards."""
     admin_url = make_url(os.environ.get(POSTGRES_ADMIN_URL_ENV, DEFAULT_POSTGRES_ADMIN_URL))
-    name = f"sb_test_{uuid.uuid4().hex[:16]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = sa.create_engine(
         admin_url,
         future=True,
@@ -83,6 +84,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database, dropped after the test."""
+    with temporary_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
