@@ -21,6 +21,12 @@ Policies, as Rasa's graph builds them (no trained model; the project's domain/):
     policy = build_policy(CheckInPolicy, tmp_path)
     predicted(policy, rasa_tracker(...), domain)  # the action it predicts, None if it abstains
 
+The crisis detector's middle-band verdict, for a stand-in detector::
+
+    from tests.builders import check_in_verdict
+
+    check_in_verdict("burden", "burden_better_off")  # tier check_in, one sign and its pattern
+
 The action server's side (custom actions)::
 
     from tests.builders import sdk_tracker
@@ -45,6 +51,8 @@ if TYPE_CHECKING:  # Rasa is slow to import: only when a tracker is built.
     from rasa.shared.core.events import Event, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa_sdk import Tracker
+
+    from bot.safety.detector import CrisisResult
 
 SENDER = "someone"
 DOMAIN_DIR = Path(__file__).resolve().parents[1] / "domain"
@@ -99,6 +107,19 @@ def predicted(policy: Policy, tracker: DialogueStateTracker, domain: Domain) -> 
     if prediction.max_confidence == 0:
         return None
     return domain.action_names_or_texts[prediction.max_confidence_index]
+
+
+def check_in_verdict(sign: str, pattern: str) -> CrisisResult:
+    """What the detector says of a middle-band message: the check-in tier, for ``sign``."""
+    from bot.safety.detector import TIER_CHECK_IN, CrisisResult
+
+    return CrisisResult(
+        is_crisis=True,
+        categories=("suicidal_thoughts",),
+        matched=(pattern,),
+        tier=TIER_CHECK_IN,
+        signs=(sign,),
+    )
 
 
 def channel_sender_id(sender_id: str, channel: str) -> str:
