@@ -88,21 +88,6 @@ UNCLEAR = [
 ]
 
 
-@pytest.mark.parametrize("text", NOT_SAFE)
-def test_not_safe_replies(text: str) -> None:
-    assert read_safety_answer(text).answer is SafetyAnswer.NOT_SAFE
-
-
-@pytest.mark.parametrize("text", SAFE)
-def test_safe_replies(text: str) -> None:
-    assert read_safety_answer(text).answer is SafetyAnswer.SAFE
-
-
-@pytest.mark.parametrize("text", UNCLEAR)
-def test_unclear_replies_are_asked_again(text: str) -> None:
-    assert read_safety_answer(text).answer is SafetyAnswer.UNCLEAR
-
-
 def test_uncertainty_wins_over_a_safe_word() -> None:
     assert read_safety_answer("i think im safe but im not sure").answer is SafetyAnswer.NOT_SAFE
 
@@ -241,19 +226,29 @@ CHECK_IN_UNCLEAR = [
 ]
 
 
-@pytest.mark.parametrize("text", CHECK_IN_RISK)
-def test_check_in_replies_that_mean_risk(text: str) -> None:
-    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.NOT_SAFE
+# Each set above: the question its replies answer, and the answer every one of them must get.
+SETS = {
+    "not_safe": (NOT_SAFE, Polarity.YES_MEANS_SAFE, SafetyAnswer.NOT_SAFE),
+    "safe": (SAFE, Polarity.YES_MEANS_SAFE, SafetyAnswer.SAFE),
+    "unclear": (UNCLEAR, Polarity.YES_MEANS_SAFE, SafetyAnswer.UNCLEAR),
+    "check_in_risk": (CHECK_IN_RISK, CHECK_IN, SafetyAnswer.NOT_SAFE),
+    "check_in_no_risk": (CHECK_IN_NO_RISK, CHECK_IN, SafetyAnswer.SAFE),
+    "check_in_unclear": (CHECK_IN_UNCLEAR, CHECK_IN, SafetyAnswer.UNCLEAR),
+}
 
 
-@pytest.mark.parametrize("text", CHECK_IN_NO_RISK)
-def test_check_in_replies_that_say_no(text: str) -> None:
-    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.SAFE
-
-
-@pytest.mark.parametrize("text", CHECK_IN_UNCLEAR)
-def test_check_in_replies_that_are_asked_again(text: str) -> None:
-    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.UNCLEAR
+@pytest.mark.parametrize(
+    ("text", "polarity", "expected"),
+    [
+        pytest.param(text, polarity, expected, id=f"{name}-{text}")
+        for name, (texts, polarity, expected) in SETS.items()
+        for text in texts
+    ],
+)
+def test_every_reply_of_a_set_gets_its_answer(
+    text: str, polarity: Polarity, expected: SafetyAnswer
+) -> None:
+    assert read_safety_answer(text, polarity).answer is expected
 
 
 def test_the_polarity_turns_only_yes_and_no() -> None:
