@@ -16,7 +16,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,25 @@ def journal_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]
     db.upgrade(url)
     yield url
     db.dispose_engines(url)
+
+
+BrokenCopy = Callable[[Path, str, str], Path]
+
+
+@pytest.fixture
+def broken_copy(tmp_path: Path) -> BrokenCopy:
+    """``broken_copy(source, old, new)``: a copy of the content file ``source`` in the test's
+    folder with the first ``old`` replaced by ``new``; ``old`` must be there, so that the test
+    breaks what it means to."""
+
+    def copy(source: Path, old: str, new: str) -> Path:
+        text = Path(source).read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {source}"
+        broken = tmp_path / Path(source).name
+        broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return broken
+
+    return copy
 
 
 def user_who_agreed(session: Any, channel: str, sender_id: str) -> Any:

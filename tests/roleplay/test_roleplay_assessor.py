@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot import roleplay
-from bot.roleplay.assessor import FEATURES, Assessor, PatternSet, assess
+from bot.roleplay.assessor import FEATURES, PATTERNS_PATH, Assessor, PatternSet, assess
 from bot.roleplay.content import ContentError
 from bot.roleplay.evaluate import evaluate, load_labelled
+from tests.conftest import BrokenCopy
 
 HERE = Path(__file__).parent
 SHIFT = "Hey, can you cover my shift on Saturday? I've got something on."
@@ -181,10 +182,8 @@ def test_holdout_set_macro_f1_is_at_least_0_85() -> None:
     assert report.macro_f1 >= 0.85, report.errors
 
 
-def test_a_broken_pattern_file_names_the_file_and_key(tmp_path: Path) -> None:
-    good = (Path(roleplay.__file__).parents[2] / "data/roleplay/assessor_patterns.yml").read_text()
-    broken = tmp_path / "patterns.yml"
-    broken.write_text(good.replace('    - "can not"\n', '    - "@nosuchset can not"\n', 1))
+def test_a_broken_pattern_file_names_the_file_and_key(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(PATTERNS_PATH, '    - "can not"\n', '    - "@nosuchset can not"\n')
     with pytest.raises(ContentError) as err:
         PatternSet(broken)
     assert str(broken) in str(err.value)
@@ -192,10 +191,8 @@ def test_a_broken_pattern_file_names_the_file_and_key(tmp_path: Path) -> None:
     assert "@nosuchset" in str(err.value)
 
 
-def test_a_bare_yes_in_a_word_list_is_caught(tmp_path: Path) -> None:
-    good = (Path(roleplay.__file__).parents[2] / "data/roleplay/assessor_patterns.yml").read_text()
-    broken = tmp_path / "patterns.yml"
-    broken.write_text(good.replace('no_words: ["no",', "no_words: [no,", 1))
+def test_a_bare_yes_in_a_word_list_is_caught(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(PATTERNS_PATH, 'no_words: ["no",', "no_words: [no,")
     with pytest.raises(ContentError, match=r"words\.no_words\[0\].*quotes"):
         PatternSet(broken)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.safety.safety_answer import (
+    DEFAULT_ANSWERS_PATH,
     Polarity,
     SafetyAnswer,
     SafetyAnswerReader,
@@ -18,6 +19,7 @@ from bot.safety.safety_answer import (
     read_safety_answer,
 )
 from bot.safety.yaml_data import SafetyDataError
+from tests.conftest import BrokenCopy
 
 NOT_SAFE = [
     "no",
@@ -116,18 +118,14 @@ def test_a_huge_reply_is_read_in_bounded_time() -> None:
     assert reading.answer is SafetyAnswer.SAFE
 
 
-def test_a_bare_yaml_boolean_in_the_word_lists_is_refused(tmp_path: Path) -> None:
-    broken = tmp_path / "answers.yml"
-    source = Path("data/safety/safety_answers.yml").read_text(encoding="utf-8")
-    broken.write_text(source.replace('- "yes"', "- yes", 1), encoding="utf-8")
+def test_a_bare_yaml_boolean_in_the_word_lists_is_refused(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(DEFAULT_ANSWERS_PATH, '- "yes"', "- yes")
     with pytest.raises(SafetyDataError, match=r"phrases\.safe\[0\]"):
         load_vocabulary(broken)
 
 
-def test_a_phrase_in_two_lists_is_refused(tmp_path: Path) -> None:
-    broken = tmp_path / "answers.yml"
-    source = Path("data/safety/safety_answers.yml").read_text(encoding="utf-8")
-    broken.write_text(source.replace('- "nope"', '- "nope"\n    - "yes"', 1), encoding="utf-8")
+def test_a_phrase_in_two_lists_is_refused(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(DEFAULT_ANSWERS_PATH, '- "nope"', '- "nope"\n    - "yes"')
     with pytest.raises(SafetyDataError, match="is also safe|is also not_safe"):
         load_vocabulary(broken)
 
