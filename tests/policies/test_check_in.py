@@ -50,6 +50,11 @@ def policy(tmp_path: Path) -> CheckInPolicy:
 MIDDLE = user_says("everyone would be better off without me", "crisis_check_in")
 
 
+def _in_form(form: str, slot: str) -> list[Event]:
+    """An exercise running: ``form`` active and asking for ``slot``."""
+    return [ActiveLoop(form), SlotSet("requested_slot", slot)]
+
+
 def _asked(*events: Event) -> list[Event]:
     """A check-in asked for a middle-band message (after ``events``), and the bot listening."""
     return [
@@ -97,9 +102,7 @@ def test_a_middle_band_message_gets_the_check_in(policy: CheckInPolicy, domain: 
 def test_mid_exercise_the_form_stays_but_cannot_take_the_reply(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = rasa_tracker(
-        ActiveLoop("values_form"), SlotSet("requested_slot", "value_area"), MIDDLE
-    )
+    tracker = rasa_tracker(*_in_form("values_form", "value_area"), MIDDLE)
     prediction = policy.predict_action_probabilities(tracker, domain)
     assert prediction.is_no_user_prediction
     assert prediction.optional_events == [ActionExecutionRejected("values_form", OURS)]
@@ -142,42 +145,39 @@ def test_the_reply_is_answered_whatever_the_nlu_said(
     assert predicted(policy, tracker, domain) == first
 
 
-def test_yes_gets_the_resources_and_stops_the_form(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = rasa_tracker(
-        *_asked(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area")),
-        user_says("yes", "affirm"),
-    )
-    assert _turn(policy, tracker, domain) == [
-        "utter_crisis_resources",
-        "action_deactivate_loop",
-        "action_listen",
-    ]
-
-
-def test_no_goes_back_to_the_forms_question(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = rasa_tracker(
-        *_asked(ActiveLoop("wise_mind_form"), SlotSet("requested_slot", "wm_note")),
-        user_says("no", "deny"),
-    )
-    assert _turn(policy, tracker, domain) == [
-        "utter_crisis_check_in_no",
-        "wise_mind_form",
-        "action_listen",
-    ]
-
-
-def test_no_with_nothing_running_offers_the_menu(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = rasa_tracker(*_asked(), user_says("nah", "deny"))
-    assert _turn(policy, tracker, domain) == [
-        "utter_crisis_check_in_no",
-        "utter_menu",
-        "action_listen",
-    ]
+@pytest.mark.parametrize(
+    ("running", "reply", "turn"),
+    [
+        pytest.param(
+            _in_form("values_form", "value_area"),
+            user_says("yes", "affirm"),
+            ["utter_crisis_resources", "action_deactivate_loop", "action_listen"],
+            id="yes_gets_the_resources_and_stops_the_form",
+        ),
+        pytest.param(
+            _in_form("wise_mind_form", "wm_note"),
+            user_says("no", "deny"),
+            ["utter_crisis_check_in_no", "wise_mind_form", "action_listen"],
+            id="no_goes_back_to_the_forms_question",
+        ),
+        pytest.param(
+            [],
+            user_says("nah", "deny"),
+            ["utter_crisis_check_in_no", "utter_menu", "action_listen"],
+            id="no_with_nothing_running_offers_the_menu",
+        ),
+    ],
+)
+def test_the_whole_turn_after_a_clear_reply(
+    policy: CheckInPolicy, domain: Domain, running: list[Event], reply: Event, turn: list[str]
+) -> None:
+    tracker = rasa_tracker(*_asked(*running), reply)
+    assert _turn(policy, tracker, domain) == turn
 
 
 def test_unclear_twice_gets_the_resources(policy: CheckInPolicy, domain: Domain) -> None:
     tracker = rasa_tracker(
-        *_asked(ActiveLoop("boundary_form"), SlotSet("requested_slot", "bs_express")),
+        *_asked(*_in_form("boundary_form", "bs_express")),
         user_says("ok", "affirm"),
     )
     assert _turn(policy, tracker, domain) == ["utter_crisis_check_in_ask_again", "action_listen"]
@@ -197,7 +197,7 @@ def test_a_second_middle_band_message_gets_the_resources(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
     tracker = rasa_tracker(
-        *_asked(ActiveLoop("voice_check_form"), SlotSet("requested_slot", "voice_source")),
+        *_asked(*_in_form("voice_check_form", "voice_source")),
         user_says("no", "deny"),
         ActionExecuted("utter_crisis_check_in_no", policy=OURS),
         ActionExecuted("voice_check_form", policy=OURS),
@@ -319,9 +319,7 @@ def _rule_policy_predictions(domain: Domain, action: str) -> list[PolicyPredicti
 def test_it_outranks_an_active_form_and_the_rules(
     policy: CheckInPolicy, tmp_path: Path, domain: Domain, reply: UserUttered, expected: str
 ) -> None:
-    tracker = rasa_tracker(
-        *_asked(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area")), reply
-    )
+    tracker = rasa_tracker(*_asked(*_in_form("values_form", "value_area")), reply)
     ours = policy.predict_action_probabilities(tracker, domain)
     safety = build_policy(SafetyQuestionPolicy, tmp_path).predict_action_probabilities(
         tracker, domain
@@ -337,9 +335,7 @@ def test_it_outranks_an_active_form_and_the_rules(
 def test_the_check_in_outranks_the_form_on_the_middle_band_message(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = rasa_tracker(
-        ActiveLoop("values_form"), SlotSet("requested_slot", "value_area"), MIDDLE
-    )
+    tracker = rasa_tracker(*_in_form("values_form", "value_area"), MIDDLE)
     ours = policy.predict_action_probabilities(tracker, domain)
     for rasas in _rule_policy_predictions(domain, "utter_crisis_check_in"):
         best = DefaultPolicyPredictionEnsemble().combine_predictions([rasas, ours], tracker, domain)
@@ -358,7 +354,7 @@ async def test_the_reply_to_the_check_in_never_fills_the_exercise_slot(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
     """Rasa's own slot filling, after the question was asked the way the processor does it."""
-    before = [ActiveLoop("values_form"), SlotSet("requested_slot", "committed_action")]
+    before = _in_form("values_form", "committed_action")
     reply = user_says("no", "deny")
 
     # Without the check-in, "no" would be the exercise's answer.
