@@ -638,16 +638,26 @@ async def test_a_late_dialogue_gets_the_static_check_in_once(
     assert collector.messages == await _expected_check_in()
 
 
+async def _run_late(
+    answer: Callable[[UserMessage], Awaitable[None]], monkeypatch: pytest.MonkeyPatch
+) -> CollectingOutputChannel:
+    """MIDDLE_TEXT to a dialogue that answers after the check-in's deadline."""
+    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.01)
+
+    async def late(message: UserMessage) -> None:
+        await asyncio.sleep(0.1)
+        await answer(message)
+
+    return await _run(MIDDLE_TEXT, Dialogue(late))
+
+
 async def test_a_late_dialogue_in_another_region_still_gives_its_line(
     middle_band: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.01)
-
-    async def late_uk(message: UserMessage) -> None:
-        await asyncio.sleep(0.1)
+    async def uk_check_in(message: UserMessage) -> None:
         await _send_all(message, resources.check_in_messages("UK"))
 
-    collector = await _run(MIDDLE_TEXT, Dialogue(late_uk))
+    collector = await _run_late(uk_check_in, monkeypatch)
     assert collector.messages[:1] == await _expected_check_in()
     assert resources.check_in_messages("UK")[0]["text"] in _texts(collector)
 
@@ -749,13 +759,7 @@ async def test_a_check_in_the_dialogue_asked_is_not_noted(middle_band: None) -> 
 async def test_a_late_dialogue_that_asked_in_the_end_is_not_noted(
     middle_band: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.01)
-
-    async def late(message: UserMessage) -> None:
-        await asyncio.sleep(0.1)
-        await _ask_check_in(message)
-
-    collector = await _run(MIDDLE_TEXT, Dialogue(late))
+    collector = await _run_late(_ask_check_in, monkeypatch)
     assert len(_check_ins(collector)) == 1
     assert await _next_metadata() is None
 
