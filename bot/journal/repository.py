@@ -313,14 +313,23 @@ def set_action_done(
     return action
 
 
+def _newest_first(model: Any, user: User, limit: int | None = None) -> Select:
+    """The user's rows of ``model``, newest first (the later id first within one time)."""
+    return (
+        sa.select(model)
+        .where(model.user_id == user.id)
+        .order_by(model.created_at.desc(), model.id.desc())
+        .limit(limit)
+    )
+
+
 def list_committed_actions(
     session: Session, user: User, include_done: bool = True
 ) -> list[CommittedAction]:
     """The user's committed actions, newest first."""
-    query = sa.select(CommittedAction).where(CommittedAction.user_id == user.id)
+    query = _newest_first(CommittedAction, user)
     if not include_done:
         query = query.where(CommittedAction.done.is_(False))
-    query = query.order_by(CommittedAction.created_at.desc(), CommittedAction.id.desc())
     return list(session.execute(query).scalars())
 
 
@@ -348,16 +357,6 @@ def add_wise_mind_entry(
     session.flush()
     logger.info("journal user %s added a wise-mind entry", short(user.pseudonym))
     return entry
-
-
-def _newest_first(model: Any, user: User, limit: int | None = None) -> Select:
-    """The user's rows of ``model``, newest first (the later id first within one time)."""
-    return (
-        sa.select(model)
-        .where(model.user_id == user.id)
-        .order_by(model.created_at.desc(), model.id.desc())
-        .limit(limit)
-    )
 
 
 def list_wise_mind_entries(
