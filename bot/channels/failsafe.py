@@ -753,17 +753,18 @@ async def handle_message(
         await _send_all(output, recipient, [{"text": APOLOGY_TEXT}], "apology")
 
 
-def _is_resource_text(text: str) -> bool:
+def _text_is(check: Callable[[str], object], text: str, what: str) -> bool:
+    """``check(text)``; a check that fails is logged and reads as False (the floor never raises)."""
     try:
-        return bool(resources.is_resource_text(text))
+        return bool(check(text))
     except Exception as exc:
-        logger.error("resource check failed (%s)", type(exc).__name__)
+        logger.error("%s check failed (%s)", what, type(exc).__name__)
         return False
+
+
+def _is_resource_text(text: str) -> bool:
+    return _text_is(resources.is_resource_text, text, "resource")
 
 
 def _is_check_in_text(text: str) -> bool:
-    try:
-        return bool(resources.is_check_in_text(text))
-    except Exception as exc:
-        logger.error("check-in text check failed (%s)", type(exc).__name__)
-        return False
+    return _text_is(resources.is_check_in_text, text, "check-in text")
