@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bench.conversations import Conversation
+from deploy import processes
 
 REST_TOKEN_ENV = "SECURE_BASE_REST_TOKEN"
 
@@ -74,7 +75,7 @@ def rest_token() -> str:
 
 def rest_headers() -> dict[str, str]:
     """What Secure Base's REST channel needs; Rasa's stock channel (moodbot) ignores it."""
-    return {"Authorization": f"Bearer {rest_token()}"}
+    return processes.rest_headers(rest_token())
 
 
 async def post_message(

@@ -60,6 +60,7 @@ from bench.stats import summarize  # noqa: E402
 from deploy.processes import (  # noqa: E402
     ServerFailed,
     ServerProcess,
+    action_endpoint,
     actions_command,
     bin_path,
     free_port,
@@ -318,10 +319,7 @@ def secure_base_endpoints(action_port: int, store: str, workdir: Path) -> dict[s
     the work folder through DATABASE_URL) or 'sqlite' (Rasa's stock SQL store on a temp file).
     """
     endpoints = read_yaml(REPO_ROOT / "endpoints.yml")
-    endpoints["action_endpoint"] = {
-        "url": f"http://127.0.0.1:{action_port}/webhook",
-        "headers": {"Authorization": "Bearer ${SECURE_BASE_ACTION_TOKEN}"},
-    }
+    endpoints["action_endpoint"] = action_endpoint(action_port)
     configured = endpoints.pop("tracker_store", None)
     if store == "project" and isinstance(configured, dict):
         configured = dict(configured)

@@ -36,10 +36,12 @@ from deploy.processes import (
     START_TIMEOUT_S,
     ServerFailed,
     ServerProcess,
+    action_endpoint,
     actions_command,
     find_model,
     free_port,
     rasa_command,
+    rest_headers,
     server_env,
     tail,
     web_command,
@@ -217,7 +219,7 @@ class Cluster:
     @property
     def rest_headers(self) -> dict[str, str]:
         """What a REST request needs to be let in."""
-        return {"Authorization": f"Bearer {self.env['SECURE_BASE_REST_TOKEN']}"}
+        return rest_headers(self.env["SECURE_BASE_REST_TOKEN"])
 
     def rasa_url(self, index: int) -> str:
         """One Rasa process directly, bypassing nginx."""
@@ -255,10 +257,7 @@ class Cluster:
         }
         endpoints = {
             # Through nginx: either action server may run any action, a dead one is skipped.
-            "action_endpoint": {
-                "url": f"http://127.0.0.1:{self.actions_port}/webhook",
-                "headers": {"Authorization": "Bearer ${SECURE_BASE_ACTION_TOKEN}"},
-            },
+            "action_endpoint": action_endpoint(self.actions_port),
             "tracker_store": {
                 "type": "bot.journal.tracker_store.ErasingSQLTrackerStore",
                 "url": self.settings.database_url,

@@ -6,7 +6,9 @@ tests/faults, tests/security). It imports nothing of ``tests/``.
 
 - ``free_port()`` picks a loopback port; ``find_model()`` the trained model.
 - ``server_env()`` is the environment every server gets: offline, quiet, bound to 127.0.0.1.
-- ``rasa_command()``, ``actions_command()`` and ``web_command()`` are the command lines.
+- ``rasa_command()``, ``actions_command()`` and ``web_command()`` are the command lines;
+  ``action_endpoint()`` is endpoints.yml's way to the action server, ``rest_headers()`` what a
+  REST request needs.
 - ``ServerProcess.launch()`` starts one in its own process group with its output in a log file;
   ``wait_until_up(url)`` waits for a 200 (the limit only stops a hung start), ``stop()`` sends
   SIGTERM to the group and SIGKILL if it does not go, ``kill()`` is ``kill -9``. A server that
@@ -26,6 +28,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_ENV = "SECURE_BASE_MODEL"
@@ -130,6 +133,20 @@ def actions_command(port: int) -> list[str]:
 def web_command(port: int, socket_url: str) -> list[str]:
     """The chat page (bot/web.py) on 127.0.0.1:``port``, talking to ``socket_url``."""
     return [sys.executable, "-m", "bot.web", "--port", str(port), "--socket-url", socket_url]
+
+
+def action_endpoint(port: int) -> dict[str, Any]:
+    """endpoints.yml's ``action_endpoint`` for the action server(s) on 127.0.0.1:``port``, with
+    the token taken from the environment as endpoints.yml does."""
+    return {
+        "url": f"http://127.0.0.1:{port}/webhook",
+        "headers": {"Authorization": "Bearer ${SECURE_BASE_ACTION_TOKEN}"},
+    }
+
+
+def rest_headers(token: str) -> dict[str, str]:
+    """What a REST request needs to be let in (``token``: ``SECURE_BASE_REST_TOKEN``'s value)."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 class ServerProcess:

@@ -14,6 +14,19 @@ Rasa's side (policies, the tracker store, channels, NLU components)::
   the ``UserUttered`` event with its NLU result (confidence 0.97 unless given, entities and the
   channel's metadata if any).
 
+Policies, as Rasa's graph builds them (no trained model; the project's domain/)::
+
+    from tests.builders import build_policy, predicted
+
+    policy = build_policy(CheckInPolicy, tmp_path)
+    predicted(policy, rasa_tracker(...), domain)  # the action it predicts, None if it abstains
+
+The crisis detector's middle-band verdict, for a stand-in detector::
+
+    from tests.builders import check_in_verdict
+
+    check_in_verdict("burden", "burden_better_off")  # tier check_in, one sign and its pattern
+
 The action server's side (custom actions)::
 
     from tests.builders import sdk_tracker
@@ -29,14 +42,20 @@ The action server's side (custom actions)::
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Rasa is slow to import: only when a tracker is built.
+    from rasa.core.policies.policy import Policy
+    from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import Event, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa_sdk import Tracker
 
+    from bot.safety.detector import CrisisResult
+
 SENDER = "someone"
+DOMAIN_DIR = Path(__file__).resolve().parents[1] / "domain"
 
 
 def user_says(
@@ -66,6 +85,41 @@ def rasa_tracker(
 
     history = [ActionExecuted("action_listen"), *events] if listening else list(events)
     return DialogueStateTracker.from_events(sender_id, history)
+
+
+def build_policy(cls: type[Policy], tmp_path: Path, config: dict[str, Any] | None = None) -> Policy:
+    """``cls`` with ``config`` (its defaults if none), as the graph constructs it."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    return cls(
+        cls.get_default_config() if config is None else config,
+        LocalModelStorage(tmp_path),
+        Resource(cls.__name__),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+
+
+def predicted(policy: Policy, tracker: DialogueStateTracker, domain: Domain) -> str | None:
+    """The action ``policy`` predicts for ``tracker``, or None when it abstains."""
+    prediction = policy.predict_action_probabilities(tracker, domain)
+    if prediction.max_confidence == 0:
+        return None
+    return domain.action_names_or_texts[prediction.max_confidence_index]
+
+
+def check_in_verdict(sign: str, pattern: str) -> CrisisResult:
+    """What the detector says of a middle-band message: the check-in tier, for ``sign``."""
+    from bot.safety.detector import TIER_CHECK_IN, CrisisResult
+
+    return CrisisResult(
+        is_crisis=True,
+        categories=("suicidal_thoughts",),
+        matched=(pattern,),
+        tier=TIER_CHECK_IN,
+        signs=(sign,),
+    )
 
 
 def channel_sender_id(sender_id: str, channel: str) -> str:

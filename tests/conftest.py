@@ -16,7 +16,8 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,11 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A new, uniquely named PostgreSQL database, dropped after the test."""
+@contextmanager
+def temporary_database(prefix: str = "sb_test") -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database, dropped (connections and all) afterwards."""
     admin_url = make_url(os.environ.get(POSTGRES_ADMIN_URL_ENV, DEFAULT_POSTGRES_ADMIN_URL))
-    name = f"sb_test_{uuid.uuid4().hex[:16]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = sa.create_engine(
         admin_url,
         future=True,
@@ -83,6 +84,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database, dropped after the test."""
+    with temporary_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -130,12 +138,47 @@ def journal_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]
     db.dispose_engines(url)
 
 
+BrokenCopy = Callable[[Path, str, str], Path]
+
+
+@pytest.fixture
+def broken_copy(tmp_path: Path) -> BrokenCopy:
+    """``broken_copy(source, old, new)``: a copy of the content file ``source`` in the test's
+    folder with the first ``old`` replaced by ``new``; ``old`` must be there, so that the test
+    breaks what it means to."""
+
+    def copy(source: Path, old: str, new: str) -> Path:
+        text = Path(source).read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {source}"
+        broken = tmp_path / Path(source).name
+        broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return broken
+
+    return copy
+
+
 def user_who_agreed(session: Any, channel: str, sender_id: str) -> Any:
     """A journal user who said yes to keeping their answers (the journal refuses writes before)."""
     from bot.journal import repository
 
     user = repository.get_or_create_user(session, channel, sender_id)
     return repository.set_consent(session, user, True)
+
+
+def placeholder_script(session: Any, user: Any, priority: str = "relationship") -> Any:
+    """A boundary script saved for a test that is about anything but its words."""
+    from bot.journal import repository
+
+    return repository.save_boundary_script(
+        session,
+        user,
+        title="t",
+        describe="d",
+        express="e",
+        assertion="a",
+        reinforce="r",
+        priority=priority,
+    )
 
 
 def agree_to_keeping(url: str, channel: str, *senders: str) -> None:

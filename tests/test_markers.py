@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.commands import run_python
 from tests.markers import MODELS_DIR, REPO_ROOT, SPACY_PIPELINE_DIR
 
 UNIT = "not server and not browser and not postgres and not redis and not model"
@@ -72,15 +72,8 @@ def test_on_a_server(request):
 
 def _pytest(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    options = ("-q", "-p", "no:cacheprovider", "-rf")
+    return run_python("-m", "pytest", *options, *args, cwd=folder, env=env, timeout=300)
 
 
 def _suite(tmp_path: Path) -> Path:

@@ -513,7 +513,41 @@ async def _send_check_in(
     return messages
 
 
-class CrisisAnsweredOutputChannel(RecordingOutputChannel):
+class HoldingBackOutputChannel(RecordingOutputChannel):
+    """A recording channel that holds back the dialogue's texts ``holds_back`` names: recorded
+    as the dialogue's, not delivered a second time."""
+
+    def holds_back(self, text: Any) -> bool:
+        return False
+
+    def _held_back(self, text: Any) -> bool:
+        if self.holds_back(text):
+            self._record(text)
+            return True
+        return False
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if not self._held_back(message.get("text")):
+            await super().send_response(recipient_id, message)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if not self._held_back(text):
+            await super().send_text_message(recipient_id, text, **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        if not self._held_back(text):
+            await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        if not self._held_back(text):
+            await super().send_quick_replies(recipient_id, text, quick_replies, **kwargs)
+
+
+class CrisisAnsweredOutputChannel(HoldingBackOutputChannel):
     """The dialogue's channel after the fail-safe has already sent the crisis resources.
 
     The dialogue still runs (its events, the form it stops, the safety question's state are all
@@ -533,46 +567,19 @@ class CrisisAnsweredOutputChannel(RecordingOutputChannel):
             logger.error("crisis resources unavailable (%s)", type(exc).__name__)
         self._known = {" ".join(t.split()) for t in texts if isinstance(t, str)}
 
-    def _already_sent(self, *texts: Any) -> bool:
-        return any(
-            isinstance(t, str) and _is_resource_text(t) and " ".join(t.split()) in self._known
-            for t in texts
+    def holds_back(self, text: Any) -> bool:
+        return (
+            isinstance(text, str)
+            and _is_resource_text(text)
+            and " ".join(text.split()) in self._known
         )
 
     def asked_safety_question(self) -> bool:
         """Whether the dialogue itself asked "Are you safe right now?" (delivered or held back)."""
         return any(resources.is_safety_question_text(t) for t in self.texts)
 
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        if self._already_sent(message.get("text")):
-            self._record(message.get("text"))
-            return
-        await super().send_response(recipient_id, message)
 
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        if self._already_sent(text):
-            self._record(text)
-            return
-        await super().send_text_message(recipient_id, text, **kwargs)
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        if self._already_sent(text):
-            self._record(text)
-            return
-        await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
-
-    async def send_quick_replies(
-        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        if self._already_sent(text):
-            self._record(text)
-            return
-        await super().send_quick_replies(recipient_id, text, quick_replies, **kwargs)
-
-
-class CheckInOutputChannel(RecordingOutputChannel):
+class CheckInOutputChannel(HoldingBackOutputChannel):
     """The dialogue's channel for a middle-band message: notes whether the dialogue asked the
     check-in or gave the resources, and once the fail-safe has sent the static check-in (the
     dialogue was late), holds back the dialogue's copy of the same question (that text, or the
@@ -602,31 +609,8 @@ class CheckInOutputChannel(RecordingOutputChannel):
         """Whether anything sent so far asks the check-in or carries the resources."""
         return any(_is_check_in_text(t) or _is_resource_text(t) for t in self.texts)
 
-    def _held_back(self, text: Any) -> bool:
-        if isinstance(text, str) and " ".join(text.split()) in self._static:
-            self._record(text)
-            return True
-        return False
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        if not self._held_back(message.get("text")):
-            await super().send_response(recipient_id, message)
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        if not self._held_back(text):
-            await super().send_text_message(recipient_id, text, **kwargs)
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        if not self._held_back(text):
-            await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
-
-    async def send_quick_replies(
-        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        if not self._held_back(text):
-            await super().send_quick_replies(recipient_id, text, quick_replies, **kwargs)
+    def holds_back(self, text: Any) -> bool:
+        return isinstance(text, str) and " ".join(text.split()) in self._static
 
 
 async def _run_with_check_in_deadline(
@@ -769,17 +753,18 @@ async def handle_message(
         await _send_all(output, recipient, [{"text": APOLOGY_TEXT}], "apology")
 
 
-def _is_resource_text(text: str) -> bool:
+def _text_is(check: Callable[[str], object], text: str, what: str) -> bool:
+    """``check(text)``; a check that fails is logged and reads as False (the floor never raises)."""
     try:
-        return bool(resources.is_resource_text(text))
+        return bool(check(text))
     except Exception as exc:
-        logger.error("resource check failed (%s)", type(exc).__name__)
+        logger.error("%s check failed (%s)", what, type(exc).__name__)
         return False
+
+
+def _is_resource_text(text: str) -> bool:
+    return _text_is(resources.is_resource_text, text, "resource")
 
 
 def _is_check_in_text(text: str) -> bool:
-    try:
-        return bool(resources.is_check_in_text(text))
-    except Exception as exc:
-        logger.error("check-in text check failed (%s)", type(exc).__name__)
-        return False
+    return _text_is(resources.is_check_in_text, text, "check-in text")

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql import Select
 
 from bot import sender_ids
 from bot.journal import tracker_events
@@ -312,14 +313,23 @@ def set_action_done(
     return action
 
 
+def _newest_first(model: Any, user: User, limit: int | None = None) -> Select:
+    """The user's rows of ``model``, newest first (the later id first within one time)."""
+    return (
+        sa.select(model)
+        .where(model.user_id == user.id)
+        .order_by(model.created_at.desc(), model.id.desc())
+        .limit(limit)
+    )
+
+
 def list_committed_actions(
     session: Session, user: User, include_done: bool = True
 ) -> list[CommittedAction]:
     """The user's committed actions, newest first."""
-    query = sa.select(CommittedAction).where(CommittedAction.user_id == user.id)
+    query = _newest_first(CommittedAction, user)
     if not include_done:
         query = query.where(CommittedAction.done.is_(False))
-    query = query.order_by(CommittedAction.created_at.desc(), CommittedAction.id.desc())
     return list(session.execute(query).scalars())
 
 
@@ -353,13 +363,7 @@ def list_wise_mind_entries(
     session: Session, user: User, limit: int | None = None
 ) -> list[WiseMindEntry]:
     """The user's practice history, newest first."""
-    query = (
-        sa.select(WiseMindEntry)
-        .where(WiseMindEntry.user_id == user.id)
-        .order_by(WiseMindEntry.created_at.desc(), WiseMindEntry.id.desc())
-        .limit(limit)
-    )
-    return list(session.execute(query).scalars())
+    return list(session.execute(_newest_first(WiseMindEntry, user, limit)).scalars())
 
 
 # --- boundary scripts --------------------------------------------------------------------
@@ -484,13 +488,7 @@ def save_reflection(session: Session, user: User, scores: dict[str, float]) -> R
 
 def latest_reflections(session: Session, user: User, limit: int = 5) -> list[ReflectionResult]:
     """The user's most recent reflections, newest first."""
-    query = (
-        sa.select(ReflectionResult)
-        .where(ReflectionResult.user_id == user.id)
-        .order_by(ReflectionResult.created_at.desc(), ReflectionResult.id.desc())
-        .limit(limit)
-    )
-    return list(session.execute(query).scalars())
+    return list(session.execute(_newest_first(ReflectionResult, user, limit)).scalars())
 
 
 def save_roleplay_session(
@@ -533,12 +531,8 @@ def list_roleplay_sessions(
     session: Session, user: User, limit: int | None = None
 ) -> list[RoleplaySession]:
     """The user's role-plays with their replies loaded, newest first."""
-    query = (
-        sa.select(RoleplaySession)
-        .where(RoleplaySession.user_id == user.id)
-        .options(selectinload(RoleplaySession.replies))
-        .order_by(RoleplaySession.created_at.desc(), RoleplaySession.id.desc())
-        .limit(limit)
+    query = _newest_first(RoleplaySession, user, limit).options(
+        selectinload(RoleplaySession.replies)
     )
     return list(session.execute(query).scalars())
 

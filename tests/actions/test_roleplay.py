@@ -118,6 +118,20 @@ async def _validate(
     return _slots(result), dispatcher
 
 
+async def _set_up(
+    slot: str, typed: str, slots: dict[str, Any] | None = None, intent: str = "start_roleplay"
+) -> tuple[dict[str, Any], CollectingDispatcher]:
+    """The set-up form's validator on what the user typed or tapped for ``slot``."""
+    return await _validate(
+        actions.ValidateRoleplaySetupForm(),
+        slot,
+        typed,
+        slots or {},
+        form="roleplay_setup_form",
+        intent=intent,
+    )
+
+
 class Practice:
     """One role-play as the dialogue runs it: start, replies through the validator, the end."""
 
@@ -523,39 +537,18 @@ def test_the_difficulty_question_explains_each_level() -> None:
     ],
 )
 async def test_typed_and_tapped_scenario_choices(typed: str, expected: dict) -> None:
-    changed, _ = await _validate(
-        actions.ValidateRoleplaySetupForm(),
-        "roleplay_scenario",
-        typed,
-        {},
-        form="roleplay_setup_form",
-        intent="start_roleplay",
-    )
+    changed, _ = await _set_up("roleplay_scenario", typed)
     assert {key: changed[key] for key in expected} == expected
 
 
 async def test_surprise_me_picks_the_person_and_the_level() -> None:
-    changed, _ = await _validate(
-        actions.ValidateRoleplaySetupForm(),
-        "roleplay_scenario",
-        "surprise me",
-        {},
-        form="roleplay_setup_form",
-        intent="start_roleplay",
-    )
+    changed, _ = await _set_up("roleplay_scenario", "surprise me")
     assert changed["roleplay_scenario"] in {s.id for s in roleplay.list_scenarios()}
     assert changed["roleplay_difficulty"] in {"gentle", "firm", "relentless"}
 
 
 async def test_an_unclear_scenario_is_asked_again_with_a_hint() -> None:
-    changed, dispatcher = await _validate(
-        actions.ValidateRoleplaySetupForm(),
-        "roleplay_scenario",
-        "blorp",
-        {},
-        form="roleplay_setup_form",
-        intent="nlu_fallback",
-    )
+    changed, dispatcher = await _set_up("roleplay_scenario", "blorp", intent="nlu_fallback")
     assert changed["roleplay_scenario"] is None
     assert _responses(dispatcher) == ["hints.scenario_unclear"]
 
@@ -585,13 +578,8 @@ async def test_slots_cleared_before_the_form_starts_are_no_answer() -> None:
     [("Relentless", "relentless"), ("1", "gentle"), ("firm please", "firm"), ("hmm", None)],
 )
 async def test_typed_difficulty_choices(typed: str, level: str | None) -> None:
-    changed, dispatcher = await _validate(
-        actions.ValidateRoleplaySetupForm(),
-        "roleplay_difficulty",
-        typed,
-        {"roleplay_scenario": "cover_shift"},
-        form="roleplay_setup_form",
-        intent="start_roleplay",
+    changed, dispatcher = await _set_up(
+        "roleplay_difficulty", typed, {"roleplay_scenario": "cover_shift"}
     )
     assert changed["roleplay_difficulty"] == level
     hints = ["hints.difficulty_unclear"] if level is None else []

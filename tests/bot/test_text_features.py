@@ -32,35 +32,37 @@ def _vectors(n: int, seed: int = 0) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+def _full_weights() -> LinearWeights:
+    """Weights on every column, fitted on TEXTS."""
+    model = fit_logistic(feature_matrix(_vectors(len(TEXTS)), TEXTS), np.asarray(LABELS), 4.0)
+    return LinearWeights.from_model(model, 8, sorted(set(LABELS)))
+
+
+def _assert_same_probabilities(
+    got: LinearWeights, expected: LinearWeights, seed: int, atol: float, texts: list[str] = UNSEEN
+) -> None:
+    ngrams = HashedNgrams()
+    probe = _vectors(len(texts), seed=seed)
+    np.testing.assert_allclose(
+        got.probabilities(probe, texts, ngrams),
+        expected.probabilities(probe, texts, ngrams),
+        atol=atol,
+    )
+
+
 def test_compact_weights_predict_as_the_full_ones() -> None:
-    vectors = _vectors(len(TEXTS))
-    model = fit_logistic(feature_matrix(vectors, TEXTS), np.asarray(LABELS), 4.0)
-    full = LinearWeights.from_model(model, 8, sorted(set(LABELS)))
+    full = _full_weights()
     compact = full.compact()
     assert compact.sparse_rows is not None
     assert len(compact.sparse_w) == len(compact.sparse_rows) < len(full.sparse_w) // 100
-    ngrams = HashedNgrams()
-    probe = _vectors(len(UNSEEN), seed=1)
-    np.testing.assert_allclose(
-        compact.probabilities(probe, UNSEEN, ngrams),
-        full.probabilities(probe, UNSEEN, ngrams),
-        atol=1e-6,
-    )
+    _assert_same_probabilities(compact, full, seed=1, atol=1e-6)
 
 
 def test_fitting_only_the_used_columns_matches_the_full_fit() -> None:
-    vectors = _vectors(len(TEXTS))
-    model = fit_logistic(feature_matrix(vectors, TEXTS), np.asarray(LABELS), 4.0)
-    full = LinearWeights.from_model(model, 8, sorted(set(LABELS)))
-    fitted = fit_compact(vectors, TEXTS, LABELS, 4.0)
+    full = _full_weights()
+    fitted = fit_compact(_vectors(len(TEXTS)), TEXTS, LABELS, 4.0)
     assert fitted.classes == full.classes
-    ngrams = HashedNgrams()
-    probe = _vectors(len(UNSEEN), seed=2)
-    np.testing.assert_allclose(
-        fitted.probabilities(probe, UNSEEN, ngrams),
-        full.probabilities(probe, UNSEEN, ngrams),
-        atol=1e-3,
-    )
+    _assert_same_probabilities(fitted, full, seed=2, atol=1e-3)
 
 
 def test_compact_weights_survive_saving(tmp_path: Path) -> None:
@@ -69,19 +71,11 @@ def test_compact_weights_survive_saving(tmp_path: Path) -> None:
     loaded, extra = LinearWeights.load(tmp_path / "w.npz")
     assert str(extra["note"]) == "x" and "sparse_rows" not in extra
     np.testing.assert_array_equal(loaded.sparse_rows, weights.sparse_rows)
-    ngrams = HashedNgrams()
-    probe = _vectors(2, seed=3)
-    np.testing.assert_allclose(
-        loaded.probabilities(probe, UNSEEN[:2], ngrams),
-        weights.probabilities(probe, UNSEEN[:2], ngrams),
-        atol=1e-7,
-    )
+    _assert_same_probabilities(loaded, weights, seed=3, atol=1e-7, texts=UNSEEN[:2])
 
 
 def test_full_weights_still_load_without_rows(tmp_path: Path) -> None:
-    vectors = _vectors(len(TEXTS))
-    model = fit_logistic(feature_matrix(vectors, TEXTS), np.asarray(LABELS), 4.0)
-    full = LinearWeights.from_model(model, 8, sorted(set(LABELS)))
+    full = _full_weights()
     full.save(tmp_path / "full.npz")
     loaded, _ = LinearWeights.load(tmp_path / "full.npz")
     assert loaded.sparse_rows is None

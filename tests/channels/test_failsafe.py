@@ -7,9 +7,10 @@ resources); the crisis detector and the resource texts are the real ``bot.safety
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,10 @@ from bot.channels.open_questions import OpenQuestions
 from bot.journal import db
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
-from bot.safety.detector import TIER_CHECK_IN, CrisisResult
+from bot.safety.detector import CrisisResult
 from bot.safety.open_question import CHECK_IN as OPEN_CHECK_IN
 from bot.safety.open_question import OPEN_QUESTION_KEY, SAFETY
+from tests.builders import check_in_verdict
 from tests.e2e.crisis_check import shows_crisis_resources
 
 KNOWN = frozenset({"greet", "crisis", "start_values_exercise", "affirm"})
@@ -72,27 +74,80 @@ async def _say_hello(message: UserMessage) -> None:
     )
 
 
-async def _send_resources(message: UserMessage) -> None:
-    for item in resources.crisis_messages(None, ("suicide",)):
+async def _send_all(message: UserMessage, items: Iterable[dict[str, Any]]) -> None:
+    for item in items:
         await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+
+
+async def _send_resources(message: UserMessage) -> None:
+    await _send_all(message, resources.crisis_messages(None, ("suicide",)))
 
 
 def _texts(collector: CollectingOutputChannel) -> list[str]:
     return [m.get("text", "") for m in collector.messages]
 
 
-async def _expected_resources(categories: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+async def _as_sent(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` as the user receives them."""
     collector = CollectingOutputChannel()
-    for item in resources.crisis_messages(None, categories):
+    for item in items:
         await collector.send_response(SENDER, copy.deepcopy(item))
     return collector.messages
 
 
+async def _expected_resources(categories: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return await _as_sent(resources.crisis_messages(None, categories))
+
+
+async def _handle(
+    dialogue: Dialogue, text: str, collector: OutputChannel, metadata: Any = None
+) -> None:
+    """The fail-safe handles ``text`` from SENDER on the channel "test"."""
+    message = UserMessage(text, collector, SENDER, input_channel="test", metadata=metadata)
+    await failsafe.handle_message(dialogue, message, channel="test", known_intents=KNOWN)
+
+
 async def _run(text: str, dialogue: Dialogue) -> CollectingOutputChannel:
     collector = CollectingOutputChannel()
-    message = UserMessage(text, collector, SENDER, input_channel="test")
-    await failsafe.handle_message(dialogue, message, channel="test", known_intents=KNOWN)
+    await _handle(dialogue, text, collector)
     return collector
+
+
+async def _until(done: Callable[[], bool], tries: int) -> None:
+    """Wait until ``done()``, looking every 10 ms, ``tries`` times at most."""
+    for _ in range(tries):
+        if done():
+            return
+        await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def _dialogue_held_back(
+    text: str, answer: Callable[[UserMessage], Awaitable[None]], tries: int
+) -> AsyncIterator[CollectingOutputChannel]:
+    """The fail-safe handles ``text`` while the dialogue waits to ``answer``: inside, the channel
+    once something reached the user (the turn still running); on leaving, the dialogue answers
+    and the turn ends."""
+    release = asyncio.Event()
+
+    async def held(message: UserMessage) -> None:
+        await release.wait()
+        await answer(message)
+
+    collector = CollectingOutputChannel()
+    turn = asyncio.ensure_future(_handle(Dialogue(held), text, collector))
+    await _until(lambda: bool(collector.messages), tries)
+    yield collector
+    assert not turn.done()
+    release.set()
+    await turn
+
+
+async def _counts(url: str) -> dict[tuple[str, str], int]:
+    """The crisis counts by region and channel (counted in a worker thread after the resources
+    went out: waited for)."""
+    await failsafe.wait_for_counts()
+    return {(region, channel): n for _, region, channel, n in counter.read_counts(url)}
 
 
 def _has_resources(collector: CollectingOutputChannel) -> bool:
@@ -118,10 +173,7 @@ async def test_a_crisis_is_counted_by_region_and_channel(
     await failsafe.handle_message(
         Dialogue(_say_hello), message, channel="socketio", known_intents=KNOWN, region="UK"
     )
-    # Counted in a worker thread after the resources went out.
-    await failsafe.wait_for_counts()
-    counts = {(region, channel): n for _, region, channel, n in counter.read_counts(counts_url)}
-    assert counts == {("US", "test"): 1, ("UK", "socketio"): 1}
+    assert await _counts(counts_url) == {("US", "test"): 1, ("UK", "socketio"): 1}
 
 
 async def test_crisis_resources_go_out_before_the_dialogue_answers() -> None:
@@ -133,25 +185,8 @@ async def test_crisis_resources_go_out_before_the_dialogue_answers() -> None:
 
 
 async def test_resources_reach_the_user_before_a_hung_dialogue_returns() -> None:
-    release = asyncio.Event()
-
-    async def hang(message: UserMessage) -> None:
-        await release.wait()
-        await _send_resources(message)
-
-    collector = CollectingOutputChannel()
-    message = UserMessage(CRISIS_TEXT, collector, SENDER, input_channel="test")
-    turn = asyncio.ensure_future(
-        failsafe.handle_message(Dialogue(hang), message, channel="test", known_intents=KNOWN)
-    )
-    for _ in range(100):
-        if collector.messages:
-            break
-        await asyncio.sleep(0.01)
-    assert _has_resources(collector)
-    assert not turn.done()
-    release.set()
-    await turn
+    async with _dialogue_held_back(CRISIS_TEXT, _send_resources, 100) as collector:
+        assert _has_resources(collector)
     # The dialogue's own copy (it ran, and Rasa kept its events) did not reach the user twice.
     detected = failsafe.safety.detect(CRISIS_TEXT)
     assert collector.messages == await _expected_resources(tuple(detected.categories))
@@ -159,8 +194,7 @@ async def test_resources_reach_the_user_before_a_hung_dialogue_returns() -> None
 
 async def test_the_lines_of_a_region_chosen_in_the_conversation_still_go_out() -> None:
     async def send_uk(message: UserMessage) -> None:
-        for item in resources.crisis_messages("UK"):
-            await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+        await _send_all(message, resources.crisis_messages("UK"))
 
     collector = await _run(CRISIS_TEXT, Dialogue(send_uk))
     detected = failsafe.safety.detect(CRISIS_TEXT)
@@ -190,19 +224,13 @@ async def test_a_cancelled_handler_still_delivers_the_resources() -> None:
             await super().send_response(recipient_id, message)
 
     collector = SlowChannel()
-    message = UserMessage(CRISIS_TEXT, collector, SENDER, input_channel="test")
-    turn = asyncio.ensure_future(
-        failsafe.handle_message(Dialogue(_say_hello), message, channel="test", known_intents=KNOWN)
-    )
+    turn = asyncio.ensure_future(_handle(Dialogue(_say_hello), CRISIS_TEXT, collector))
     await asyncio.sleep(0.05)
     turn.cancel()  # the client hung up while the resources were on their way
     with pytest.raises(asyncio.CancelledError):
         await turn
     gate.set()
-    for _ in range(100):
-        if _has_resources(collector):
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: _has_resources(collector), 100)
     assert _has_resources(collector)
     assert "Hello, good to see you." not in _texts(collector)
 
@@ -232,8 +260,7 @@ async def test_abuse_lines_are_added_to_the_dialogues_resources() -> None:
 
 async def test_abuse_lines_already_sent_are_not_repeated() -> None:
     async def send_everything(message: UserMessage) -> None:
-        for item in resources.crisis_messages(None, (resources.ABUSE_CATEGORY,)):
-            await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
+        await _send_all(message, resources.crisis_messages(None, (resources.ABUSE_CATEGORY,)))
 
     collector = await _run(ABUSE_TEXT, Dialogue(send_everything))
     assert collector.messages == await _expected_resources((resources.ABUSE_CATEGORY,))
@@ -396,10 +423,7 @@ async def test_only_max_in_flight_messages_enter_the_dialogue_at_once(
     held = _Held()
     runs = [asyncio.create_task(_run(f"message {i}", Dialogue(held))) for i in range(6)]
     # Detection runs in a worker thread first: wait for two to enter, then give the rest time.
-    for _ in range(500):
-        if held.entered >= 2:
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: held.entered >= 2, 500)
     await asyncio.sleep(0.3)
     assert held.entered == 2, "the others wait at the gate"
     held.release.set()
@@ -408,19 +432,27 @@ async def test_only_max_in_flight_messages_enter_the_dialogue_at_once(
     assert all(_texts(c) == ["Hello, good to see you."] for c in collectors)
 
 
-async def test_a_crisis_message_does_not_wait_behind_a_full_gate(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@contextlib.asynccontextmanager
+async def _a_full_gate(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[asyncio.Task]]:
+    """A gate of one with one ordinary message inside and two waiting (the tasks); let through
+    on leaving."""
     monkeypatch.setattr(failsafe, "MAX_IN_FLIGHT", 1)
     held = _Held()
     waiting = [asyncio.create_task(_run(f"message {i}", Dialogue(held))) for i in range(3)]
     for _ in range(20):
         await asyncio.sleep(0)
-    crisis = await asyncio.wait_for(_run(CRISIS_TEXT, Dialogue(_send_resources)), timeout=10)
-    assert _has_resources(crisis)
-    assert not any(task.done() for task in waiting), "answered while the gate was still full"
+    yield waiting
     held.release.set()
     await asyncio.gather(*waiting)
+
+
+async def test_a_crisis_message_does_not_wait_behind_a_full_gate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with _a_full_gate(monkeypatch) as waiting:
+        crisis = await asyncio.wait_for(_run(CRISIS_TEXT, Dialogue(_send_resources)), timeout=10)
+        assert _has_resources(crisis)
+        assert not any(task.done() for task in waiting), "answered while the gate was still full"
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t "])
@@ -531,13 +563,7 @@ def test_known_intents_are_read_once_per_domain(
 # -- the middle band: the dialogue asks the check-in, the fail-safe is the floor under it -------
 
 MIDDLE_TEXT = "honestly they'd all be better off without me"
-CHECK_IN = CrisisResult(
-    is_crisis=True,
-    categories=("suicidal_thoughts",),
-    matched=("burden_better_off",),
-    tier=TIER_CHECK_IN,
-    signs=("burden",),
-)
+CHECK_IN = check_in_verdict("burden", "burden_better_off")
 
 
 @pytest.fixture
@@ -552,10 +578,7 @@ def middle_band(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _expected_check_in(region: str | None = None) -> list[dict[str, Any]]:
-    collector = CollectingOutputChannel()
-    for item in resources.check_in_messages(region):
-        await collector.send_response(SENDER, copy.deepcopy(item))
-    return collector.messages
+    return await _as_sent(resources.check_in_messages(region))
 
 
 async def _ask_check_in(message: UserMessage) -> None:
@@ -609,40 +632,32 @@ async def test_a_late_dialogue_gets_the_static_check_in_once(
     middle_band: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.05)
-    release = asyncio.Event()
-
-    async def late(message: UserMessage) -> None:
-        await release.wait()
-        await _ask_check_in(message)
-
-    collector = CollectingOutputChannel()
-    message = UserMessage(MIDDLE_TEXT, collector, SENDER, input_channel="test")
-    turn = asyncio.ensure_future(
-        failsafe.handle_message(Dialogue(late), message, channel="test", known_intents=KNOWN)
-    )
-    for _ in range(200):
-        if collector.messages:
-            break
-        await asyncio.sleep(0.01)
-    assert collector.messages == await _expected_check_in()
-    assert not turn.done()
-    release.set()
-    await turn
+    async with _dialogue_held_back(MIDDLE_TEXT, _ask_check_in, 200) as collector:
+        assert collector.messages == await _expected_check_in()
     # The dialogue's own (generic) copy of the question was held back.
     assert collector.messages == await _expected_check_in()
+
+
+async def _run_late(
+    answer: Callable[[UserMessage], Awaitable[None]], monkeypatch: pytest.MonkeyPatch
+) -> CollectingOutputChannel:
+    """MIDDLE_TEXT to a dialogue that answers after the check-in's deadline."""
+    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.01)
+
+    async def late(message: UserMessage) -> None:
+        await asyncio.sleep(0.1)
+        await answer(message)
+
+    return await _run(MIDDLE_TEXT, Dialogue(late))
 
 
 async def test_a_late_dialogue_in_another_region_still_gives_its_line(
     middle_band: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.01)
+    async def uk_check_in(message: UserMessage) -> None:
+        await _send_all(message, resources.check_in_messages("UK"))
 
-    async def late_uk(message: UserMessage) -> None:
-        await asyncio.sleep(0.1)
-        for item in resources.check_in_messages("UK"):
-            await message.output_channel.send_response(message.sender_id, copy.deepcopy(item))
-
-    collector = await _run(MIDDLE_TEXT, Dialogue(late_uk))
+    collector = await _run_late(uk_check_in, monkeypatch)
     assert collector.messages[:1] == await _expected_check_in()
     assert resources.check_in_messages("UK")[0]["text"] in _texts(collector)
 
@@ -659,16 +674,10 @@ async def test_a_store_outage_still_asks_the_check_in(middle_band: None) -> None
 async def test_a_middle_band_message_does_not_wait_behind_a_full_gate(
     middle_band: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(failsafe, "MAX_IN_FLIGHT", 1)
-    held = _Held()
-    waiting = [asyncio.create_task(_run(f"message {i}", Dialogue(held))) for i in range(3)]
-    for _ in range(20):
-        await asyncio.sleep(0)
-    answered = await asyncio.wait_for(_run(MIDDLE_TEXT, Dialogue(_ask_check_in)), timeout=10)
-    assert _check_ins(answered)
-    assert not any(task.done() for task in waiting)
-    held.release.set()
-    await asyncio.gather(*waiting)
+    async with _a_full_gate(monkeypatch) as waiting:
+        answered = await asyncio.wait_for(_run(MIDDLE_TEXT, Dialogue(_ask_check_in)), timeout=10)
+        assert _check_ins(answered)
+        assert not any(task.done() for task in waiting)
 
 
 async def test_a_too_long_middle_band_message_gets_the_check_in(
@@ -686,9 +695,7 @@ async def test_a_middle_band_message_is_counted(
 ) -> None:
     monkeypatch.delenv(failsafe.REGION_ENV, raising=False)
     await _run(MIDDLE_TEXT, Dialogue(_ask_check_in))
-    await failsafe.wait_for_counts()
-    counts = {(region, channel): n for _, region, channel, n in counter.read_counts(counts_url)}
-    assert counts == {("US", "test"): 1}
+    assert await _counts(counts_url) == {("US", "test"): 1}
 
 
 async def test_an_edited_middle_band_message_gets_the_static_check_in(middle_band: None) -> None:
@@ -730,9 +737,7 @@ async def _lose_the_store(message: UserMessage) -> None:
 
 async def _next_metadata(text: str = "no", metadata: Any = None) -> Any:
     dialogue = MetadataDialogue(_say_hello)
-    collector = CollectingOutputChannel()
-    message = UserMessage(text, collector, SENDER, input_channel="test", metadata=metadata)
-    await failsafe.handle_message(dialogue, message, channel="test", known_intents=KNOWN)
+    await _handle(dialogue, text, CollectingOutputChannel(), metadata)
     return dialogue.metadata[0]
 
 
@@ -754,13 +759,7 @@ async def test_a_check_in_the_dialogue_asked_is_not_noted(middle_band: None) -> 
 async def test_a_late_dialogue_that_asked_in_the_end_is_not_noted(
     middle_band: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(failsafe, "CHECK_IN_DEADLINE_SECONDS", 0.01)
-
-    async def late(message: UserMessage) -> None:
-        await asyncio.sleep(0.1)
-        await _ask_check_in(message)
-
-    collector = await _run(MIDDLE_TEXT, Dialogue(late))
+    collector = await _run_late(_ask_check_in, monkeypatch)
     assert len(_check_ins(collector)) == 1
     assert await _next_metadata() is None
 

@@ -28,10 +28,12 @@ import yaml
 
 from deploy.processes import (
     ServerProcess,
+    action_endpoint,
     actions_command,
     find_model,
     free_port,
     rasa_command,
+    rest_headers,
     server_env,
 )
 
@@ -62,11 +64,7 @@ class RasaStack:
         self.endpoints_file.write_text(
             yaml.safe_dump(
                 {
-                    "action_endpoint": {
-                        "url": f"http://127.0.0.1:{self.action_port}/webhook",
-                        # As endpoints.yml: the token comes from the environment.
-                        "headers": {"Authorization": "Bearer ${SECURE_BASE_ACTION_TOKEN}"},
-                    },
+                    "action_endpoint": action_endpoint(self.action_port),
                     "tracker_store": {
                         "type": "bot.journal.tracker_store.ErasingSQLTrackerStore",
                         "url": self.database_url,
@@ -102,7 +100,7 @@ class RasaStack:
     @property
     def rest_headers(self) -> dict[str, str]:
         """What a REST request needs to be let in."""
-        return {"Authorization": f"Bearer {self.rest_token}"}
+        return rest_headers(self.rest_token)
 
     @property
     def action_url(self) -> str:

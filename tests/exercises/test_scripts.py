@@ -7,6 +7,7 @@ import pytest
 from bot.content import ContentError
 from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, shorten
 from bot.exercises import scripts as sc
+from tests.conftest import BrokenCopy
 
 
 @pytest.fixture(scope="module")
@@ -252,28 +253,22 @@ def test_the_shipped_texts_load_and_buttons_fit() -> None:
             assert len(texts.text(key)) <= BUTTON_TITLE_MAX
 
 
-def test_a_missing_text_names_the_file_and_key(tmp_path: Path) -> None:
-    broken = tmp_path / "texts.yml"
-    source = sc.TEXTS_FILE.read_text(encoding="utf-8")
-    broken.write_text(source.replace('  save: "Save it"\n', ""), encoding="utf-8")
+def test_a_missing_text_names_the_file_and_key(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(sc.TEXTS_FILE, '  save: "Save it"\n', "")
     with pytest.raises(ContentError) as info:
         sc.load_texts(broken)
     assert str(broken) in str(info.value)
     assert "buttons.save" in str(info.value)
 
 
-def test_a_wrong_placeholder_is_refused(tmp_path: Path) -> None:
-    broken = tmp_path / "texts.yml"
-    source = sc.TEXTS_FILE.read_text(encoding="utf-8")
-    broken.write_text(source.replace("{title}”. You can", "{name}”. You can"), encoding="utf-8")
+def test_a_wrong_placeholder_is_refused(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(sc.TEXTS_FILE, "{title}”. You can", "{name}”. You can")
     with pytest.raises(ContentError, match=r"save\.saved.*unknown placeholder\(s\): name"):
         sc.load_texts(broken)
 
 
-def test_a_bare_yes_in_a_word_list_is_reported(tmp_path: Path) -> None:
-    broken = tmp_path / "phrasing.yml"
-    source = sc.PHRASING_FILE.read_text(encoding="utf-8")
-    broken.write_text(source.replace('ok, okay, "yes",', "ok, okay, yes,"), encoding="utf-8")
+def test_a_bare_yes_in_a_word_list_is_reported(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(sc.PHRASING_FILE, 'ok, okay, "yes",', "ok, okay, yes,")
     with pytest.raises(ContentError, match=r"answers\.unsure\[\d+\].*quote yes/no"):
         sc.load_phrasing(broken)
 

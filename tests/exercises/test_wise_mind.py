@@ -146,25 +146,24 @@ def _action(name: str) -> dict:
     return {"event": "action", "name": name}
 
 
-def test_a_rejected_answer_is_a_re_ask() -> None:
-    events = [
+def _answered(text: str, form: str, slot: str, value: object) -> list[dict]:
+    """A turn: the user said ``text`` to ``form``'s question for ``slot``, the form set ``value``."""
+    return [
         _action("action_listen"),
-        {"event": "user", "text": "eleven"},
-        _slot("requested_slot", "wm_distress_before"),
-        _action("wise_mind_form"),
-        _slot("wm_distress_before", None),
+        {"event": "user", "text": text},
+        _slot("requested_slot", slot),
+        _action(form),
+        _slot(slot, value),
     ]
+
+
+def test_a_rejected_answer_is_a_re_ask() -> None:
+    events = _answered("eleven", "wise_mind_form", "wm_distress_before", None)
     assert asked_again_after_answer(events, "wm_distress_before")
 
 
 def test_the_next_question_is_not_a_re_ask() -> None:
-    events = [
-        _action("action_listen"),
-        {"event": "user", "text": "7"},
-        _slot("requested_slot", "wm_distress_before"),
-        _action("wise_mind_form"),
-        _slot("wm_distress_before", 7),
-    ]
+    events = _answered("7", "wise_mind_form", "wm_distress_before", 7)
     assert not asked_again_after_answer(events, "wm_intro")
 
 
@@ -188,13 +187,7 @@ def test_other_payloads_are_not_answers() -> None:
 
 
 def test_a_hint_counts_only_when_this_run_said_something() -> None:
-    turn = [
-        _action("action_listen"),
-        {"event": "user", "text": "let's continue"},
-        _slot("requested_slot", "bs_describe"),
-        _action("boundary_form"),
-        _slot("bs_describe", None),
-    ]
+    turn = _answered("let's continue", "boundary_form", "bs_describe", None)
     assert asked_again_after_answer(turn, "bs_describe")
     assert not hint_already_given(turn, "bs_describe")
     assert hint_already_given(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from bot.journal.cli import RETENTION_ENV, main, parse_duration, retention_from_
 from bot.journal.db import session_scope
 from bot.journal.exports import MAX_EXPORT_BYTES
 from bot.journal.models import utcnow
+from tests.commands import run_python
 from tests.conftest import user_who_agreed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,14 +47,7 @@ def test_retention_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_module_entry_point_upgrades_and_reports(db_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": db_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.journal", "upgrade"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_python("-m", "bot.journal", "upgrade", env=env, check=True)
     assert "journal schema at 0005" in done.stdout
     assert "Running upgrade 0001 -> 0002" in done.stderr
 

@@ -8,21 +8,13 @@ from bot.journal import ValueRatingIn
 from bot.journal import repository as repo
 from bot.journal.db import session_scope
 from bot.journal.errors import JournalConsentMissing
+from tests.conftest import placeholder_script
 
 WRITES = {
     "values": lambda s, u: repo.save_value_ratings(s, u, "work", [ValueRatingIn("care", 8, 4)]),
     "action": lambda s, u: repo.add_committed_action(s, u, "call my sister"),
     "wise_mind": lambda s, u: repo.add_wise_mind_entry(s, u, "stone flake", 7, 3, "a note"),
-    "script": lambda s, u: repo.save_boundary_script(
-        s,
-        u,
-        title="t",
-        describe="d",
-        express="e",
-        assertion="a",
-        reinforce="r",
-        priority="relationship",
-    ),
+    "script": placeholder_script,
     "reflection": lambda s, u: repo.save_reflection(s, u, {"caretaking": 0.5}),
     "roleplay": lambda s, u: repo.save_roleplay_session(
         s, u, "borrow_money", "gentle", "held", [("no, sorry", "clear_no", None)]

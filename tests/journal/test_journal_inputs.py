@@ -8,7 +8,7 @@ from bot.journal import repository as repo
 from bot.journal.db import session_scope
 from bot.journal.errors import JournalInputError
 from bot.journal.inputs import NOTE_LIMIT, ValueRatingIn
-from tests.conftest import user_who_agreed
+from tests.conftest import placeholder_script, user_who_agreed
 
 EMOJI = "Felt 😌 after the lake 🌊, proud of myself 💪🏽 👩‍👩‍👧"
 RTL = "הרגשתי רגוע יותר · شعرت بالهدوء بعد التمرين"
@@ -132,19 +132,7 @@ def test_unpaired_surrogates_are_removed(journal_url: str) -> None:
         ),
         (lambda s, u: repo.set_region(s, u, "R" * 33), "region"),
         (lambda s, u: repo.set_consent(s, u, "yes"), "journal_consent"),
-        (
-            lambda s, u: repo.save_boundary_script(
-                s,
-                u,
-                title="t",
-                describe="d",
-                express="e",
-                assertion="a",
-                reinforce="r",
-                priority="both",
-            ),
-            "priority",
-        ),
+        (lambda s, u: placeholder_script(s, u, priority="both"), "priority"),
         (lambda s, u: repo.get_or_create_user(s, "", "x"), "channel"),
         (lambda s, u: repo.get_or_create_user(s, "rest", ""), "sender_id"),
     ],

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +27,8 @@ from bot.journal.models import (
     WiseMindEntry,
     utcnow,
 )
-from tests.conftest import user_who_agreed
+from tests.conftest import placeholder_script, user_who_agreed
+from tests.journal.conftest import SaveTracker
 
 CHANNEL = "telegram"
 ALICE, BOB = "alice-7731", "bob-5520"  # raw sender ids, distinctive enough to grep for
@@ -78,16 +81,30 @@ def fill(url: str, sender_id: str) -> list[str]:
     return list(texts.values())
 
 
+def fill_both(
+    url: str,
+    save_tracker: SaveTracker,
+    conversation: Callable[[str], list[Any]],
+    alice_says: str,
+) -> tuple[list[str], list[str]]:
+    """Alice and Bob with one of everything and a conversation each (Alice's message is
+    ``alice_says``); returns what was stored for Alice, then for Bob."""
+    alice_texts = fill(url, ALICE)
+    bob_texts = fill(url, BOB)
+    save_tracker(ALICE, conversation(alice_says))
+    save_tracker(BOB, conversation("Bob's own words [bob-says]"))
+    return alice_texts, bob_texts
+
+
 USER_TABLES = (ValueRating, CommittedAction, WiseMindEntry, BoundaryScript, ReflectionResult)
 
 
 def test_export_holds_everything_stored_about_the_sender(
     journal_url: str, save_tracker, conversation
 ) -> None:
-    alice_texts = fill(journal_url, ALICE)
-    bob_texts = fill(journal_url, BOB)
-    save_tracker(ALICE, conversation("I keep saying yes to everyone [alice-says]"))
-    save_tracker(BOB, conversation("Bob's own words [bob-says]"))
+    alice_texts, bob_texts = fill_both(
+        journal_url, save_tracker, conversation, "I keep saying yes to everyone [alice-says]"
+    )
 
     with session_scope(journal_url) as session:
         export = repo.export_user(session, CHANNEL, ALICE)
@@ -193,10 +210,9 @@ def test_export_of_an_unknown_sender_is_empty_but_valid(journal_url: str) -> Non
 def test_delete_leaves_nothing_of_the_sender_anywhere(
     journal_url: str, save_tracker, conversation, all_rows_text
 ) -> None:
-    alice_texts = fill(journal_url, ALICE)
-    bob_texts = fill(journal_url, BOB)
-    save_tracker(ALICE, conversation("Alice's private words [alice-says]"))
-    save_tracker(BOB, conversation("Bob's own words [bob-says]"))
+    alice_texts, bob_texts = fill_both(
+        journal_url, save_tracker, conversation, "Alice's private words [alice-says]"
+    )
     with session_scope(journal_url) as session:
         alice_id = repo.find_user(session, CHANNEL, ALICE).id
 
@@ -304,16 +320,7 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
             repo.save_roleplay_session(session, gone, "s", "gentle", "held", [("no", "a")]),
             repo.add_committed_action(session, mixed, "old step of mixed"),
         ]
-        script = repo.save_boundary_script(
-            session,
-            mixed,
-            title="t",
-            describe="d",
-            express="e",
-            assertion="a",
-            reinforce="r",
-            priority="self_respect",
-        )
+        script = placeholder_script(session, mixed, priority="self_respect")
         repo.add_committed_action(session, mixed, "new step of mixed")
         for row in [*old_rows, gone, mixed, idle]:
             _age(row, days=100)

@@ -25,6 +25,7 @@ from bot.nlu.crisis_detector import (
     strip_intent_prefix,
 )
 from bot.safety.detector import TIER_CHECK_IN, TIER_FULL, CrisisDetector, CrisisResult
+from tests.builders import check_in_verdict
 
 
 @pytest.fixture(scope="module")
@@ -252,13 +253,7 @@ class TierDetector(CrisisDetector):
         return self.result
 
 
-CHECK_IN = CrisisResult(
-    is_crisis=True,
-    categories=("suicidal_thoughts",),
-    matched=("passive_wish_not_wake_up",),
-    tier=TIER_CHECK_IN,
-    signs=("passive_wish",),
-)
+CHECK_IN = check_in_verdict("passive_wish", "passive_wish_not_wake_up")
 
 
 def test_the_check_in_tier_becomes_the_check_in_intent() -> None:

@@ -1,11 +1,11 @@
-"""Fixtures of the policy tests (helpers in ``dialogue.py``)."""
+"""Fixtures of the policy tests (policies and trackers: ``tests/builders.py``)."""
 
 from __future__ import annotations
 
 import pytest
 from rasa.shared.core.domain import Domain
 
-from tests.policies.dialogue import DOMAIN_DIR
+from tests.builders import DOMAIN_DIR
 
 
 @pytest.fixture(scope="module")

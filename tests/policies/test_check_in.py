@@ -37,7 +37,7 @@ from bot.policies.check_in import (
 )
 from bot.policies.safety_question import SafetyQuestionPolicy
 from bot.safety.open_question import CHECK_IN, OPEN_QUESTION_KEY, SAFETY
-from tests.policies.dialogue import DOMAIN_DIR, build_policy, predicted, tracker_of, user_says
+from tests.builders import DOMAIN_DIR, build_policy, predicted, rasa_tracker, user_says
 
 OURS = "CheckInPolicy"
 
@@ -48,6 +48,11 @@ def policy(tmp_path: Path) -> CheckInPolicy:
 
 
 MIDDLE = user_says("everyone would be better off without me", "crisis_check_in")
+
+
+def _in_form(form: str, slot: str) -> list[Event]:
+    """An exercise running: ``form`` active and asking for ``slot``."""
+    return [ActiveLoop(form), SlotSet("requested_slot", slot)]
 
 
 def _asked(*events: Event) -> list[Event]:
@@ -83,7 +88,7 @@ def _turn(
 
 
 def test_a_middle_band_message_gets_the_check_in(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = tracker_of(
+    tracker = rasa_tracker(
         user_says("hi", "greet"),
         ActionExecuted("utter_greet"),
         ActionExecuted("action_listen"),
@@ -97,7 +102,7 @@ def test_a_middle_band_message_gets_the_check_in(policy: CheckInPolicy, domain: 
 def test_mid_exercise_the_form_stays_but_cannot_take_the_reply(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = tracker_of(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area"), MIDDLE)
+    tracker = rasa_tracker(*_in_form("values_form", "value_area"), MIDDLE)
     prediction = policy.predict_action_probabilities(tracker, domain)
     assert prediction.is_no_user_prediction
     assert prediction.optional_events == [ActionExecutionRejected("values_form", OURS)]
@@ -136,46 +141,43 @@ def test_mid_exercise_the_form_stays_but_cannot_take_the_reply(
 def test_the_reply_is_answered_whatever_the_nlu_said(
     policy: CheckInPolicy, domain: Domain, text: str, intent: str, first: str
 ) -> None:
-    tracker = tracker_of(*_asked(), user_says(text, intent))
+    tracker = rasa_tracker(*_asked(), user_says(text, intent))
     assert predicted(policy, tracker, domain) == first
 
 
-def test_yes_gets_the_resources_and_stops_the_form(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = tracker_of(
-        *_asked(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area")),
-        user_says("yes", "affirm"),
-    )
-    assert _turn(policy, tracker, domain) == [
-        "utter_crisis_resources",
-        "action_deactivate_loop",
-        "action_listen",
-    ]
-
-
-def test_no_goes_back_to_the_forms_question(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = tracker_of(
-        *_asked(ActiveLoop("wise_mind_form"), SlotSet("requested_slot", "wm_note")),
-        user_says("no", "deny"),
-    )
-    assert _turn(policy, tracker, domain) == [
-        "utter_crisis_check_in_no",
-        "wise_mind_form",
-        "action_listen",
-    ]
-
-
-def test_no_with_nothing_running_offers_the_menu(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = tracker_of(*_asked(), user_says("nah", "deny"))
-    assert _turn(policy, tracker, domain) == [
-        "utter_crisis_check_in_no",
-        "utter_menu",
-        "action_listen",
-    ]
+@pytest.mark.parametrize(
+    ("running", "reply", "turn"),
+    [
+        pytest.param(
+            _in_form("values_form", "value_area"),
+            user_says("yes", "affirm"),
+            ["utter_crisis_resources", "action_deactivate_loop", "action_listen"],
+            id="yes_gets_the_resources_and_stops_the_form",
+        ),
+        pytest.param(
+            _in_form("wise_mind_form", "wm_note"),
+            user_says("no", "deny"),
+            ["utter_crisis_check_in_no", "wise_mind_form", "action_listen"],
+            id="no_goes_back_to_the_forms_question",
+        ),
+        pytest.param(
+            [],
+            user_says("nah", "deny"),
+            ["utter_crisis_check_in_no", "utter_menu", "action_listen"],
+            id="no_with_nothing_running_offers_the_menu",
+        ),
+    ],
+)
+def test_the_whole_turn_after_a_clear_reply(
+    policy: CheckInPolicy, domain: Domain, running: list[Event], reply: Event, turn: list[str]
+) -> None:
+    tracker = rasa_tracker(*_asked(*running), reply)
+    assert _turn(policy, tracker, domain) == turn
 
 
 def test_unclear_twice_gets_the_resources(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = tracker_of(
-        *_asked(ActiveLoop("boundary_form"), SlotSet("requested_slot", "bs_express")),
+    tracker = rasa_tracker(
+        *_asked(*_in_form("boundary_form", "bs_express")),
         user_says("ok", "affirm"),
     )
     assert _turn(policy, tracker, domain) == ["utter_crisis_check_in_ask_again", "action_listen"]
@@ -194,8 +196,8 @@ def test_unclear_twice_gets_the_resources(policy: CheckInPolicy, domain: Domain)
 def test_a_second_middle_band_message_gets_the_resources(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = tracker_of(
-        *_asked(ActiveLoop("voice_check_form"), SlotSet("requested_slot", "voice_source")),
+    tracker = rasa_tracker(
+        *_asked(*_in_form("voice_check_form", "voice_source")),
         user_says("no", "deny"),
         ActionExecuted("utter_crisis_check_in_no", policy=OURS),
         ActionExecuted("voice_check_form", policy=OURS),
@@ -213,7 +215,7 @@ def test_a_second_middle_band_message_gets_the_resources(
 def test_after_the_resources_a_middle_band_message_gets_them_again(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = tracker_of(
+    tracker = rasa_tracker(
         user_says("I want to die", "crisis"),
         ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
         ActionExecuted("action_listen"),
@@ -226,7 +228,7 @@ def test_after_the_resources_a_middle_band_message_gets_them_again(
 
 
 def test_a_new_session_asks_again(policy: CheckInPolicy, domain: Domain) -> None:
-    tracker = tracker_of(
+    tracker = rasa_tracker(
         *_asked(),
         user_says("no", "deny"),
         ActionExecuted("utter_crisis_check_in_no", policy=OURS),
@@ -244,7 +246,7 @@ def test_a_new_session_asks_again(policy: CheckInPolicy, domain: Domain) -> None
 def test_the_yes_button_pressed_late_still_gets_the_resources(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = tracker_of(
+    tracker = rasa_tracker(
         user_says("hi", "greet"),
         ActionExecuted("utter_greet"),
         ActionExecuted("action_listen"),
@@ -280,12 +282,12 @@ def test_the_yes_button_pressed_late_still_gets_the_resources(
     ],
 )
 def test_it_abstains_elsewhere(policy: CheckInPolicy, domain: Domain, events: list[Event]) -> None:
-    assert predicted(policy, tracker_of(*events), domain) is None
+    assert predicted(policy, rasa_tracker(*events), domain) is None
 
 
 def test_a_middle_band_reply_to_are_you_safe_is_not_safe(tmp_path: Path, domain: Domain) -> None:
     safety = build_policy(SafetyQuestionPolicy, tmp_path)
-    tracker = tracker_of(
+    tracker = rasa_tracker(
         user_says("I want to die", "crisis"),
         ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
         ActionExecuted("action_listen"),
@@ -317,9 +319,7 @@ def _rule_policy_predictions(domain: Domain, action: str) -> list[PolicyPredicti
 def test_it_outranks_an_active_form_and_the_rules(
     policy: CheckInPolicy, tmp_path: Path, domain: Domain, reply: UserUttered, expected: str
 ) -> None:
-    tracker = tracker_of(
-        *_asked(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area")), reply
-    )
+    tracker = rasa_tracker(*_asked(*_in_form("values_form", "value_area")), reply)
     ours = policy.predict_action_probabilities(tracker, domain)
     safety = build_policy(SafetyQuestionPolicy, tmp_path).predict_action_probabilities(
         tracker, domain
@@ -335,7 +335,7 @@ def test_it_outranks_an_active_form_and_the_rules(
 def test_the_check_in_outranks_the_form_on_the_middle_band_message(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    tracker = tracker_of(ActiveLoop("values_form"), SlotSet("requested_slot", "value_area"), MIDDLE)
+    tracker = rasa_tracker(*_in_form("values_form", "value_area"), MIDDLE)
     ours = policy.predict_action_probabilities(tracker, domain)
     for rasas in _rule_policy_predictions(domain, "utter_crisis_check_in"):
         best = DefaultPolicyPredictionEnsemble().combine_predictions([rasas, ours], tracker, domain)
@@ -354,14 +354,14 @@ async def test_the_reply_to_the_check_in_never_fills_the_exercise_slot(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
     """Rasa's own slot filling, after the question was asked the way the processor does it."""
-    before = [ActiveLoop("values_form"), SlotSet("requested_slot", "committed_action")]
+    before = _in_form("values_form", "committed_action")
     reply = user_says("no", "deny")
 
     # Without the check-in, "no" would be the exercise's answer.
-    plain = tracker_of(*before, reply)
+    plain = rasa_tracker(*before, reply)
     assert SlotSet("committed_action", "no") in await _extracted(plain, domain)
 
-    tracker = tracker_of(*before, MIDDLE)
+    tracker = rasa_tracker(*before, MIDDLE)
     assert await _extracted(tracker, domain) == []  # the middle-band message itself
     _turn(policy, tracker, domain)
     tracker.update(reply)
@@ -421,7 +421,7 @@ LOST = [user_says("hi", "greet"), ActionExecuted("utter_menu"), ActionExecuted("
 def test_a_check_in_noted_by_the_channel_is_answered(
     policy: CheckInPolicy, tmp_path: Path, domain: Domain, text: str, intent: str, first: str
 ) -> None:
-    tracker = tracker_of(*LOST, _noted(text, intent, CHECK_IN))
+    tracker = rasa_tracker(*LOST, _noted(text, intent, CHECK_IN))
     assert open_check_in(tracker) is False
     ours = policy.predict_action_probabilities(tracker, domain)
     safety = build_policy(SafetyQuestionPolicy, tmp_path).predict_action_probabilities(
@@ -439,7 +439,7 @@ def test_a_check_in_noted_by_the_channel_is_answered(
 def test_a_noted_safety_question_is_left_to_its_policy(
     policy: CheckInPolicy, tmp_path: Path, domain: Domain
 ) -> None:
-    tracker = tracker_of(*LOST, _noted("no", "deny", SAFETY))
+    tracker = rasa_tracker(*LOST, _noted("no", "deny", SAFETY))
     assert predicted(policy, tracker, domain) is None
     safety = build_policy(SafetyQuestionPolicy, tmp_path)
     assert predicted(safety, tracker, domain) == "utter_crisis_not_safe"
@@ -448,6 +448,6 @@ def test_a_noted_safety_question_is_left_to_its_policy(
 def test_without_a_note_the_reply_is_an_ordinary_message(
     policy: CheckInPolicy, domain: Domain
 ) -> None:
-    assert predicted(policy, tracker_of(*LOST, user_says("yes", "affirm")), domain) is None
+    assert predicted(policy, rasa_tracker(*LOST, user_says("yes", "affirm")), domain) is None
     unknown = UserUttered("yes", intent={"name": "affirm"}, metadata={OPEN_QUESTION_KEY: "menu"})
-    assert predicted(policy, tracker_of(*LOST, unknown), domain) is None
+    assert predicted(policy, rasa_tracker(*LOST, unknown), domain) is None

@@ -9,7 +9,7 @@ import pytest
 from bot.policies.check_in import CheckInPolicy, CheckInPolicyConfigError
 from bot.policies.question_policy import QuestionPolicy
 from bot.policies.safety_question import SafetyQuestionPolicy, SafetyQuestionPolicyConfigError
-from tests.policies.dialogue import build_policy
+from tests.builders import build_policy
 
 
 @pytest.mark.parametrize(

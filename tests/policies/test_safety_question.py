@@ -27,7 +27,7 @@ from bot.policies.safety_question import (
     open_question,
 )
 from bot.safety.open_question import CHECK_IN, OPEN_QUESTION_KEY, SAFETY
-from tests.policies.dialogue import build_policy, predicted, tracker_of, user_says
+from tests.builders import build_policy, predicted, rasa_tracker, user_says
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def policy(tmp_path: Path) -> SafetyQuestionPolicy:
 
 
 def _after_resources(text: str, intent: str) -> DialogueStateTracker:
-    return tracker_of(
+    return rasa_tracker(
         user_says("I want to kill myself", "crisis"),
         ActionExecuted("utter_crisis_resources", policy="RulePolicy"),
         ActionExecuted("action_listen"),
@@ -73,7 +73,7 @@ def test_the_reply_is_answered_whatever_the_nlu_said(
 def test_a_second_unclear_reply_gets_the_quickest_ways_to_reach_a_person(
     policy: SafetyQuestionPolicy, domain: Domain
 ) -> None:
-    tracker = tracker_of(
+    tracker = rasa_tracker(
         user_says("I want to kill myself", "crisis"),
         ActionExecuted("utter_crisis_resources"),
         ActionExecuted("action_listen"),
@@ -119,7 +119,7 @@ def test_after_its_answer_it_listens(policy: SafetyQuestionPolicy, domain: Domai
 def test_it_abstains_when_no_question_is_open(
     policy: SafetyQuestionPolicy, domain: Domain, events: list[Event]
 ) -> None:
-    assert predicted(policy, tracker_of(*events), domain) is None
+    assert predicted(policy, rasa_tracker(*events), domain) is None
 
 
 def test_it_outranks_an_active_form_and_the_rules(
@@ -145,7 +145,7 @@ def test_it_outranks_an_active_form_and_the_rules(
 def test_open_question_sees_only_the_last_bot_turn() -> None:
     tracker = _after_resources("no", "deny")
     assert open_question(tracker) is False
-    assert open_question(tracker_of(user_says("hi", "greet"))) is None
+    assert open_question(rasa_tracker(user_says("hi", "greet"))) is None
 
 
 def test_training_refuses_a_domain_without_the_responses(
@@ -168,7 +168,7 @@ def test_resources_the_channel_noted_leave_the_question_open(
 ) -> None:
     # The floor sent the resources but the dialogue's turn was lost: the tracker shows the menu.
     reply = UserUttered(text, intent={"name": intent}, metadata={OPEN_QUESTION_KEY: SAFETY})
-    tracker = tracker_of(
+    tracker = rasa_tracker(
         user_says("hi", "greet"),
         ActionExecuted("utter_menu"),
         ActionExecuted("action_listen"),
@@ -182,5 +182,5 @@ def test_a_noted_check_in_is_not_the_safety_question(
     policy: SafetyQuestionPolicy, domain: Domain
 ) -> None:
     reply = UserUttered("no", intent={"name": "deny"}, metadata={OPEN_QUESTION_KEY: CHECK_IN})
-    assert open_question(tracker_of(reply)) is None
-    assert predicted(policy, tracker_of(reply), domain) is None
+    assert open_question(rasa_tracker(reply)) is None
+    assert predicted(policy, rasa_tracker(reply), domain) is None

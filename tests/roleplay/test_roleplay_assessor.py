@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot import roleplay
-from bot.roleplay.assessor import FEATURES, Assessor, PatternSet, assess
+from bot.roleplay.assessor import FEATURES, PATTERNS_PATH, Assessor, PatternSet, assess
 from bot.roleplay.content import ContentError
 from bot.roleplay.evaluate import evaluate, load_labelled
+from tests.conftest import BrokenCopy
 
 HERE = Path(__file__).parent
 SHIFT = "Hey, can you cover my shift on Saturday? I've got something on."
@@ -52,11 +53,72 @@ def test_giving_in_is_passive(reply: str) -> None:
     assert not verdict.features["clear_no"]
 
 
-@pytest.mark.parametrize("reply", ["Maybe? I'll see what I can do.", "I guess", "we'll see"])
-def test_hedging_is_passive(reply: str) -> None:
+# Replies that read as ``label``, with each of ``present`` found and none of ``absent``.
+READINGS = {
+    "hedging_is_passive": (
+        "passive",
+        {"hedge"},
+        set(),
+        ["Maybe? I'll see what I can do.", "I guess", "we'll see"],
+    ),
+    "plain_and_lowercase_nos_are_assertive": (
+        "assertive",
+        {"clear_no"},
+        set(),
+        [
+            "no i cant do it",
+            "i wont",
+            "I'm not going to",
+            "that doesn't work for me",
+            "I'm going to pass",
+            "not this time",
+            "nope",
+        ],
+    ),
+    "plain_compliance_is_passive_and_gives_in": (
+        "passive",
+        {"gives_in"},
+        {"hostile"},
+        ["sure, put me down", "okay, I'll sort it", "Of course! Drop him round whenever"],
+    ),
+    "a_warm_firm_refusal_is_assertive_with_validation": (
+        "assertive",
+        {"validation", "clear_no"},
+        {"over_justification"},
+        [
+            "I know it matters to you, and I love you. I'm still not coming this year.",
+            "I can see you're stuck. I'm not lending money, but I can help you look at options.",
+            "That sounds stressful. My answer is no.",
+        ],
+    ),
+    "a_refusal_that_negotiates_is_assertive": (
+        "assertive",
+        {"negotiates"},
+        set(),
+        [
+            "I'm not doing all four mornings. If I take two, could you find someone for the "
+            "others?",
+            "I won't cover Saturday. Could we look at the rota together for next month?",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("reply", "label", "present", "absent"),
+    [
+        pytest.param(reply, label, present, absent, id=f"{name}-{reply}")
+        for name, (label, present, absent, replies) in READINGS.items()
+        for reply in replies
+    ],
+)
+def test_a_reply_reads_as_its_label_with_its_features(
+    reply: str, label: str, present: set[str], absent: set[str]
+) -> None:
     verdict = assess(reply)
-    assert verdict.label == "passive"
-    assert verdict.features["hedge"]
+    assert verdict.label == label, reply
+    assert all(verdict.features[name] for name in present), verdict.features
+    assert not any(verdict.features[name] for name in absent), verdict.features
 
 
 @pytest.mark.parametrize(
@@ -73,24 +135,6 @@ def test_sarcasm_insults_and_shouting_are_aggressive(reply: str) -> None:
     assert verdict.label == "aggressive"
     assert verdict.features["hostile"]
     assert verdict.evidence["hostile"]
-
-
-@pytest.mark.parametrize(
-    "reply",
-    [
-        "no i cant do it",
-        "i wont",
-        "I'm not going to",
-        "that doesn't work for me",
-        "I'm going to pass",
-        "not this time",
-        "nope",
-    ],
-)
-def test_plain_and_lowercase_nos_are_assertive(reply: str) -> None:
-    verdict = assess(reply)
-    assert verdict.label == "assertive", reply
-    assert verdict.features["clear_no"]
 
 
 def test_rather_not_is_a_soft_but_clear_no() -> None:
@@ -181,10 +225,8 @@ def test_holdout_set_macro_f1_is_at_least_0_85() -> None:
     assert report.macro_f1 >= 0.85, report.errors
 
 
-def test_a_broken_pattern_file_names_the_file_and_key(tmp_path: Path) -> None:
-    good = (Path(roleplay.__file__).parents[2] / "data/roleplay/assessor_patterns.yml").read_text()
-    broken = tmp_path / "patterns.yml"
-    broken.write_text(good.replace('    - "can not"\n', '    - "@nosuchset can not"\n', 1))
+def test_a_broken_pattern_file_names_the_file_and_key(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(PATTERNS_PATH, '    - "can not"\n', '    - "@nosuchset can not"\n')
     with pytest.raises(ContentError) as err:
         PatternSet(broken)
     assert str(broken) in str(err.value)
@@ -192,10 +234,8 @@ def test_a_broken_pattern_file_names_the_file_and_key(tmp_path: Path) -> None:
     assert "@nosuchset" in str(err.value)
 
 
-def test_a_bare_yes_in_a_word_list_is_caught(tmp_path: Path) -> None:
-    good = (Path(roleplay.__file__).parents[2] / "data/roleplay/assessor_patterns.yml").read_text()
-    broken = tmp_path / "patterns.yml"
-    broken.write_text(good.replace('no_words: ["no",', "no_words: [no,", 1))
+def test_a_bare_yes_in_a_word_list_is_caught(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(PATTERNS_PATH, 'no_words: ["no",', "no_words: [no,")
     with pytest.raises(ContentError, match=r"words\.no_words\[0\].*quotes"):
         PatternSet(broken)
 
@@ -233,43 +273,6 @@ def test_complaining_while_giving_in_is_aggressive_and_gives_in() -> None:
     verdict = assess("Fine, I'll do it. Not like anyone else ever does.")
     assert verdict.label == "aggressive"
     assert verdict.features["gives_in"] and verdict.features["hostile"]
-
-
-@pytest.mark.parametrize(
-    "reply", ["sure, put me down", "okay, I'll sort it", "Of course! Drop him round whenever"]
-)
-def test_plain_compliance_is_passive_and_gives_in(reply: str) -> None:
-    verdict = assess(reply)
-    assert verdict.label == "passive"
-    assert verdict.features["gives_in"] and not verdict.features["hostile"]
-
-
-@pytest.mark.parametrize(
-    "reply",
-    [
-        "I know it matters to you, and I love you. I'm still not coming this year.",
-        "I can see you're stuck. I'm not lending money, but I can help you look at options.",
-        "That sounds stressful. My answer is no.",
-    ],
-)
-def test_a_warm_firm_refusal_is_assertive_with_validation(reply: str) -> None:
-    verdict = assess(reply)
-    assert verdict.label == "assertive"
-    assert verdict.features["validation"] and verdict.features["clear_no"]
-    assert not verdict.features["over_justification"]
-
-
-@pytest.mark.parametrize(
-    "reply",
-    [
-        "I'm not doing all four mornings. If I take two, could you find someone for the others?",
-        "I won't cover Saturday. Could we look at the rota together for next month?",
-    ],
-)
-def test_a_refusal_that_negotiates_is_assertive(reply: str) -> None:
-    verdict = assess(reply)
-    assert verdict.label == "assertive"
-    assert verdict.features["negotiates"]
 
 
 def test_hesitating_before_the_no_buries_it() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.commands import run_python
 
 # The commands load the role-play assessor's learned layer (models/roleplay_layer.npz) in
 # their own process, where tests/markers.py's watch cannot see it.
@@ -19,16 +20,7 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 
 
 def _run(args: list[str], stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env=ENV,
-        timeout=300,
-    )
+    return run_python(*args, stdin=stdin, env=ENV, timeout=300)
 
 
 def test_assess_cli_writes_one_json_object_per_line() -> None:

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.roleplay.assessor import get_assessor
-from bot.roleplay.coaching import load_coaching
+from bot.roleplay.coaching import COACHING_PATH, load_coaching
 from bot.roleplay.content import ContentError
 from bot.roleplay.scenarios import (
     PRESSURE_KINDS,
@@ -18,6 +18,7 @@ from bot.roleplay.scenarios import (
     load_scenarios,
     scenario_from_script,
 )
+from tests.conftest import BrokenCopy
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "data" / "roleplay" / "scenarios"
 
@@ -142,12 +143,9 @@ def test_a_bare_yes_in_content_is_caught(tmp_path: Path) -> None:
     assert f"{path}: category" in str(err.value)
 
 
-def test_an_unknown_placeholder_in_coaching_is_caught(tmp_path: Path) -> None:
-    source = Path(SCENARIO_DIR.parent / "coaching.yml").read_text()
-    path = tmp_path / "coaching.yml"
+def test_an_unknown_placeholder_in_coaching_is_caught(broken_copy: BrokenCopy) -> None:
     old = '"\\"{no}\\" leaves no doubt: {skill}."'
-    assert old in source
-    path.write_text(source.replace(old, '"Clear and calm: {nope} {skill}."'))
+    path = broken_copy(COACHING_PATH, old, '"Clear and calm: {nope} {skill}."')
     with pytest.raises(ContentError) as err:
         load_coaching(path)
     assert str(path) in str(err.value)
@@ -173,12 +171,9 @@ def test_an_unknown_placeholder_in_coaching_is_caught(tmp_path: Path) -> None:
     ],
 )
 def test_coaching_must_name_the_skill_and_the_heated_words(
-    tmp_path: Path, old: str, new: str, key: str, missing: str
+    broken_copy: BrokenCopy, old: str, new: str, key: str, missing: str
 ) -> None:
-    source = Path(SCENARIO_DIR.parent / "coaching.yml").read_text()
-    assert old in source
-    path = tmp_path / "coaching.yml"
-    path.write_text(source.replace(old, new))
+    path = broken_copy(COACHING_PATH, old, new)
     with pytest.raises(ContentError) as err:
         load_coaching(path)
     assert key in str(err.value) and f"must use {missing}" in str(err.value)

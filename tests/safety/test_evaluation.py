@@ -5,8 +5,6 @@ crisis_round4.yml). Blind rounds are reported apart and never held to this floor
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from bot.safety.evaluate import (
 )
 from bot.safety.taxonomy import default_taxonomy
 from bot.safety.yaml_data import PROJECT_ROOT, SafetyDataError
+from tests.commands import run_python
 
 SETS = [
     DEFAULT_EVAL_PATH,
@@ -71,13 +70,7 @@ def test_every_set_in_the_repository_loads() -> None:
 @pytest.mark.model
 def test_command_prints_the_report() -> None:
     # One set keeps it quick; every set's loading and floor are the tests above.
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.safety.evaluate", "--set", str(SETS[-1])],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python("-m", "bot.safety.evaluate", "--set", str(SETS[-1]))
     assert result.returncode == 0, result.stdout[-2000:]
     assert "overall recall" in result.stdout and "false-positive rate" in result.stdout
     assert "=== TUNED SETS" in result.stdout and "=== BLIND SETS" in result.stdout

@@ -238,20 +238,26 @@ def test_thresholds_fit_the_budget_with_weak_patterns() -> None:
     assert union[is_crisis].mean() >= strong[is_crisis].mean()
 
 
+def _write_rounds(folder: Path, rounds: dict[str, str]) -> None:
+    """Round files (name: text) in ``folder``, as the repository keeps them."""
+    folder.mkdir(parents=True)
+    for name, text in rounds.items():
+        (folder / name).write_text(text)
+
+
 def test_safe_replies_become_negatives_unless_a_pattern_or_a_blind_round_says_otherwise(
     tmp_path: Path,
 ) -> None:
-    sets = tmp_path / "tests" / "safety" / "safety_answer_sets"
-    sets.mkdir(parents=True)
-    (sets / "round1_blind.yml").write_text(
-        "replies:\n"
-        '  - {text: "safe. at home. in bed.", label: safe}\n'
-        '  - {text: "no", label: not_safe}\n'
-        '  - {text: "what number?", label: unclear}\n'
-        '  - {text: "im ok now but i cut myself earlier", label: safe}\n'
-    )
-    (sets / "round9_blind.yml").write_text(
-        'blind: true\nreplies:\n  - {text: "yes im fine", label: safe}\n'
+    _write_rounds(
+        tmp_path / "tests" / "safety" / "safety_answer_sets",
+        {
+            "round1_blind.yml": "replies:\n"
+            '  - {text: "safe. at home. in bed.", label: safe}\n'
+            '  - {text: "no", label: not_safe}\n'
+            '  - {text: "what number?", label: unclear}\n'
+            '  - {text: "im ok now but i cut myself earlier", label: safe}\n',
+            "round9_blind.yml": 'blind: true\nreplies:\n  - {text: "yes im fine", label: safe}\n',
+        },
     )
     found = learned.safe_replies(lambda text: "cut" in text, root=tmp_path)
     assert found == [learned.Example("safe. at home. in bed.", "none", "round1_blind.yml")]
@@ -263,14 +269,15 @@ def test_the_repository_s_safe_replies_are_read() -> None:
 
 
 def test_the_nlu_rounds_first_messages_are_negatives(tmp_path: Path) -> None:
-    rounds = tmp_path / "tests" / "nlu" / "blind"
-    rounds.mkdir(parents=True)
-    (rounds / "round1.yml").write_text(
-        "messages:\n"
-        '  - {text: "what do i want my life to be about", label: values}\n'
-        '  - {text: "help me stop cutting my mum off mid-sentence", label: wise_mind}\n'
+    _write_rounds(
+        tmp_path / "tests" / "nlu" / "blind",
+        {
+            "round1.yml": "messages:\n"
+            '  - {text: "what do i want my life to be about", label: values}\n'
+            '  - {text: "help me stop cutting my mum off mid-sentence", label: wise_mind}\n',
+            "round9.yml": 'blind: true\nmessages:\n  - {text: "hi", label: help}\n',
+        },
     )
-    (rounds / "round9.yml").write_text('blind: true\nmessages:\n  - {text: "hi", label: help}\n')
     found = learned.nlu_messages(lambda text: "cutting" in text, root=tmp_path)
     assert found == [learned.Example("what do i want my life to be about", "none", "round1.yml")]
     assert len(learned.nlu_messages(lambda text: False)) >= 1000

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.safety.safety_answer import (
+    DEFAULT_ANSWERS_PATH,
     Polarity,
     SafetyAnswer,
     SafetyAnswerReader,
@@ -18,6 +19,7 @@ from bot.safety.safety_answer import (
     read_safety_answer,
 )
 from bot.safety.yaml_data import SafetyDataError
+from tests.conftest import BrokenCopy
 
 NOT_SAFE = [
     "no",
@@ -88,21 +90,6 @@ UNCLEAR = [
 ]
 
 
-@pytest.mark.parametrize("text", NOT_SAFE)
-def test_not_safe_replies(text: str) -> None:
-    assert read_safety_answer(text).answer is SafetyAnswer.NOT_SAFE
-
-
-@pytest.mark.parametrize("text", SAFE)
-def test_safe_replies(text: str) -> None:
-    assert read_safety_answer(text).answer is SafetyAnswer.SAFE
-
-
-@pytest.mark.parametrize("text", UNCLEAR)
-def test_unclear_replies_are_asked_again(text: str) -> None:
-    assert read_safety_answer(text).answer is SafetyAnswer.UNCLEAR
-
-
 def test_uncertainty_wins_over_a_safe_word() -> None:
     assert read_safety_answer("i think im safe but im not sure").answer is SafetyAnswer.NOT_SAFE
 
@@ -131,18 +118,14 @@ def test_a_huge_reply_is_read_in_bounded_time() -> None:
     assert reading.answer is SafetyAnswer.SAFE
 
 
-def test_a_bare_yaml_boolean_in_the_word_lists_is_refused(tmp_path: Path) -> None:
-    broken = tmp_path / "answers.yml"
-    source = Path("data/safety/safety_answers.yml").read_text(encoding="utf-8")
-    broken.write_text(source.replace('- "yes"', "- yes", 1), encoding="utf-8")
+def test_a_bare_yaml_boolean_in_the_word_lists_is_refused(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(DEFAULT_ANSWERS_PATH, '- "yes"', "- yes")
     with pytest.raises(SafetyDataError, match=r"phrases\.safe\[0\]"):
         load_vocabulary(broken)
 
 
-def test_a_phrase_in_two_lists_is_refused(tmp_path: Path) -> None:
-    broken = tmp_path / "answers.yml"
-    source = Path("data/safety/safety_answers.yml").read_text(encoding="utf-8")
-    broken.write_text(source.replace('- "nope"', '- "nope"\n    - "yes"', 1), encoding="utf-8")
+def test_a_phrase_in_two_lists_is_refused(broken_copy: BrokenCopy) -> None:
+    broken = broken_copy(DEFAULT_ANSWERS_PATH, '- "nope"', '- "nope"\n    - "yes"')
     with pytest.raises(SafetyDataError, match="is also safe|is also not_safe"):
         load_vocabulary(broken)
 
@@ -241,19 +224,29 @@ CHECK_IN_UNCLEAR = [
 ]
 
 
-@pytest.mark.parametrize("text", CHECK_IN_RISK)
-def test_check_in_replies_that_mean_risk(text: str) -> None:
-    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.NOT_SAFE
+# Each set above: the question its replies answer, and the answer every one of them must get.
+SETS = {
+    "not_safe": (NOT_SAFE, Polarity.YES_MEANS_SAFE, SafetyAnswer.NOT_SAFE),
+    "safe": (SAFE, Polarity.YES_MEANS_SAFE, SafetyAnswer.SAFE),
+    "unclear": (UNCLEAR, Polarity.YES_MEANS_SAFE, SafetyAnswer.UNCLEAR),
+    "check_in_risk": (CHECK_IN_RISK, CHECK_IN, SafetyAnswer.NOT_SAFE),
+    "check_in_no_risk": (CHECK_IN_NO_RISK, CHECK_IN, SafetyAnswer.SAFE),
+    "check_in_unclear": (CHECK_IN_UNCLEAR, CHECK_IN, SafetyAnswer.UNCLEAR),
+}
 
 
-@pytest.mark.parametrize("text", CHECK_IN_NO_RISK)
-def test_check_in_replies_that_say_no(text: str) -> None:
-    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.SAFE
-
-
-@pytest.mark.parametrize("text", CHECK_IN_UNCLEAR)
-def test_check_in_replies_that_are_asked_again(text: str) -> None:
-    assert read_safety_answer(text, CHECK_IN).answer is SafetyAnswer.UNCLEAR
+@pytest.mark.parametrize(
+    ("text", "polarity", "expected"),
+    [
+        pytest.param(text, polarity, expected, id=f"{name}-{text}")
+        for name, (texts, polarity, expected) in SETS.items()
+        for text in texts
+    ],
+)
+def test_every_reply_of_a_set_gets_its_answer(
+    text: str, polarity: Polarity, expected: SafetyAnswer
+) -> None:
+    assert read_safety_answer(text, polarity).answer is expected
 
 
 def test_the_polarity_turns_only_yes_and_no() -> None:

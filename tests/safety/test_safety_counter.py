@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -14,7 +12,7 @@ import sqlalchemy as sa
 
 from bot.journal import db
 from bot.safety import counter
-from bot.safety.yaml_data import PROJECT_ROOT
+from tests.commands import run_python
 
 
 @pytest.fixture
@@ -133,30 +131,12 @@ def test_failures_never_reach_the_caller(caplog: pytest.LogCaptureFixture) -> No
 
 def test_command_prints_the_counts(counts_sqlite: str) -> None:
     counter.record("IE", "telegram", date(2026, 5, 4), url=counts_sqlite)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.safety.counter", "--url", counts_sqlite],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_python("-m", "bot.safety.counter", "--url", counts_sqlite, check=True)
     assert "2026-05-04  IE      telegram" in result.stdout
     assert "total: 1" in result.stdout
 
 
 def test_command_reports_an_unreachable_database() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.safety.counter",
-            "--url",
-            "postgresql://x:secret@127.0.0.1:1/n",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python("-m", "bot.safety.counter", "--url", "postgresql://x:secret@127.0.0.1:1/n")
     assert result.returncode == 1
     assert "OperationalError" in result.stdout and "secret" not in result.stdout

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
@@ -11,18 +9,13 @@ import yaml
 from bot.safety.domain_gen import RESPONSES, build_domain, main, render
 from bot.safety.resources import CHECK_IN_KINDS, QUESTION_KINDS, load_catalogue
 from bot.safety.yaml_data import PROJECT_ROOT
+from tests.commands import run_python
 
 DOMAIN_FILE = PROJECT_ROOT / "domain" / "safety.yml"
 
 
 def test_committed_domain_file_is_up_to_date() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.safety.domain_gen", "--check", str(DOMAIN_FILE)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python("-m", "bot.safety.domain_gen", "--check", str(DOMAIN_FILE))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,7 +1,7 @@
-"""Fixtures for the multi-process tests: a throwaway database, a Redis key prefix, sizes.
+"""Fixtures for the multi-process tests: a Redis key prefix and sizes.
 
-The PostgreSQL database is created on the machine's server (127.0.0.1:5432, or
-``SECURE_BASE_TEST_POSTGRES_URL``) with a unique name and dropped afterwards; the lock store's
+Their throwaway PostgreSQL database is ``temporary_database("sb_scale")`` of tests/conftest.py
+(the machine's server, 127.0.0.1:5432, or ``SECURE_BASE_TEST_POSTGRES_URL``); the lock store's
 keys live in Redis db 7 (``SECURE_BASE_TEST_REDIS_URL``) under a unique prefix that is deleted
 afterwards. Nothing else on the shared servers is touched.
 """
@@ -9,14 +9,6 @@ afterwards. Nothing else on the shared servers is touched.
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
-from tests.conftest import DEFAULT_POSTGRES_ADMIN_URL, POSTGRES_ADMIN_URL_ENV, postgres_unreachable
 
 REDIS_URL_ENV = "SECURE_BASE_TEST_REDIS_URL"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -31,30 +23,6 @@ def env_int(name: str, default: int) -> int:
     if value < 1:
         raise ValueError(f"{name} must be at least 1, got {raw!r}")
     return value
-
-
-@contextmanager
-def temporary_database(admin_url: str | None = None) -> Iterator[str]:
-    """A new, uniquely named PostgreSQL database, dropped (connections and all) afterwards."""
-    admin = make_url(
-        admin_url or os.environ.get(POSTGRES_ADMIN_URL_ENV, DEFAULT_POSTGRES_ADMIN_URL)
-    )
-    name = f"sb_scale_{uuid.uuid4().hex[:16]}"
-    engine = sa.create_engine(
-        admin, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as error:
-        engine.dispose()
-        postgres_unreachable(str(error.orig).strip().splitlines()[0])
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        engine.dispose()
 
 
 def redis_location() -> tuple[str, int, int]:

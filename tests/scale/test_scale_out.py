@@ -25,7 +25,8 @@ import aiohttp
 import pytest
 
 from deploy.cluster import Cluster, Settings
-from tests.scale.conftest import delete_redis_keys, env_int, redis_location, temporary_database
+from tests.conftest import temporary_database
+from tests.scale.conftest import delete_redis_keys, env_int, redis_location
 from tests.scale.traffic import audit, report, run_conversations, stored_user_messages
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres]
@@ -35,7 +36,7 @@ pytestmark = [pytest.mark.server, pytest.mark.postgres]
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     host, port, db = redis_location()
     prefix = f"sbscale{uuid.uuid4().hex[:10]}"
-    with temporary_database() as database_url:
+    with temporary_database("sb_scale") as database_url:
         settings = Settings(
             database_url=database_url,
             workdir=tmp_path_factory.mktemp("cluster"),

@@ -13,11 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.journal import repository, session_scope
-from bot.journal.db import dispose_engines
-from tests.conftest import user_who_agreed
 from tests.e2e.chat import send
 from tests.e2e.servers import RasaStack
+from tests.security.conftest import journal_with_a_step
 
 pytestmark = pytest.mark.server
 
@@ -35,10 +33,7 @@ def _files_containing(url: str, needle: str) -> list[str]:
 def test_erased_text_is_gone_from_the_database_files(stack: RasaStack, same_secret: None) -> None:
     sender = f"erase-{uuid.uuid4().hex[:10]}"
     marker = f"quokka{uuid.uuid4().hex[:12]}"
-    with session_scope(stack.database_url) as session:
-        user = user_who_agreed(session, "rest", sender)
-        repository.add_committed_action(session, user, f"tell Sam about {marker}")
-    dispose_engines(stack.database_url)
+    journal_with_a_step(stack, sender, f"tell Sam about {marker}")
     send(stack, sender, f"hello, my secret word is {marker}")
     send(stack, sender, "what do you remember about me?")
     # Both are on disk before the erasure (else the test below would prove nothing).

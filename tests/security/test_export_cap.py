@@ -18,13 +18,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.journal import repository, session_scope
 from bot.journal.cli import main as journal_cli
 from bot.journal.db import dispose_engines
 from bot.journal.exports import EXPORT_KEY, MAX_EXPORT_BYTES, render
-from tests.conftest import user_who_agreed
 from tests.e2e.chat import send
 from tests.e2e.servers import RasaStack
+from tests.security.conftest import journal_with_a_step
 
 pytestmark = pytest.mark.server
 
@@ -90,10 +89,7 @@ def test_a_long_conversation_exports_within_the_cap_newest_first(
 ) -> None:
     sender = f"long-talker-{uuid.uuid4().hex[:8]}"
     marker = f"old-{uuid.uuid4().hex[:6]}"
-    with session_scope(stack.database_url) as session:
-        user = user_who_agreed(session, "rest", sender)
-        repository.add_committed_action(session, user, f"say no to Jo ({marker}-journal)")
-    dispose_engines(stack.database_url)
+    journal_with_a_step(stack, sender, f"say no to Jo ({marker}-journal)")
     _seed_long_history(stack, f"rest:{sender}", marker)
 
     send(stack, sender, f"hi again, it's been a while [{marker}-fresh]")

@@ -13,12 +13,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from bot.journal import repository, session_scope
-from bot.journal.db import dispose_engines
 from bot.journal.exports import EXPORT_KEY, PLACEHOLDER
-from tests.conftest import user_who_agreed
 from tests.e2e.chat import send
 from tests.e2e.servers import RasaStack
+from tests.security.conftest import journal_with_a_step
 
 pytestmark = pytest.mark.server
 
@@ -40,10 +38,7 @@ def _export_size(replies: list[dict]) -> tuple[int, dict]:
 def test_twenty_exports_do_not_grow_and_are_not_stored(stack: RasaStack, same_secret: None) -> None:
     sender = f"exporter-{uuid.uuid4().hex[:8]}"
     marker = f"growth-marker-{uuid.uuid4().hex[:8]}"
-    with session_scope(stack.database_url) as session:
-        user = user_who_agreed(session, "rest", sender)
-        repository.add_committed_action(session, user, f"write to Jo ({marker})")
-    dispose_engines(stack.database_url)
+    journal_with_a_step(stack, sender, f"write to Jo ({marker})")
 
     sizes = []
     for _ in range(EXPORTS):

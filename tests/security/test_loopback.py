@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import stat
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ import pytest
 import requests
 
 from bot.journal.db import dispose_engines, upgrade
-from deploy.processes import REPO_ROOT, START_TIMEOUT_S, find_model, free_port
+from deploy.processes import REPO_ROOT, ServerProcess, find_model, free_port
 
 pytestmark = pytest.mark.server
 
@@ -59,31 +57,17 @@ def run_sh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         SECURE_BASE_SESSION_SECRET=secrets.token_urlsafe(32),
     )
     output = workdir / "run.out"
-    with output.open("wb") as handle:
-        process = subprocess.Popen(
-            ["bash", str(REPO_ROOT / "scripts" / "run.sh")],
-            cwd=REPO_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    run = ServerProcess.launch(
+        "run.sh", ["bash", str(REPO_ROOT / "scripts" / "run.sh")], env, output
+    )
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while "Secure Base is running" not in output.read_text(errors="replace"):
-            assert process.poll() is None, output.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "run.sh did not come up in time"
-            time.sleep(1)
+        run.wait_until(
+            lambda: "Secure Base is running" in output.read_text(errors="replace"),
+            "with 'Secure Base is running'",
+        )
         yield Running(ports, workdir / "var", output)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(30)
+        run.stop()
 
 
 def _listening(port: int) -> list[str]:

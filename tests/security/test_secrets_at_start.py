@@ -7,10 +7,8 @@ start ends in seconds rather than minutes.
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import requests
 import yaml
 
 from bot.channels import rest
-from deploy.processes import REPO_ROOT, find_model, free_port
+from deploy.processes import REPO_ROOT, bin_path, find_model, free_port, server_env
 from tests.e2e.servers import RasaStack
 from tests.telegram.updates import TOKEN
 
@@ -30,18 +28,15 @@ PLACEHOLDER_ACTION_TOKEN = "a-long-random-token-shared-by-rasa-and-the-action-se
 
 
 def _env(**overrides: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "SECURE_BASE_WARM_UP": "0",
-        "SANIC_HOST": "127.0.0.1",
-        "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
-        "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
-        "SECURE_BASE_REST_TOKEN": secrets.token_urlsafe(32),
-        "SECURE_BASE_ACTION_TOKEN": secrets.token_urlsafe(32),
-    }
+    env = server_env(
+        {
+            "SECURE_BASE_WARM_UP": "0",
+            "SECURE_BASE_ID_SECRET": secrets.token_urlsafe(32),
+            "SECURE_BASE_SESSION_SECRET": secrets.token_urlsafe(32),
+            "SECURE_BASE_REST_TOKEN": secrets.token_urlsafe(32),
+            "SECURE_BASE_ACTION_TOKEN": secrets.token_urlsafe(32),
+        }
+    )
     for name in ("TELEGRAM_TOKEN", "TELEGRAM_SECRET", "TELEGRAM_WEBHOOK_URL"):
         env.pop(name, None)
     env.update(overrides)
@@ -52,7 +47,7 @@ def _run_until_exit(args: list[str], env: dict[str, str]) -> subprocess.Complete
     """Run a server that must refuse to start; a server that starts is killed at the limit."""
     try:
         return subprocess.run(
-            [str(Path(sys.executable).parent / args[0]), *args[1:]],
+            [bin_path(args[0]), *args[1:]],
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,

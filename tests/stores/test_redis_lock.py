@@ -10,10 +10,11 @@ errors or lost updates; the atomic store shows none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -252,29 +253,37 @@ async def test_a_live_holder_keeps_its_turn_past_the_lease(redis_corner) -> None
     await other.aclose()
 
 
-async def test_a_cancelled_waiter_leaves_the_queue(redis_corner) -> None:
-    holder, waiter, later = (atomic_store(redis_corner) for _ in range(3))
+@contextlib.asynccontextmanager
+async def _held_by(store: AtomicRedisLockStore) -> AsyncIterator[None]:
+    """Inside the block, ``store`` (another process) holds the conversation; then lets go."""
     inside = asyncio.Event()
     release = asyncio.Event()
 
     async def hold() -> None:
-        async with holder.lock(CONVERSATION):
+        async with store.lock(CONVERSATION):
             inside.set()
             await release.wait()
+
+    holding = asyncio.ensure_future(hold())
+    await inside.wait()
+    yield
+    release.set()
+    await holding
+
+
+async def test_a_cancelled_waiter_leaves_the_queue(redis_corner) -> None:
+    holder, waiter, later = (atomic_store(redis_corner) for _ in range(3))
 
     async def wait_forever() -> None:
         async with waiter.lock(CONVERSATION):
             raise AssertionError("the cancelled waiter must never get its turn")
 
-    holding = asyncio.ensure_future(hold())
-    await inside.wait()
-    waiting = asyncio.ensure_future(wait_forever())
-    await asyncio.sleep(0.1)
-    waiting.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await waiting
-    release.set()
-    await holding
+    async with _held_by(holder):
+        waiting = asyncio.ensure_future(wait_forever())
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
     entered = False
     async with later.lock(CONVERSATION):
         entered = True
@@ -286,21 +295,10 @@ async def test_a_cancelled_waiter_leaves_the_queue(redis_corner) -> None:
 async def test_waiting_too_long_raises_lock_error(redis_corner) -> None:
     holder = atomic_store(redis_corner)
     impatient = atomic_store(redis_corner, max_wait_seconds=0.3)
-    inside = asyncio.Event()
-    release = asyncio.Event()
-
-    async def hold() -> None:
-        async with holder.lock(CONVERSATION):
-            inside.set()
-            await release.wait()
-
-    holding = asyncio.ensure_future(hold())
-    await inside.wait()
-    with pytest.raises(LockError):
-        async with impatient.lock(CONVERSATION):
-            pass
-    release.set()
-    await holding
+    async with _held_by(holder):
+        with pytest.raises(LockError):
+            async with impatient.lock(CONVERSATION):
+                pass
     for store in (holder, impatient):
         await store.aclose()
 

@@ -24,7 +24,7 @@ from bot.channels import telegram as tg
 from deploy.processes import free_port
 from tests.e2e.servers import RasaStack
 from tests.telegram.fake_bot_api import Call, FakeBotApi
-from tests.telegram.updates import SECRET, TOKEN, callback_update, text_update
+from tests.telegram.updates import SECRET, TOKEN, blocked_update, callback_update, text_update
 
 pytestmark = pytest.mark.server
 
@@ -213,16 +213,7 @@ def test_update_kinds_we_do_not_handle_are_acknowledged(telegram: TelegramStack,
     message = text_update("hello", chat_id=chat)
     updates = {
         "edited_message": {"update_id": message["update_id"], "edited_message": message["message"]},
-        "my_chat_member": {
-            "update_id": message["update_id"],
-            "my_chat_member": {
-                "chat": {"id": chat, "type": "private"},
-                "from": {"id": chat, "is_bot": False, "first_name": "Sam"},
-                "date": 1_767_225_600,
-                "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": True}},
-                "new_chat_member": {"status": "kicked", "user": {"id": 1, "is_bot": True}},
-            },
-        },
+        "my_chat_member": blocked_update(chat, update_id=message["update_id"]),
         "channel_post": {
             "update_id": message["update_id"],
             "channel_post": {**message["message"], "chat": {"id": chat, "type": "channel"}},

@@ -19,7 +19,14 @@ from rasa.core.channels.channel import UserMessage
 from bot.channels import telegram as tg
 from deploy.processes import free_port
 from tests.telegram.fake_bot_api import FakeBotApi, _check_html
-from tests.telegram.updates import SECRET, TOKEN, USER_ID, callback_update, text_update
+from tests.telegram.updates import (
+    SECRET,
+    TOKEN,
+    USER_ID,
+    blocked_update,
+    callback_update,
+    text_update,
+)
 
 KNOWN_INTENTS = frozenset({"greet", "ask_help", "stop_exercise", "delete_my_data", "affirm"})
 HEADERS = {tg.SECRET_HEADER: SECRET}
@@ -207,16 +214,7 @@ async def test_malformed_and_oversized_bodies_are_refused_quietly(
     "update",
     [
         {"update_id": 11, "edited_message": text_update("changed")["message"]},
-        {
-            "update_id": 12,
-            "my_chat_member": {
-                "chat": {"id": USER_ID, "type": "private"},
-                "from": {"id": USER_ID, "is_bot": False, "first_name": "Sam"},
-                "date": 1,
-                "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": True}},
-                "new_chat_member": {"status": "kicked", "user": {"id": 1, "is_bot": True}},
-            },
-        },
+        blocked_update(update_id=12),
         {"update_id": 13, "channel_post": {"message_id": 1, "chat": {"id": -1, "type": "channel"}}},
         {"update_id": 14, "poll_answer": {"poll_id": "1", "option_ids": [0]}},
         [1, 2, 3],

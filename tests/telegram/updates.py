@@ -34,6 +34,20 @@ def text_update(text: str, chat_id: int = USER_ID, **extra: Any) -> dict[str, An
     return {"update_id": next_update_id(), "message": message}
 
 
+def blocked_update(chat_id: int = USER_ID, update_id: int | None = None) -> dict[str, Any]:
+    """The user blocked the bot: a ``my_chat_member`` update (member to kicked)."""
+    return {
+        "update_id": next_update_id() if update_id is None else update_id,
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Sam"},
+            "date": 1_767_225_600,
+            "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": True}},
+            "new_chat_member": {"status": "kicked", "user": {"id": 1, "is_bot": True}},
+        },
+    }
+
+
 def callback_update(
     data: str, message_id: int, keyboard: list[list[dict[str, str]]], chat_id: int = USER_ID
 ) -> dict[str, Any]:
