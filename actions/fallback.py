@@ -14,43 +14,50 @@ It learns nothing and sets nothing: the buttons send ordinary payloads. It never
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue as kit
-from bot.nlu.suggestions import SOMETHING_ELSE, offers
+from bot.nlu.suggestions import FLOOR, SOMETHING_ELSE, offers
 
 # Below share_feeling, an exercise 2% likely is already the classifier's next guess.
 SHARE_FEELING_FLOOR = 0.02
 
 
-class ActionShareFeeling(kit.SkillAction):
+class _OfferAction(kit.SkillAction):
+    """Offers the likeliest skills or topics as buttons with ``offer_response`` (and "Something
+    else"), or says ``plain_response`` when none is likely enough."""
+
+    floor: ClassVar[float] = FLOOR
+    offer_response: ClassVar[str]
+    plain_response: ClassVar[str]
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        found = offers(tracker.latest_message or {}, floor=self.floor)
+        if not found:
+            dispatcher.utter_message(response=self.plain_response)
+            return []
+        buttons = [offer.button() for offer in found] + [SOMETHING_ELSE.button()]
+        dispatcher.utter_message(response=self.offer_response, buttons=buttons)
+        return []
+
+
+class ActionShareFeeling(_OfferAction):
     """Someone said how they feel or what is going on ("I lost myself, it is all about my
     boyfriend now"): acknowledge it and offer the exercises the classifier found closest to it,
     not the whole menu. The ranking below ``share_feeling`` is thin, so the floor is lower than
     "did you mean"'s; with no exercise above it, the acknowledgement comes with the menu."""
 
     action_name = "action_share_feeling"
-
-    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        found = offers(tracker.latest_message or {}, floor=SHARE_FEELING_FLOOR)
-        if not found:
-            dispatcher.utter_message(response="utter_share_feeling")
-            return []
-        buttons = [offer.button() for offer in found] + [SOMETHING_ELSE.button()]
-        dispatcher.utter_message(response="utter_share_feeling_offer", buttons=buttons)
-        return []
+    floor = SHARE_FEELING_FLOOR
+    offer_response = "utter_share_feeling_offer"
+    plain_response = "utter_share_feeling"
 
 
-class ActionDidYouMean(kit.SkillAction):
+class ActionDidYouMean(_OfferAction):
     action_name = "action_did_you_mean"
-
-    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        found = offers(tracker.latest_message or {})
-        if not found:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        buttons = [offer.button() for offer in found] + [SOMETHING_ELSE.button()]
-        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
-        return []
+    offer_response = "utter_did_you_mean"
+    plain_response = "utter_default"

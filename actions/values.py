@@ -517,24 +517,20 @@ class ActionShowValues(kit.SkillAction):
                 current_area = view.life_area
                 area = content.area(view.life_area)
                 lines.append(texts.text("show_area", area=area.label if area else view.life_area))
+            fields = {
+                "value": view.value,
+                "importance": view.importance,
+                "consistency": view.consistency,
+            }
             if view.previous_importance is None:
-                lines.append(
-                    texts.text(
-                        "show_line_first",
-                        value=view.value,
-                        importance=view.importance,
-                        consistency=view.consistency,
-                    )
-                )
+                lines.append(texts.text("show_line_first", **fields))
             else:
                 lines.append(
                     texts.text(
                         "show_line_change",
-                        value=view.value,
-                        importance=view.importance,
-                        consistency=view.consistency,
                         previous_importance=view.previous_importance,
                         previous_consistency=view.previous_consistency,
+                        **fields,
                     )
                 )
         dispatcher.utter_message(text="\n".join(lines))

@@ -6,19 +6,19 @@ import pytest
 
 from bot.dialogue.echo import ECHO_MAX_CHARS, echo, second_person
 
+# What was said -> what is said back.
+ECHOES = {
+    "not pretending I'm fine all the time": "not pretending you're fine all the time",
+    "but towards me for once": "towards you for once",
+    "and stop living for his approval i guess": "stop living for his approval",
+    "I am the one who fixes it": "you are the one who fixes it",
+    "when I was little my mum did this": "when you were little your mum did this",
+    "time for myself, tbh": "time for yourself",
+    "not pretending I\u2019m fine": "not pretending you're fine",
+}
 
-@pytest.mark.parametrize(
-    ("said", "echoed"),
-    [
-        ("not pretending I'm fine all the time", "not pretending you're fine all the time"),
-        ("but towards me for once", "towards you for once"),
-        ("and stop living for his approval i guess", "stop living for his approval"),
-        ("I am the one who fixes it", "you are the one who fixes it"),
-        ("when I was little my mum did this", "when you were little your mum did this"),
-        ("time for myself, tbh", "time for yourself"),
-        ("not pretending I\u2019m fine", "not pretending you're fine"),
-    ],
-)
+
+@pytest.mark.parametrize(("said", "echoed"), ECHOES.items())
 def test_echo_turns_the_first_person_into_the_second(said: str, echoed: str) -> None:
     assert echo(said) == echoed
 
