@@ -225,6 +225,12 @@ def step_number(text: str | None, entity: Any = None) -> int | None:
 # --- the plan as text ----------------------------------------------------------------------
 
 
+def _one_message(parts: Sequence[str]) -> str:
+    # Single line breaks only: the REST and web channels cut a text into separate bubbles at
+    # every blank line, and the plan must arrive as one message.
+    return "\n".join(parts)
+
+
 def _bullets(items: Sequence[str]) -> str:
     return "\n".join(f"• {item}" for item in items)
 
@@ -252,7 +258,7 @@ def summary_text(plan: Mapping[str, Any], region_lines: Sequence[str]) -> str:
                 items = [*region_lines, *items]
             body = _bullets(items) if items else book.text("summary.skipped")
         parts.append(f"{heading}\n{body}")
-    return "\n\n".join(parts)
+    return _one_message(parts)
 
 
 def crisis_text(plan: Mapping[str, Any] | None) -> str | None:
@@ -268,7 +274,7 @@ def crisis_text(plan: Mapping[str, Any] | None) -> str | None:
             parts.append(f"{book.text(f'steps.{number}')}:\n{_bullets(items)}")
     if not parts:
         return None
-    return "\n\n".join([book.text("crisis.intro"), *parts])
+    return _one_message([book.text("crisis.intro"), *parts])
 
 
 def step_buttons(payload_of: Any) -> list[dict[str, str]]:
