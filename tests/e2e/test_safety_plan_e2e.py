@@ -68,9 +68,10 @@ def test_a_plan_is_built_kept_shown_in_a_crisis_edited_and_erased(stack: RasaSta
     # A later crisis message: the static answer first, unchanged, then the user's own steps.
     crisis = send(stack, sender, "i want to kill myself")
     assert shows_crisis_resources(_texts(crisis))
-    first = resources.crisis_messages(None)[0]["text"].split("\n\n")
-    assert _texts(crisis)[: len(first)] == first
-    own = crisis[len(first)]["text"]
+    # With its buttons the static answer arrives as one message on REST.
+    first = [resources.crisis_messages(None)[0]["text"]]
+    assert _texts(crisis)[:1] == first
+    own = crisis[1]["text"]
     assert own.startswith(sp.texts().text("crisis.intro"))
     assert "• my rainy day playlist" in own and "• Mia 07700 900123" in own
     assert "cant sleep" not in own and "Dr Patel" not in own
