@@ -162,7 +162,10 @@ def items_of(value: Any) -> list[str]:
 
 
 _CHOICE_WORDS = {
-    "done": re.compile(r"\b(yes|yeah|yep|yup|done|i have|i did|thought about it|sorted)\b", re.I),
+    "done": re.compile(
+        r"\b(yes|yeah|yep|yup|done|i have|i did|thought about it|sorted|taken care of|in hand)\b",
+        re.I,
+    ),
     "helper": re.compile(r"\b(ask|someone|somebody|help|friend|partner|family)\b", re.I),
     "later": re.compile(r"\b(not yet|later|no|nope|not really|haven'?t|maybe|skip)\b", re.I),
 }

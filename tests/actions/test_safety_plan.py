@@ -77,7 +77,7 @@ def test_a_contact_keeps_its_comma() -> None:
     assert result == {"sp_helpers": "Mia, 07700 900123\nDad, 07700 900456"}
 
 
-@pytest.mark.parametrize("typed", ["skip", "Skip this step", "pass", "not now", "none"])
+@pytest.mark.parametrize("typed", ["skip", "Skip for now", "pass", "not now", "none"])
 def test_a_typed_skip_leaves_the_step_empty(typed: str) -> None:
     result, dispatcher = validate("sp_social", typed)
     assert result == {"sp_social": ""}
