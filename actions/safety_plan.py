@@ -112,7 +112,9 @@ class ActionAskSpProfessionals(_AskStep):
 
     def question(self, tracker: Tracker) -> str:
         lines = "\n".join(f"• {line}" for line in _region_lines(tracker))
-        return self.texts().text("ask.sp_professionals", lines=lines)
+        known = tracker.get_slot("region") is not None
+        key = "ask.sp_professionals" if known else "ask.sp_professionals_anywhere"
+        return self.texts().text(key, lines=lines)
 
     def buttons(self, tracker: Tracker) -> list[dict[str, str]]:
         return [answer_button(sp.texts().text("buttons.thats_all"), sp.SKIP)]

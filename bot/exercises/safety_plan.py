@@ -69,6 +69,7 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
     **plain("intro", "replaces", "surroundings_typed", "offer", "crisis.intro"),
     **{f"ask.{s.slot}": frozenset() for s in STEPS if s.number != 5},
     "ask.sp_professionals": frozenset({"lines"}),
+    "ask.sp_professionals_anywhere": frozenset({"lines"}),
     **{
         f"buttons.{key}": frozenset()
         for key in (

@@ -164,6 +164,8 @@ def test_step_five_starts_from_the_lines_of_the_users_region(region: str | None)
     question = texts_of(dispatcher)[0]
     for line in resources.crisis_lines(region):
         assert f"• {line}" in question
+    anywhere = sp.texts().template("ask.sp_professionals_anywhere").split("\n")[1]
+    assert (anywhere in question) is (region is None)
 
 
 def test_step_six_is_the_reviewed_prompt_with_three_choices() -> None:
