@@ -2,7 +2,7 @@
 
 Once someone has made a safety plan, every crisis answer on every channel adds their own steps
 2 to 4 (what they can do on their own, people and places that help, people they can ask) in one
-message after the static lines. The fail-safe (``bot.channels.failsafe``) calls this after the
+message after the static lines, carrying the safety question's buttons again. The fail-safe (``bot.channels.failsafe``) calls this after the
 static resources have gone out, so the plan never delays or replaces them: it is read from the
 journal in a small pool of worker threads with a short deadline, and a journal that is slow,
 down or empty adds nothing.
@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot import sender_ids
+from bot.safety import resources
 
 logger = logging.getLogger(__name__)
 
@@ -55,4 +56,9 @@ async def own_plan_message(sender_id: str) -> dict[str, Any] | None:
     except Exception as exc:  # a journal outage must not touch the crisis answer
         logger.warning("own safety plan unavailable (%s); left out", type(exc).__name__)
         return None
-    return {"text": text} if text else None
+    if not text:
+        return None
+    # The safety question's two buttons again: the web widget shows buttons under the last
+    # message only, and this message comes after the one that asks "Are you safe right now?".
+    buttons = resources.crisis_messages(None)[0].get("buttons") or []
+    return {"text": text, "buttons": [dict(b) for b in buttons]}

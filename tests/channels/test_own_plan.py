@@ -93,6 +93,8 @@ async def test_a_crisis_answer_adds_the_users_own_steps_after_the_static_lines(
     assert [m["text"] for m in messages[len(static) :]] == [sp.crisis_text(PLAN)]
     assert "• a walk by the river" in messages[-1]["text"]
     assert "can't sleep" not in messages[-1]["text"]
+    # The last message carries the safety question's buttons (the web shows only the last's).
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/confirm_safe", "/deny_safe"]
 
 
 async def test_no_plan_leaves_the_static_answer_as_it_is(journal_db: str) -> None:
