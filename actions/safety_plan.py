@@ -54,6 +54,12 @@ def _edit_payload(number: int) -> str:
     return payload("edit_safety_plan", plan_step=str(number))
 
 
+def _make_buttons(other: str, other_payload: str) -> list[dict[str, str]]:
+    """ "Make a safety plan" and a way out (the menu, or "not now")."""
+    texts = sp.texts()
+    return [texts.button("make", "/start_safety_plan"), texts.button(other, other_payload)]
+
+
 def _read_plan(session: Session, tracker: Tracker) -> dict[str, Any] | None:
     return journal.safety_plan_of(session, channel_of(tracker), tracker.sender_id)
 
@@ -294,10 +300,7 @@ class ActionShowSafetyPlan(kit.SkillAction):
         if plan is None:
             dispatcher.utter_message(
                 text=texts.text("show.none"),
-                buttons=[
-                    texts.button("make", "/start_safety_plan"),
-                    texts.button("menu", "/ask_help"),
-                ],
+                buttons=_make_buttons("menu", "/ask_help"),
             )
             return []
         dispatcher.utter_message(text=sp.summary_text(plan, _region_lines(tracker)))
@@ -338,10 +341,7 @@ class ActionEditSafetyPlan(kit.SkillAction):
         if plan is None:
             dispatcher.utter_message(
                 text=texts.text("edit.no_plan"),
-                buttons=[
-                    texts.button("make", "/start_safety_plan"),
-                    texts.button("not_now", "/deny"),
-                ],
+                buttons=_make_buttons("not_now", "/deny"),
             )
             return refused
         dispatcher.utter_message(text=texts.text("edit.start", number=number))
@@ -373,9 +373,6 @@ class ActionOfferSafetyPlan(kit.SkillAction):
         texts = self.texts()
         dispatcher.utter_message(
             text=texts.text("offer"),
-            buttons=[
-                texts.button("make", "/start_safety_plan"),
-                texts.button("not_now", "/deny"),
-            ],
+            buttons=_make_buttons("not_now", "/deny"),
         )
         return [SlotSet(OFFERED_SLOT, True)]

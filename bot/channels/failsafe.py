@@ -790,25 +790,19 @@ async def handle_message(
         await _send_all(output, recipient, [{"text": APOLOGY_TEXT}], "apology")
 
 
-def _is_resource_text(text: str) -> bool:
-    try:
-        return bool(resources.is_resource_text(text))
-    except Exception as exc:
-        logger.error("resource check failed (%s)", type(exc).__name__)
-        return False
+def _checked(check: Callable[[str], bool], what: str) -> Callable[[str], bool]:
+    """``check`` that answers False, with an error logged, if the resources cannot be read."""
+
+    def safe(text: str) -> bool:
+        try:
+            return bool(check(text))
+        except Exception as exc:
+            logger.error("%s check failed (%s)", what, type(exc).__name__)
+            return False
+
+    return safe
 
 
-def _is_crisis_answer_text(text: str) -> bool:
-    try:
-        return bool(resources.is_crisis_answer_text(text))
-    except Exception as exc:
-        logger.error("crisis answer check failed (%s)", type(exc).__name__)
-        return False
-
-
-def _is_check_in_text(text: str) -> bool:
-    try:
-        return bool(resources.is_check_in_text(text))
-    except Exception as exc:
-        logger.error("check-in text check failed (%s)", type(exc).__name__)
-        return False
+_is_resource_text = _checked(resources.is_resource_text, "resource")
+_is_crisis_answer_text = _checked(resources.is_crisis_answer_text, "crisis answer")
+_is_check_in_text = _checked(resources.is_check_in_text, "check-in text")
