@@ -60,6 +60,13 @@ def _make_buttons(other: str, other_payload: str) -> list[dict[str, str]]:
     return [texts.button("make", "/start_safety_plan"), texts.button(other, other_payload)]
 
 
+def _pin_buttons(tracker: Tracker) -> list[dict[str, str]]:
+    """On Telegram, the button that pins the plan at the top of the chat."""
+    if channel_of(tracker) != "telegram":
+        return []
+    return [sp.texts().button("pin", "/pin_safety_plan")]
+
+
 def _read_plan(session: Session, tracker: Tracker) -> dict[str, Any] | None:
     return journal.safety_plan_of(session, channel_of(tracker), tracker.sender_id)
 
@@ -233,6 +240,9 @@ class ActionSaveSafetyPlan(kit.SkillAction):
             dispatcher.utter_message(response="utter_journal_unavailable")
         elif saved:
             dispatcher.utter_message(text=texts.text("summary.saved"))
+        pin = _pin_buttons(tracker) if saved else []
+        if pin:
+            dispatcher.utter_message(text=texts.text("pin.offer"), buttons=pin)
         dispatcher.utter_message(
             text=texts.text("summary.after"),
             buttons=[texts.button("menu", "/ask_help")],
@@ -305,8 +315,35 @@ class ActionShowSafetyPlan(kit.SkillAction):
             return []
         dispatcher.utter_message(text=sp.summary_text(plan, _region_lines(tracker)))
         dispatcher.utter_message(
-            text=texts.text("show.edit_hint"), buttons=sp.step_buttons(_edit_payload)
+            text=texts.text("show.edit_hint"),
+            buttons=[*sp.step_buttons(_edit_payload), *_pin_buttons(tracker)],
         )
+        return []
+
+
+class ActionPinSafetyPlan(kit.SkillAction):
+    """Pins the plan at the top of a Telegram chat when the user asks (their consent is the
+    tap): the channel sends it and pins it (``bot.channels.telegram``, the ``pin`` message)."""
+
+    skill = SAFETY_PLAN
+    action_name = "action_pin_safety_plan"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        texts = self.texts()
+        if channel_of(tracker) != "telegram":
+            dispatcher.utter_message(text=texts.text("pin.elsewhere"))
+            return []
+        plan = with_journal(dispatcher, lambda session: _read_plan(session, tracker))
+        if plan is _UNAVAILABLE:
+            return []
+        if plan is None:
+            dispatcher.utter_message(
+                text=texts.text("show.none"), buttons=_make_buttons("menu", "/ask_help")
+            )
+            return []
+        summary = sp.summary_text(plan, _region_lines(tracker))
+        dispatcher.utter_message(json_message={"pin": {"text": summary}})
+        dispatcher.utter_message(text=texts.text("pin.done"))
         return []
 
 

@@ -82,6 +82,7 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
             "not_now",
             "show",
             "menu",
+            "pin",
             *(f"step_{s.number}" for s in STEPS),
         )
     },
@@ -94,6 +95,7 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
     **plain("summary.title", "summary.skipped", "summary.saved", "summary.after"),
     **{f"summary.surroundings_{choice}": frozenset() for choice in SURROUNDINGS_CHOICES},
     **plain("show.none", "show.edit_hint", "edit.which", "edit.no_plan"),
+    **plain("pin.offer", "pin.done", "pin.elsewhere"),
     **{f"edit.{key}": frozenset({"number"}) for key in ("unknown", "start", "unchanged", "saved")},
 }
 

@@ -330,3 +330,41 @@ def test_no_offer_to_someone_who_has_a_plan(kept: str) -> None:
 def test_no_offer_and_no_error_when_the_journal_is_down(unreachable_journal: str) -> None:
     events, dispatcher = run(actions.ActionOfferSafetyPlan(), tracker())
     assert (events, dispatcher.messages) == ([], [])
+
+
+# --- pinning on Telegram -----------------------------------------------------------------------
+
+
+def _telegram(slots: dict[str, Any] | None = None, **turn: Any) -> Tracker:
+    return form_tracker(SENDER, "telegram", None, slots, **turn)
+
+
+def test_on_telegram_a_saved_plan_offers_to_be_pinned(journal_db: str) -> None:
+    agree_to_keeping(journal_db, "telegram", SENDER)
+    _, dispatcher = run(actions.ActionSaveSafetyPlan(), _telegram(FULL_PLAN))
+    payloads = [b["payload"] for m in dispatcher.messages for b in m.get("buttons", [])]
+    assert "/pin_safety_plan" in payloads
+
+
+def test_elsewhere_no_pin_button(kept: str) -> None:
+    _, dispatcher = run(actions.ActionSaveSafetyPlan(), tracker(FULL_PLAN))
+    payloads = [b["payload"] for m in dispatcher.messages for b in m.get("buttons", [])]
+    assert "/pin_safety_plan" not in payloads
+
+
+def test_pin_sends_the_plan_for_the_channel_to_pin(journal_db: str) -> None:
+    agree_to_keeping(journal_db, "telegram", SENDER)
+    run(actions.ActionSaveSafetyPlan(), _telegram(FULL_PLAN))
+    _, dispatcher = run(actions.ActionPinSafetyPlan(), _telegram(intent="pin_safety_plan"))
+    pinned = dispatcher.messages[0]["custom"]["pin"]["text"]
+    assert pinned.startswith(sp.texts().text("summary.title")) and "• a walk" in pinned
+    assert texts_of(dispatcher) == [sp.texts().text("pin.done")]
+
+
+def test_pin_outside_telegram_says_where_it_works(kept: str) -> None:
+    save_full_plan()
+    _, dispatcher = run(actions.ActionPinSafetyPlan(), tracker(intent="pin_safety_plan"))
+    assert dispatcher.messages == [
+        {**dispatcher.messages[0], "text": sp.texts().text("pin.elsewhere")}
+    ]
+    assert "custom" not in dispatcher.messages[0] or not dispatcher.messages[0]["custom"]

@@ -14,7 +14,7 @@ from bot.journal import repository
 from bot.journal.inputs import PLAN_ITEM_LIMIT, PLAN_ITEMS_MAX
 from tests.exercises.dialogue import REPO_ROOT
 
-NEW_INTENTS = ("start_safety_plan", "show_safety_plan", "edit_safety_plan")
+NEW_INTENTS = ("start_safety_plan", "show_safety_plan", "edit_safety_plan", "pin_safety_plan")
 
 
 def test_the_texts_load_with_every_key_and_short_buttons() -> None:
@@ -162,6 +162,6 @@ def _examples(intent: str) -> list[str]:
 @pytest.mark.parametrize("intent", NEW_INTENTS)
 def test_asking_for_a_plan_is_not_a_crisis(intent: str) -> None:
     examples = _examples(intent)
-    assert len(examples) >= 25
+    assert len(examples) >= (15 if intent == "pin_safety_plan" else 25)
     fired = [text for text in examples if safety.detect(text).is_crisis]
     assert fired == []

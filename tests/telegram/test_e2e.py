@@ -335,18 +335,17 @@ def test_delete_asks_first_and_a_button_confirms(telegram: TelegramStack) -> Non
 
 
 def _press_last(telegram: TelegramStack, chat: int, payload_end: str) -> None:
-    """Press the button whose payload ends with ``payload_end`` on the newest keyboard."""
-    with_keyboard = [c for c in telegram.sent(chat, "sendMessage") if "reply_markup" in c.params]
-    message = with_keyboard[-1]
-    keyboard = message.params["reply_markup"]["inline_keyboard"]
-    (data,) = [
-        b["callback_data"]
-        for row in keyboard
-        for b in row
-        if b["callback_data"].endswith(payload_end)
-    ]
-    press = callback_update(data, message.result["message_id"], keyboard, chat_id=chat)
-    assert telegram.post(press).status_code == 200
+    """Press the button whose payload ends with ``payload_end`` on the newest keyboard that
+    has one."""
+    for message in reversed(telegram.sent(chat, "sendMessage")):
+        keyboard = message.params.get("reply_markup", {}).get("inline_keyboard", [])
+        found = [b["callback_data"] for row in keyboard for b in row]
+        found = [data for data in found if data.endswith(payload_end)]
+        if found:
+            press = callback_update(found[0], message.result["message_id"], keyboard, chat_id=chat)
+            assert telegram.post(press).status_code == 200
+            return
+    raise AssertionError(f"no button ending in {payload_end!r} in chat {chat}")
 
 
 def _texts_since(telegram: TelegramStack, chat: int, before: int) -> list[str]:
@@ -375,6 +374,16 @@ def test_a_safety_plan_built_with_the_inline_keyboard_comes_back_under_a_crisis_
     assert summary[0].startswith(sp.texts().text("summary.title"))
     assert "• walk the dog" in summary[0] and "• Mia 07700 900123" in summary[0]
     assert sp.texts().text("summary.saved") in summary
+
+    # Pinned only when the user taps "Pin it in this chat": the plan, pinned quietly.
+    assert telegram.sent(chat, "pinChatMessage") == []
+    before = len(telegram.sent(chat, "sendMessage"))
+    _press_last(telegram, chat, "/pin_safety_plan")
+    sent = telegram.sent(chat, "sendMessage")[before:]
+    (pin,) = [c for c in telegram.sent(chat, "pinChatMessage")]
+    assert sent[0].params["text"] == summary[0]
+    assert pin.params["message_id"] == sent[0].result["message_id"]
+    assert sent[1].params["text"] == html.escape(sp.texts().text("pin.done"), quote=False)
 
     before = len(telegram.sent(chat, "sendMessage"))
     assert telegram.post(text_update("I want to kill myself tonight", chat_id=chat)).ok
