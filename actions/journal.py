@@ -161,6 +161,10 @@ class ActionShowJournal(kit.SkillAction):
         if summary["boundary_scripts"]:
             titles = "\n".join(f"- {s['title']}" for s in summary["boundary_scripts"][:3])
             dispatcher.utter_message(response="utter_journal_scripts", scripts=titles)
+        if summary["safety_plan"]:
+            dispatcher.utter_message(
+                response="utter_journal_safety_plan", steps=summary["safety_plan"]["steps_filled"]
+            )
         practice = summary["wise_mind"]["entries"] + summary["roleplay"]["sessions"]
         if practice or summary["reflection"]:
             dispatcher.utter_message(
@@ -181,6 +185,7 @@ def _has_entries(summary: dict[str, Any]) -> bool:
         or summary["reflection"]
         or summary["wise_mind"]["entries"]
         or summary["roleplay"]["sessions"]
+        or summary["safety_plan"]
     )
 
 

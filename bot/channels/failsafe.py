@@ -11,6 +11,10 @@ statement) is not met with the full resources first: the dialogue asks the check
 ``CHECK_IN_DEADLINE_SECONDS``, or answer with neither the check-in nor the resources, this module
 sends the static check-in itself (the question, a crisis line and its buttons).
 
+Every crisis answer, the floor's or the dialogue's, is followed by the user's own safety plan
+(steps 2 to 4) when they have one (``bot.channels.own_plan``): read after the static lines went
+out, with a short deadline, and left out whenever the journal cannot give it in time.
+
 Whenever the user saw a question from this floor that the dialogue did not record (its turn
 failed, was lost to a store outage, or answered with something else), the question is noted
 (``bot.channels.open_questions``) and the user's next message carries it in its metadata, so
@@ -40,6 +44,7 @@ import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot import safety
+from bot.channels import own_plan
 from bot.channels.open_questions import OpenQuestions, open_questions_from_env
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
@@ -439,6 +444,18 @@ async def _answer_crisis(
 ) -> None:
     await _send_resources(output, recipient, region, categories)
     _count_later(region, channel)
+    await _send_own_plan(output, recipient)
+
+
+async def _send_own_plan(output: OutputChannel, recipient: str) -> None:
+    """The user's own safety plan after a crisis answer, when there is one (see the module)."""
+    try:
+        message = await own_plan.own_plan_message(recipient)
+    except Exception as exc:  # the static answer is out; the plan is only ever an addition
+        logger.error("own safety plan failed (%s)", type(exc).__name__)
+        return
+    if message is not None:
+        await _send_all(output, recipient, [message], "own safety plan")
 
 
 async def answer_if_crisis(
@@ -732,6 +749,10 @@ async def handle_message(
         logger.error("dialogue failed on channel %s (%s)", channel, type(exc).__name__)
         logger.debug("dialogue failure details", exc_info=True)
 
+    if not is_crisis and any(_is_crisis_answer_text(t) for t in recorder.texts):
+        # The dialogue gave the crisis answer itself (the check-in's "yes", a second middle-band
+        # message, the "crisis lines" button): the user's own plan follows it too.
+        await _send_own_plan(output, recipient)
     if isinstance(recorder, CheckInOutputChannel):
         # Never silence, never a reply without the question: the static check-in is the floor.
         if not recorder.static_sent and not recorder.answered():
@@ -753,18 +774,19 @@ async def handle_message(
         await _send_all(output, recipient, [{"text": APOLOGY_TEXT}], "apology")
 
 
-def _text_is(check: Callable[[str], object], text: str, what: str) -> bool:
-    """``check(text)``; a check that fails is logged and reads as False (the floor never raises)."""
-    try:
-        return bool(check(text))
-    except Exception as exc:
-        logger.error("%s check failed (%s)", what, type(exc).__name__)
-        return False
+def _checked(check: Callable[[str], bool], what: str) -> Callable[[str], bool]:
+    """``check`` that answers False, with an error logged, if the resources cannot be read."""
+
+    def safe(text: str) -> bool:
+        try:
+            return bool(check(text))
+        except Exception as exc:
+            logger.error("%s check failed (%s)", what, type(exc).__name__)
+            return False
+
+    return safe
 
 
-def _is_resource_text(text: str) -> bool:
-    return _text_is(resources.is_resource_text, text, "resource")
-
-
-def _is_check_in_text(text: str) -> bool:
-    return _text_is(resources.is_check_in_text, text, "check-in text")
+_is_resource_text = _checked(resources.is_resource_text, "resource")
+_is_crisis_answer_text = _checked(resources.is_crisis_answer_text, "crisis answer")
+_is_check_in_text = _checked(resources.is_check_in_text, "check-in text")

@@ -551,9 +551,9 @@ class TelegramOutput(OutputChannel):
 
     async def _send(
         self, method: str, payload: dict[str, Any], plain_text: str | None = None
-    ) -> bool:
+    ) -> Any:
         """One Bot API call; waits out a short rate limit once, and falls back to plain text
-        (``plain_text``) if Telegram cannot parse our HTML."""
+        (``plain_text``) if Telegram cannot parse our HTML. Its result, or None if it failed."""
         if "chat_id" in payload:
             # Rasa addresses answers to the sender id (tg:<chat id>); Telegram wants the chat id.
             payload = {
@@ -562,33 +562,34 @@ class TelegramOutput(OutputChannel):
             }
         for _attempt in range(3):
             try:
-                await self.client.call(method, payload)
-                return True
+                return await self.client.call(method, payload)
             except tg_errors.RetryAfter as exc:
                 if exc.timeout > 5 or _attempt > 0:
                     logger.warning(
                         "telegram %s rate-limited (retry after %ss)", method, exc.timeout
                     )
-                    return False
+                    return None
                 await asyncio.sleep(exc.timeout)
             except tg_errors.CantParseEntities:
                 if plain_text is None or "parse_mode" not in payload:
                     logger.warning("telegram %s refused the entities", method)
-                    return False
+                    return None
                 logger.warning("telegram refused our HTML; sending plain text")
                 payload = {k: v for k, v in payload.items() if k != "parse_mode"}
                 payload["text"] = plain_text
             except tg_errors.TelegramAPIError as exc:
                 logger.warning("telegram %s failed (%s)", method, type(exc).__name__)
-                return False
-        return False
+                return None
+        return None
 
     async def _send_text(
         self, recipient_id: str, text: str, reply_markup: dict[str, Any] | None = None
-    ) -> None:
+    ) -> Any:
+        """Sends ``text`` (in parts if it is long); the first part's message, or None."""
         parts = split_text(text)
         if not parts and reply_markup is not None:
             parts = ["…"]  # Telegram needs some text to hang a keyboard on
+        first = None
         for index, part in enumerate(parts):
             payload: dict[str, Any] = {
                 "chat_id": recipient_id,
@@ -598,7 +599,21 @@ class TelegramOutput(OutputChannel):
             }
             if reply_markup is not None and index == len(parts) - 1:
                 payload["reply_markup"] = reply_markup
-            await self._send("sendMessage", payload, plain_text=strip_markdown(part))
+            sent = await self._send("sendMessage", payload, plain_text=strip_markdown(part))
+            first = sent if index == 0 else first
+        return first
+
+    async def send_pinned(self, recipient_id: str, text: str) -> None:
+        """Send ``text`` and pin it at the top of the chat, quietly (the user asked for it: their
+        safety plan)."""
+        sent = await self._send_text(recipient_id, text)
+        message_id = sent.get("message_id") if isinstance(sent, dict) else None
+        if message_id is None:
+            return
+        await self._send(
+            "pinChatMessage",
+            {"chat_id": recipient_id, "message_id": message_id, "disable_notification": True},
+        )
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send text (our light markdown rendered as Telegram HTML)."""
@@ -621,11 +636,16 @@ class TelegramOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
-        """A document (the journal export) or text; anything else is not shown to the user."""
+        """A document (the journal export), a text to pin (the safety plan) or text; anything
+        else is not shown to the user."""
         custom = json_message if isinstance(json_message, dict) else {}
         document = custom.get("document")
         if isinstance(document, dict):
             await self.send_document(recipient_id, document)
+            return
+        pin = custom.get("pin")
+        if isinstance(pin, dict) and isinstance(pin.get("text"), str) and pin["text"].strip():
+            await self.send_pinned(recipient_id, pin["text"])
             return
         text = custom.get("text")
         if isinstance(text, str) and text.strip():

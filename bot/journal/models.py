@@ -93,6 +93,7 @@ class User(Base):
     boundary_scripts = relationship("BoundaryScript", back_populates="user", **_CHILDREN)
     reflections = relationship("ReflectionResult", back_populates="user", **_CHILDREN)
     roleplay_sessions = relationship("RoleplaySession", back_populates="user", **_CHILDREN)
+    safety_plan = relationship("SafetyPlan", back_populates="user", uselist=False, **_CHILDREN)
 
 
 class ValueRating(Base):
@@ -224,6 +225,41 @@ class RoleplayReply(Base):
     session = relationship("RoleplaySession", back_populates="replies")
 
 
+class SafetyPlan(Base):
+    """The user's own safety plan (Stanley & Brown's six steps): one per user, kept up to date.
+
+    Steps 1-5 are lists of short texts in the user's words (JSON arrays; an empty array is a
+    skipped step). Step 6 keeps only a choice (``bot.exercises.safety_plan.SURROUNDINGS_CHOICES``),
+    never words: nothing about making one's surroundings safer is stored as text.
+    """
+
+    __tablename__ = "safety_plans"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "surroundings IS NULL OR surroundings IN ('done', 'helper', 'later')",
+            name="surroundings_choice",
+        ),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = sa.Column(
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    )
+    warning_signs = sa.Column(sa.JSON, nullable=False)
+    coping = sa.Column(sa.JSON, nullable=False)
+    social = sa.Column(sa.JSON, nullable=False)
+    helpers = sa.Column(sa.JSON, nullable=False)
+    professionals = sa.Column(sa.JSON, nullable=False)
+    surroundings = sa.Column(sa.String(16))
+    created_at = _created_at()
+    updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+
+    user = relationship("User", back_populates="safety_plan")
+
+
 class DeploymentKey(Base):
     """A keyed fingerprint of a deployment-wide secret, recorded by the first process to start.
 
@@ -264,6 +300,7 @@ ENTRY_TABLES: tuple[tuple[type, str], ...] = (
     (BoundaryScript, "updated_at"),
     (ReflectionResult, "created_at"),
     (RoleplaySession, "created_at"),
+    (SafetyPlan, "updated_at"),
 )
 
 

@@ -36,6 +36,8 @@ from bot.journal.inputs import (
     ACTION_TEXT_LIMIT,
     NAME_LIMIT,
     NOTE_LIMIT,
+    PLAN_ITEM_LIMIT,
+    PLAN_ITEMS_MAX,
     REGION_LIMIT,
     REPLY_LIMIT,
     SCRIPT_PART_LIMIT,
@@ -58,6 +60,7 @@ from bot.journal.models import (
     ReflectionResult,
     RoleplayReply,
     RoleplaySession,
+    SafetyPlan,
     User,
     ValueRating,
     WiseMindEntry,
@@ -537,6 +540,91 @@ def list_roleplay_sessions(
     return list(session.execute(query).scalars())
 
 
+# --- the safety plan ----------------------------------------------------------------------
+
+# Steps 1-5 of the plan, as columns of lists; step 6 is a choice, never text.
+PLAN_LIST_FIELDS = ("warning_signs", "coping", "social", "helpers", "professionals")
+SURROUNDINGS_CHOICES = ("done", "helper", "later")
+
+
+def _plan_items(items: Any, field: str) -> list[str]:
+    if items is None:
+        return []
+    if not isinstance(items, list | tuple):
+        raise JournalInputError(field, "must be a list of texts")
+    if len(items) > PLAN_ITEMS_MAX:
+        raise JournalInputError(field, f"has {len(items)} items; at most {PLAN_ITEMS_MAX}")
+    return [clean_text(item, field, PLAN_ITEM_LIMIT) for item in items]
+
+
+def _surroundings(choice: Any) -> str | None:
+    if choice is not None and choice not in SURROUNDINGS_CHOICES:
+        raise JournalInputError("surroundings", f"must be one of {', '.join(SURROUNDINGS_CHOICES)}")
+    return choice
+
+
+def save_safety_plan(
+    session: Session, user: User, steps: dict[str, Any], surroundings: str | None
+) -> SafetyPlan:
+    """Store the user's plan (``steps``: a list of items for each of ``PLAN_LIST_FIELDS``),
+    replacing the one they had."""
+    _require_consent(user)
+    values = {field: _plan_items(steps.get(field), field) for field in PLAN_LIST_FIELDS}
+    choice = _surroundings(surroundings)
+    plan = get_safety_plan(session, user)
+    if plan is None:
+        plan = SafetyPlan(user_id=user.id, surroundings=choice, **values)
+        session.add(plan)
+    else:
+        for field, items in values.items():
+            setattr(plan, field, items)
+        plan.surroundings = choice
+        plan.updated_at = utcnow()
+    session.flush()
+    logger.info("journal user %s saved a safety plan", short(user.pseudonym))
+    return plan
+
+
+def update_safety_plan_step(session: Session, user: User, field: str, value: Any) -> SafetyPlan:
+    """Change one step of the user's plan (a list of items, or step 6's choice)."""
+    _require_consent(user)
+    plan = get_safety_plan(session, user)
+    if plan is None:
+        raise JournalNotFound("no safety plan")
+    if field == "surroundings":
+        plan.surroundings = _surroundings(value)
+    elif field in PLAN_LIST_FIELDS:
+        setattr(plan, field, _plan_items(value, field))
+    else:
+        raise JournalInputError("field", "is not a step of the safety plan")
+    plan.updated_at = utcnow()
+    session.flush()
+    logger.info("journal user %s changed a step of their safety plan", short(user.pseudonym))
+    return plan
+
+
+def get_safety_plan(session: Session, user: User) -> SafetyPlan | None:
+    return session.execute(
+        sa.select(SafetyPlan).where(SafetyPlan.user_id == user.id)
+    ).scalar_one_or_none()
+
+
+def safety_plan_dict(plan: SafetyPlan) -> dict[str, Any]:
+    """The plan's steps by field (lists of items; ``surroundings`` a choice or None)."""
+    return {
+        **{field: list(getattr(plan, field) or []) for field in PLAN_LIST_FIELDS},
+        "surroundings": plan.surroundings,
+    }
+
+
+def safety_plan_of(session: Session, channel: str, sender_id: str) -> dict[str, Any] | None:
+    """This sender's plan (``safety_plan_dict``), or None: what a crisis answer adds, read by
+    the sender id the channel set (never one a client chose)."""
+    user = find_user(session, channel, sender_id)
+    plan = get_safety_plan(session, user) if user is not None else None
+    return safety_plan_dict(plan) if plan is not None else None
+
+
 # --- what we remember, export, erasure, retention ----------------------------------------
 
 
@@ -564,6 +652,7 @@ def summary(session: Session, user: User) -> dict[str, Any]:
     wise_mind = list_wise_mind_entries(session, user, limit=1)
     reflections = latest_reflections(session, user, limit=1)
     roleplays = list_roleplay_sessions(session, user, limit=1)
+    plan = get_safety_plan(session, user)
     return {
         "region": user.region,
         "journal_consent": user.journal_consent,
@@ -591,6 +680,15 @@ def summary(session: Session, user: User) -> dict[str, Any]:
             "sessions": _count(session, RoleplaySession, user),
             "last": row_dict(roleplays[0]) if roleplays else None,
         },
+        "safety_plan": (
+            {
+                "steps_filled": sum(bool(getattr(plan, f)) for f in PLAN_LIST_FIELDS)
+                + (plan.surroundings is not None),
+                "updated_at": _jsonable(plan.updated_at),
+            }
+            if plan is not None
+            else None
+        ),
     }
 
 
@@ -606,6 +704,7 @@ JOURNAL_SECTIONS = (
     "boundary_scripts",
     "reflections",
     "roleplay_sessions",
+    "safety_plans",
 )
 # Room kept for the note on what was left out (its numbers vary) and each list's brackets.
 _NOTE_ROOM = 1_000
@@ -668,6 +767,7 @@ def export_user(
         journal["wise_mind_entries"] = _rows(session, WiseMindEntry, user)
         journal["boundary_scripts"] = _rows(session, BoundaryScript, user)
         journal["reflections"] = _rows(session, ReflectionResult, user)
+        journal["safety_plans"] = _rows(session, SafetyPlan, user)
         journal["roleplay_sessions"] = [
             {
                 **row_dict(record),

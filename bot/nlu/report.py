@@ -39,6 +39,9 @@ ROUTES: dict[str, frozenset[str]] = {
     "wise_mind": frozenset({"start_wise_mind", "describe_dilemma"}),
     "boundary_script": frozenset({"start_boundary_script"}),
     "roleplay": frozenset({"start_roleplay", "practise_script"}),
+    "safety_plan": frozenset({"start_safety_plan"}),
+    "show_safety_plan": frozenset({"show_safety_plan"}),
+    "edit_safety_plan": frozenset({"edit_safety_plan"}),
     "learn_codependency": frozenset({"learn/codependency"}),
     "learn_healthy_dependency": frozenset({"learn/healthy_dependency"}),
     "learn_differences": frozenset({"learn/differences"}),
@@ -55,7 +58,15 @@ ROUTES: dict[str, frozenset[str]] = {
     "bot_challenge": frozenset({"ask_bot_challenge"}),
     "out_of_scope": frozenset({"out_of_scope"}),
 }
-SKILLS = ("values", "voice_check", "reflection", "wise_mind", "boundary_script", "roleplay")
+SKILLS = (
+    "values",
+    "voice_check",
+    "reflection",
+    "wise_mind",
+    "boundary_script",
+    "roleplay",
+    "safety_plan",
+)
 FALLBACK = "nlu_fallback"
 
 

@@ -51,10 +51,16 @@ _SKILLS = {
         "start_boundary_script", "Write a boundary script", "/start_boundary_script"
     ),
     "start_roleplay": Offer("start_roleplay", "Practise saying no", "/start_roleplay"),
+    "start_safety_plan": Offer("start_safety_plan", "My safety plan", "/show_safety_plan"),
     "ask_topics": Offer("ask_topics", "Learn the ideas", "/ask_topics"),
 }
 # Intents that lead to the same skill as another one's button.
-_SAME_AS = {"describe_dilemma": "start_wise_mind", "practise_script": "start_roleplay"}
+_SAME_AS = {
+    "describe_dilemma": "start_wise_mind",
+    "practise_script": "start_roleplay",
+    "show_safety_plan": "start_safety_plan",
+    "edit_safety_plan": "start_safety_plan",
+}
 
 _TOPICS = {
     key: Offer(f"learn/{key}", title, payload)

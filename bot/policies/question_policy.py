@@ -64,6 +64,10 @@ class QuestionPolicy(Policy):
     def _next_action(self, tracker: DialogueStateTracker) -> str | None:
         """The action to predict now, or None to abstain."""
 
+    def _instead_of_missing(self, action: str) -> str | None:
+        """What to predict when the domain lacks ``action`` (None: abstain)."""
+        return None
+
     def _optional_events(self, action: str, tracker: DialogueStateTracker) -> list[Event]:
         """Events to apply if ``action`` wins (none unless a policy says otherwise)."""
         return []
@@ -87,6 +91,8 @@ class QuestionPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         action = self._next_action(tracker)
+        if action is not None and action not in domain.action_names_or_texts:
+            action = self._instead_of_missing(action)
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))
         logger.debug("%s: predicting %s", self.__class__.__name__, action)

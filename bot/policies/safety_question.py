@@ -10,7 +10,9 @@ While the question is open (the bot's last turn asked it), this policy reads the
 with ``bot.safety.safety_answer`` - whatever intent the NLU chose - and predicts:
 
 - not safe (no, not really, I don't know, silence, a crisis message) -> ``utter_crisis_not_safe``
-- safe (yes, I'm ok) -> ``utter_crisis_safe``, which keeps the numbers at hand
+- safe (yes, I'm ok) -> ``utter_crisis_safe``, which keeps the numbers at hand, then
+  ``action_offer_safety_plan`` (a gentle offer, once, to someone who has no safety plan; left
+  out when the domain has no such action, and harmless when the action server is down)
 - unclear -> ``utter_crisis_ask_again`` (the question once more, with a crisis line), and a
   second unclear reply -> ``utter_crisis_unsure`` (the quickest ways to reach a person)
 
@@ -44,6 +46,8 @@ NOT_SAFE_ACTION = "utter_crisis_not_safe"
 ASK_AGAIN_ACTION = "utter_crisis_ask_again"
 UNSURE_ACTION = "utter_crisis_unsure"
 ANSWER_ACTIONS = (SAFE_ACTION, NOT_SAFE_ACTION, ASK_AGAIN_ACTION, UNSURE_ACTION)
+# After "I'm safe", the offer to make a safety plan (actions/safety_plan.py), when the domain has it.
+AFTER_SAFE_ACTION = "action_offer_safety_plan"
 # Intents that answer the question without reading the text (the buttons, and the crisis
 # intents the NLU's crisis override sets whenever the detector fires on the reply). The check-in
 # question's buttons, pressed late: its "Yes" (thoughts of suicide) is not safe, and its "No"
@@ -144,5 +148,9 @@ class SafetyQuestionPolicy(QuestionPolicy):
             return answer_action(tracker, asked_again)
         last = tracker.get_last_event_for(ActionExecuted)
         if last is not None and last.policy == self.__class__.__name__:
-            return ACTION_LISTEN_NAME
+            return AFTER_SAFE_ACTION if last.action_name == SAFE_ACTION else ACTION_LISTEN_NAME
         return None
+
+    def _instead_of_missing(self, action: str) -> str | None:
+        # A domain without the safety plan listens after "I'm safe", as before.
+        return ACTION_LISTEN_NAME if action == AFTER_SAFE_ACTION else None

@@ -248,6 +248,18 @@ def crisis_messages(region: str | None, categories: Sequence[str] = ()) -> list[
         return [{"text": _LAST_RESORT_TEXT, "buttons": buttons}]
 
 
+def crisis_lines(region: str | None) -> list[str]:
+    """The crisis lines of ``region`` (the bullet lines of its resources text), or of every
+    region when ``region`` is None: the reviewed lines a safety plan's step 5 starts from."""
+    data = catalogue()
+    texts = data.generic if region is None else data.regions[data.resolve(region)]
+    return [
+        line.strip()[1:].strip()
+        for line in texts.resources.splitlines()
+        if line.strip().startswith("•")
+    ]
+
+
 def not_safe_messages(region: str | None) -> list[dict[str, Any]]:
     """The answer to "No, I'm not safe" for ``region``."""
     data = catalogue()
@@ -299,6 +311,11 @@ def _resource_texts() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def _first_answer_texts() -> frozenset[str]:
+    return _region_texts(_LAST_RESORT_TEXT, ("resources",))
+
+
+@functools.lru_cache(maxsize=1)
 def _safety_question_texts() -> frozenset[str]:
     return _region_texts(_LAST_RESORT_TEXT, ("resources", "ask_again"))
 
@@ -321,6 +338,12 @@ def _is_one_of(text: str, known: Callable[[], frozenset[str]]) -> bool:
 def is_safety_question_text(text: str) -> bool:
     """Whether ``text`` asks "Are you safe right now?" (the resources, or the question again)."""
     return _is_one_of(text, _safety_question_texts)
+
+
+def is_crisis_answer_text(text: str) -> bool:
+    """Whether ``text`` is the first answer to a crisis (the resources that ask "Are you safe
+    right now?"), not a follow-up such as the question asked again."""
+    return _is_one_of(text, _first_answer_texts)
 
 
 def is_check_in_text(text: str) -> bool:

@@ -12,6 +12,7 @@ from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.reflection
+import actions.safety_plan
 import actions.values
 import actions.voice_check
 from tests.exercises.dialogue import REPO_ROOT, domain, domain_dict, sdk_tracker, user
@@ -20,9 +21,13 @@ FORMS = {
     "values_form": actions.values.ValidateValuesForm,
     "voice_check_form": actions.voice_check.ValidateVoiceCheckForm,
     "dependency_reflection_form": actions.reflection.ValidateDependencyReflectionForm,
+    "safety_plan_form": actions.safety_plan.ValidateSafetyPlanForm,
 }
+# Forms whose "why?" is a kit.ExplainQuestion action (words in the skill's texts.yml) rather
+# than an utter_why_<form> response.
+WHY_ACTIONS = {"safety_plan_form": actions.safety_plan.ActionExplainSafetyPlanStep}
 GUARDED_INTENTS = {"crisis", "crisis_check_in", "check_in_yes", "stop_exercise", "ask_why"}
-ACTION_MODULES = (actions.values, actions.voice_check, actions.reflection)
+ACTION_MODULES = (actions.values, actions.voice_check, actions.reflection, actions.safety_plan)
 
 
 def _slot_forms() -> list[tuple[str, str]]:
@@ -101,9 +106,10 @@ def test_each_form_has_stop_crisis_and_why_rules(form: str) -> None:
         ("action", "action_deactivate_loop"),
         ("active_loop", None),
     ] in steps
+    why = WHY_ACTIONS[form]().name() if form in WHY_ACTIONS else f"utter_why_{form}"
     assert [
         ("intent", "ask_why"),
-        ("action", f"utter_why_{form}"),
+        ("action", why),
         ("action", form),
         ("active_loop", form),
     ] in steps

@@ -22,6 +22,7 @@ from bot.journal.models import (
     ReflectionResult,
     RoleplayReply,
     RoleplaySession,
+    SafetyPlan,
     User,
     ValueRating,
     WiseMindEntry,
@@ -50,6 +51,7 @@ def fill(url: str, sender_id: str) -> list[str]:
         "dimension": f"boundaries{tag}",
         "scenario": f"late_call{tag}",
         "reply": f"No, not tonight {tag}",
+        "helper": f"Mia, 07700 900123 {tag}",
     }
     with session_scope(url) as session:
         user = user_who_agreed(session, CHANNEL, sender_id)
@@ -78,6 +80,7 @@ def fill(url: str, sender_id: str) -> list[str]:
             "held_boundary",
             [(texts["reply"], "assertive", {"hedges": 0, "echo": texts["reply"]})],
         )
+        repo.save_safety_plan(session, user, {"helpers": [texts["helper"]]}, "helper")
     return list(texts.values())
 
 
@@ -96,7 +99,14 @@ def fill_both(
     return alice_texts, bob_texts
 
 
-USER_TABLES = (ValueRating, CommittedAction, WiseMindEntry, BoundaryScript, ReflectionResult)
+USER_TABLES = (
+    ValueRating,
+    CommittedAction,
+    WiseMindEntry,
+    BoundaryScript,
+    ReflectionResult,
+    SafetyPlan,
+)
 
 
 def test_export_holds_everything_stored_about_the_sender(
@@ -139,6 +149,7 @@ def test_export_holds_everything_stored_about_the_sender(
         "boundary_scripts": "boundary_scripts",
         "reflections": "reflection_results",
         "roleplay_sessions": "roleplay_sessions",
+        "safety_plans": "safety_plans",
     }
     for section, table in sections.items():
         assert {item["id"] for item in export[section]} == stored_ids[table], section
@@ -228,6 +239,7 @@ def test_delete_leaves_nothing_of_the_sender_anywhere(
         "boundary_scripts": 1,
         "reflection_results": 1,
         "roleplay_sessions": 1,
+        "safety_plans": 1,
         "users": 1,
         "events": len(conversation("x")),
     }
@@ -342,6 +354,7 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
         "boundary_scripts": 0,
         "reflection_results": 1,
         "roleplay_sessions": 1,
+        "safety_plans": 0,
         "users": 2,
         "events": len(conversation("x")),
     }

@@ -309,3 +309,55 @@ def test_table_counts_count_rows_only(journal_url: str) -> None:
     assert counts["users"] == 1 and counts["committed_actions"] == 2
     assert counts["roleplay_replies"] == 0
     assert "events" not in counts  # Rasa has not created its table in this database
+
+
+def test_safety_plan_saved_replaced_edited_and_exported(journal_url: str) -> None:
+    steps = {
+        "warning_signs": ["can't sleep"],
+        "coping": ["a walk", "music"],
+        "social": [],
+        "helpers": ["Mia, 07700 900123"],
+        "professionals": [],
+    }
+    with session_scope(journal_url) as session:
+        user = user_who_agreed(session, "rest", "planner")
+        repo.save_safety_plan(session, user, steps, "helper")
+    with session_scope(journal_url) as session:
+        assert repo.safety_plan_of(session, "rest", "planner") == {
+            **steps,
+            "surroundings": "helper",
+        }
+        assert repo.safety_plan_of(session, "rest", "someone-else") is None
+        user = repo.find_user(session, "rest", "planner")
+        repo.update_safety_plan_step(session, user, "helpers", ["Jo 07700 900999"])
+        repo.save_safety_plan(session, user, {**steps, "coping": ["bath"]}, None)
+    with session_scope(journal_url) as session:
+        user = repo.find_user(session, "rest", "planner")
+        plan = repo.safety_plan_of(session, "rest", "planner")
+        assert plan["coping"] == ["bath"] and plan["surroundings"] is None
+        assert session.execute(sa.text("SELECT count(*) FROM safety_plans")).scalar_one() == 1
+        assert repo.summary(session, user)["safety_plan"]["steps_filled"] == 3
+        export = repo.export_user(session, "rest", "planner")
+        assert [row["coping"] for row in export["safety_plans"]] == [["bath"]]
+        counts = repo.delete_user(session, "rest", "planner")
+    assert counts["safety_plans"] == 1
+    with session_scope(journal_url) as session:
+        assert session.execute(sa.text("SELECT count(*) FROM safety_plans")).scalar_one() == 0
+
+
+def test_safety_plan_refuses_without_consent_and_bad_input(journal_url: str) -> None:
+    from bot.journal.errors import JournalConsentMissing, JournalInputError
+
+    with session_scope(journal_url) as session:
+        user = repo.get_or_create_user(session, "rest", "undecided")
+        with pytest.raises(JournalConsentMissing):
+            repo.save_safety_plan(session, user, {}, None)
+        repo.set_consent(session, user, True)
+        with pytest.raises(JournalInputError):
+            repo.save_safety_plan(session, user, {"coping": ["x" * 201]}, None)
+        with pytest.raises(JournalInputError):
+            repo.save_safety_plan(session, user, {"coping": list("abcdefg")}, None)
+        with pytest.raises(JournalInputError):
+            repo.save_safety_plan(session, user, {}, "a detail in words")
+        with pytest.raises(JournalNotFound):
+            repo.update_safety_plan_step(session, user, "coping", ["walk"])

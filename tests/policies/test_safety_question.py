@@ -184,3 +184,42 @@ def test_a_noted_check_in_is_not_the_safety_question(
     reply = UserUttered("no", intent={"name": "deny"}, metadata={OPEN_QUESTION_KEY: CHECK_IN})
     assert open_question(rasa_tracker(reply)) is None
     assert predicted(policy, rasa_tracker(reply), domain) is None
+
+
+def test_after_i_am_safe_the_safety_plan_is_offered_then_the_bot_listens(
+    policy: SafetyQuestionPolicy, domain: Domain
+) -> None:
+    safe = _after_resources("yes", "affirm")
+    safe.update(ActionExecuted("utter_crisis_safe", policy="SafetyQuestionPolicy"))
+    assert predicted(policy, safe, domain) == "action_offer_safety_plan"
+    safe.update(ActionExecuted("action_offer_safety_plan", policy="SafetyQuestionPolicy"))
+    assert predicted(policy, safe, domain) == "action_listen"
+
+
+def test_a_domain_without_the_safety_plan_listens_after_i_am_safe(
+    policy: SafetyQuestionPolicy,
+) -> None:
+    small = Domain.from_dict(
+        {
+            "intents": ["affirm"],
+            "responses": {
+                name: [{"text": "x"}]
+                for name in (
+                    "utter_crisis_resources",
+                    "utter_crisis_safe",
+                    "utter_crisis_not_safe",
+                    "utter_crisis_ask_again",
+                    "utter_crisis_unsure",
+                )
+            },
+        }
+    )
+    safe = _after_resources("yes", "affirm")
+    safe.update(ActionExecuted("utter_crisis_safe", policy="SafetyQuestionPolicy"))
+    assert predicted(policy, safe, small) == "action_listen"
+
+
+def test_after_not_safe_nothing_is_offered(policy: SafetyQuestionPolicy, domain: Domain) -> None:
+    unsafe = _after_resources("no", "deny")
+    unsafe.update(ActionExecuted("utter_crisis_not_safe", policy="SafetyQuestionPolicy"))
+    assert predicted(policy, unsafe, domain) == "action_listen"

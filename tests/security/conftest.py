@@ -19,10 +19,15 @@ def stack(shared_stack: RasaStack) -> RasaStack:
     return shared_stack
 
 
-def journal_with_a_step(stack: RasaStack, sender: str, step: str) -> None:
-    """The REST user ``sender`` said yes to keeping answers and has ``step`` in their journal
-    (written by this process; its engines are closed again, so only the servers hold the file)."""
+def journal_with_a_step(
+    stack: RasaStack, sender: str, step: str, plan: dict[str, list[str]] | None = None
+) -> None:
+    """The REST user ``sender`` said yes to keeping answers and has ``step`` (and ``plan``, a
+    finished safety plan's steps) in their journal (written by this process; its engines are
+    closed again, so only the servers hold the file)."""
     with session_scope(stack.database_url) as session:
         user = user_who_agreed(session, "rest", sender)
         repository.add_committed_action(session, user, step)
+        if plan is not None:
+            repository.save_safety_plan(session, user, plan, "done")
     dispose_engines(stack.database_url)

@@ -33,16 +33,22 @@ def _files_containing(url: str, needle: str) -> list[str]:
 def test_erased_text_is_gone_from_the_database_files(stack: RasaStack, same_secret: None) -> None:
     sender = f"erase-{uuid.uuid4().hex[:10]}"
     marker = f"quokka{uuid.uuid4().hex[:12]}"
-    journal_with_a_step(stack, sender, f"tell Sam about {marker}")
+    plan_marker = f"wombat{uuid.uuid4().hex[:12]}"
+    # The safety plan goes with everything else (issue 18).
+    journal_with_a_step(
+        stack, sender, f"tell Sam about {marker}", plan={"helpers": [f"Ana {plan_marker}"]}
+    )
     send(stack, sender, f"hello, my secret word is {marker}")
     send(stack, sender, "what do you remember about me?")
     # Both are on disk before the erasure (else the test below would prove nothing).
     assert _files_containing(stack.database_url, marker)
     assert _files_containing(stack.database_url, sender)
+    assert _files_containing(stack.database_url, plan_marker)
 
     send(stack, sender, "delete my data")
     done = send(stack, sender, "yes, delete everything")
     assert "erased" in done[0]["text"]
 
     assert _files_containing(stack.database_url, marker) == []
+    assert _files_containing(stack.database_url, plan_marker) == []
     assert _files_containing(stack.database_url, sender) == []

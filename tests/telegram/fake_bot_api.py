@@ -410,6 +410,12 @@ class FakeBotApi:
             raise _Refusal(400, "Bad Request: query is too old and response timeout expired")
         return True
 
+    def _m_pinChatMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self._chat_id(params)
+        if not params.get("message_id"):
+            raise _Refusal(400, "Bad Request: message identifier is not specified")
+        return True
+
     def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         chat_id = self._chat_id(params)
         if not params.get("message_id"):

@@ -9,6 +9,7 @@ of its own, so the tests do not depend on each other.
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 from collections.abc import Iterator
@@ -319,3 +320,71 @@ def test_delete_asks_first_and_a_button_confirms(telegram: TelegramStack) -> Non
     after = [c.params["text"] for c in telegram.sent(chat, "sendMessage")[before:]]
     assert after
     assert failsafe.APOLOGY_TEXT not in after
+
+
+# --- the safety plan (issue 18) ------------------------------------------------------------------
+
+
+def _press_last(telegram: TelegramStack, chat: int, payload_end: str) -> None:
+    """Press the button whose payload ends with ``payload_end`` on the newest keyboard that
+    has one."""
+    for message in reversed(telegram.sent(chat, "sendMessage")):
+        keyboard = message.params.get("reply_markup", {}).get("inline_keyboard", [])
+        found = [b["callback_data"] for row in keyboard for b in row]
+        found = [data for data in found if data.endswith(payload_end)]
+        if found:
+            press = callback_update(found[0], message.result["message_id"], keyboard, chat_id=chat)
+            assert telegram.post(press).status_code == 200
+            return
+    raise AssertionError(f"no button ending in {payload_end!r} in chat {chat}")
+
+
+def _texts_since(telegram: TelegramStack, chat: int, before: int) -> list[str]:
+    return [c.params["text"] for c in telegram.sent(chat, "sendMessage")[before:]]
+
+
+def test_a_safety_plan_built_with_the_inline_keyboard_comes_back_under_a_crisis_answer(
+    telegram: TelegramStack,
+) -> None:
+    from bot.exercises import safety_plan as sp
+    from bot.safety import resources
+
+    chat = new_chat()
+    telegram.post(text_update("/start", chat_id=chat))
+    _press_last(telegram, chat, "/keep_my_answers")
+    telegram.post(text_update("make a safety plan", chat_id=chat))
+    telegram.post(text_update("cant sleep, snapping at people", chat_id=chat))
+    telegram.post(text_update("walk the dog, my playlist", chat_id=chat))
+    _press_last(telegram, chat, '"skip"}')  # step 3, by its button
+    telegram.post(text_update("Mia 07700 900123", chat_id=chat))
+    _press_last(telegram, chat, '"skip"}')  # step 5: "That's all"
+    before = len(telegram.sent(chat, "sendMessage"))
+    _press_last(telegram, chat, '"done"}')
+    summary = _texts_since(telegram, chat, before)
+    # One message holds the whole plan.
+    assert summary[0].startswith(sp.texts().text("summary.title"))
+    assert "• walk the dog" in summary[0] and "• Mia 07700 900123" in summary[0]
+    assert sp.texts().text("summary.saved") in summary
+
+    # Pinned only when the user taps "Pin it in this chat": the plan, pinned quietly.
+    assert telegram.sent(chat, "pinChatMessage") == []
+    before = len(telegram.sent(chat, "sendMessage"))
+    _press_last(telegram, chat, "/pin_safety_plan")
+    sent = telegram.sent(chat, "sendMessage")[before:]
+    (pin,) = [c for c in telegram.sent(chat, "pinChatMessage")]
+    assert sent[0].params["text"] == summary[0]
+    assert pin.params["message_id"] == sent[0].result["message_id"]
+    assert sent[1].params["text"] == html.escape(sp.texts().text("pin.done"), quote=False)
+
+    before = len(telegram.sent(chat, "sendMessage"))
+    assert telegram.post(text_update("I want to kill myself tonight", chat_id=chat)).ok
+    crisis = telegram.sent(chat, "sendMessage")[before:]
+    static = resources.crisis_messages(None)[0]
+    # The channel sends HTML: the static text arrives exactly as it is, escaped.
+    assert crisis[0].params["text"] == html.escape(static["text"], quote=False)
+    buttons = crisis[0].params["reply_markup"]["inline_keyboard"]
+    assert [b["callback_data"] for row in buttons for b in row] == ["/confirm_safe", "/deny_safe"]
+    own = crisis[1].params["text"]
+    assert own.startswith(sp.texts().text("crisis.intro"))
+    assert "• walk the dog" in own and "• Mia 07700 900123" in own and "cant sleep" not in own
+    assert len(crisis) == 2

@@ -414,6 +414,23 @@ async def test_a_journal_export_arrives_as_a_document(fake_api: FakeBotApi) -> N
     assert fake_api.calls("sendMessage") == []
 
 
+async def test_a_text_to_pin_is_sent_then_pinned_quietly(fake_api: FakeBotApi) -> None:
+    answer = {"custom": {"pin": {"text": "Your safety plan\n1. Warning signs\n• cant sleep"}}}
+    await post(make_channel(fake_api), text_update("/pin_safety_plan"), EchoDialogue(answer=answer))
+    (sent,) = fake_api.calls("sendMessage")
+    (pinned,) = fake_api.calls("pinChatMessage")
+    assert sent.params["text"].startswith("Your safety plan") and pinned.status == 200
+    assert pinned.params["message_id"] == sent.result["message_id"]
+    assert pinned.params["disable_notification"] is True
+
+
+async def test_a_refused_message_is_not_pinned(fake_api: FakeBotApi) -> None:
+    fake_api.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    answer = {"custom": {"pin": {"text": "Your safety plan"}}}
+    await post(make_channel(fake_api), text_update("/pin_safety_plan"), EchoDialogue(answer=answer))
+    assert fake_api.calls("pinChatMessage") == []
+
+
 async def test_custom_json_without_a_document_is_not_shown_raw(fake_api: FakeBotApi) -> None:
     answer = {"custom": {"some": "internal", "thing": 1}}
     dialogue = EchoDialogue(answer=answer)

@@ -235,3 +235,69 @@ def test_erasure_and_expiry_give_the_page_a_new_session(visit, site) -> None:
     third = _wait_for_new_session(page, second)
     assert third not in (first, second)
     assert _user_texts(site, second) == ["thank you"]
+
+
+# --- the safety plan (issue 18) ------------------------------------------------------------------
+
+
+def _wait_for_response_with(page: PageVisit, text: str) -> None:
+    page.page.wait_for_function(
+        "([sel, text]) => [...document.querySelectorAll(sel)]"
+        ".some((el) => el.innerText.includes(text))",
+        arg=[RESPONSES, text],
+    )
+
+
+def _tap(page: PageVisit, title: str) -> None:
+    page.page.locator(REPLIES, has_text=title).last.click()
+    page.page.locator(CLIENT, has_text=title).last.wait_for()
+
+
+def _say(page: PageVisit, text: str, then: str) -> None:
+    page.type(text)
+    _wait_for_response_with(page, then)
+
+
+def test_a_safety_plan_on_a_phone_and_its_steps_under_a_crisis_answer(
+    visit, screenshot_dir: Path
+) -> None:
+    from bot.exercises import safety_plan as sp
+
+    book = sp.texts()
+    page = visit(PHONE)
+    _wait_for_greeting(page)
+    _tap(page, "Yes, keep my answers")
+    _say(page, "make a safety plan", "Step 1 of 6")
+    _say(page, "cant sleep, snapping at people", "Step 2 of 6")
+    _say(page, "walk the dog, my rainy day playlist", "Step 3 of 6")
+    _tap(page, book.text("buttons.skip"))
+    _wait_for_response_with(page, "Step 4 of 6")
+    _say(page, "Mia 07700 900123", "Step 5 of 6")
+    _tap(page, book.text("buttons.thats_all"))
+    _wait_for_response_with(page, "Step 6 of 6")
+    _tap(page, book.text("buttons.surroundings_done"))
+    _wait_for_response_with(page, book.text("summary.after"))
+
+    summaries = [r for r in page.responses() if r.startswith(book.text("summary.title"))]
+    assert len(summaries) == 1, "the plan arrives as one message"
+    assert "• walk the dog" in summaries[0] and "• Mia 07700 900123" in summaries[0]
+    bubble = page.page.locator(RESPONSES, has_text=book.text("summary.title")).last
+    # A phone shows the plan in two screens: its start, then its end.
+    bubble.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    page.page.screenshot(path=str(screenshot_dir / "safety-plan-summary-top-phone-390x844.png"))
+    bubble.evaluate("(el) => el.scrollIntoView({block: 'end'})")
+    page.page.screenshot(path=str(screenshot_dir / "safety-plan-summary-end-phone-390x844.png"))
+
+    before = len(page.responses())
+    _say(page, "I want to die", book.text("crisis.intro"))
+    after = page.responses()[before:]
+    assert shows_crisis_resources(after)
+    own = [r for r in after if r.startswith(book.text("crisis.intro"))]
+    assert len(own) == 1 and "• walk the dog" in own[0] and "cant sleep" not in own[0]
+    # The user's own steps come after the static lines.
+    assert after.index(own[0]) == len(after) - 1
+    # ...and the safety question's buttons stay on screen under them.
+    page.page.locator(REPLIES, has_text="Yes, I'm safe right now").last.wait_for()
+    page.page.wait_for_timeout(1500)  # let the last paced message land before the picture
+    page.page.screenshot(path=str(screenshot_dir / "crisis-with-plan-phone-390x844.png"))
+    assert page.external == []
