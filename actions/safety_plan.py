@@ -176,6 +176,9 @@ class ValidateSafetyPlanForm(kit.ExerciseValidator):
         if not text:
             answer.hint("hints.empty")
             return {answer.slot: None}
+        if sp.is_go_ahead(text):
+            answer.hint("hints.go_ahead")
+            return {answer.slot: None}
         reading = sp.read_items(text, step)
         if reading.problem:
             # Nothing is cut or dropped silently: the user chooses what to keep.

@@ -86,7 +86,7 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
             *(f"step_{s.number}" for s in STEPS),
         )
     },
-    **plain("hints.empty", "hints.surroundings_unclear"),
+    **plain("hints.empty", "hints.surroundings_unclear", "hints.go_ahead"),
     "hints.too_long": frozenset({"limit"}),
     "hints.too_many": frozenset({"limit"}),
     "hints.item_too_long": frozenset({"limit"}),
@@ -114,12 +114,24 @@ _SKIP_RE = re.compile(
     r"that'?s it|no thanks|no thank you|i'?m done|done)[.! ]*$",
     re.IGNORECASE,
 )
+# "yes", "ok", "sure": said to the step's question as if it were asked for permission. Kept as
+# a warning sign, "yes" read back as one in the summary (found trying the plan as a new user).
+_GO_AHEAD_RE = re.compile(
+    r"^(yes|yeah|yep|yup|ya|ok|okay|k|kk|sure|alright|all right|right|fine|cool|go on|"
+    r"go ahead|sounds good|let'?s do it|let'?s go|ready|i'?m ready|yes please|ok then)[.!? ]*$",
+    re.IGNORECASE,
+)
 _BULLET_RE = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
 
 
 def is_skip(text: str | None) -> bool:
     """Whether ``text`` leaves the step empty ("skip", the button, "none", "that's all")."""
     return bool(text) and bool(_SKIP_RE.match(" ".join(text.split())))
+
+
+def is_go_ahead(text: str | None) -> bool:
+    """Whether ``text`` only says "go on" ("yes", "ok"), which is not an item of any step."""
+    return bool(text) and bool(_GO_AHEAD_RE.match(" ".join(text.split())))
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,14 @@ def test_a_typed_skip_leaves_the_step_empty(typed: str) -> None:
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize("typed", ["yes", "ok", "Sure!", "sounds good"])
+def test_a_go_ahead_is_not_kept_as_an_item(typed: str) -> None:
+    # Tried as a new user: "yes" after the intro became warning sign number one.
+    result, dispatcher = validate("sp_warning_signs", typed)
+    assert result == {"sp_warning_signs": None, "form_hint": "sp_warning_signs"}
+    assert texts_of(dispatcher) == [sp.texts().text("hints.go_ahead")]
+
+
 def test_the_skip_button_leaves_the_step_empty() -> None:
     payload = '/give_answer{"answer": "skip"}'
     result, _ = validate("sp_warning_signs", "skip", text=payload, intent="give_answer")
