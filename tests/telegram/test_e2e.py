@@ -388,3 +388,54 @@ def test_a_safety_plan_built_with_the_inline_keyboard_comes_back_under_a_crisis_
     assert own.startswith(sp.texts().text("crisis.intro"))
     assert "• walk the dog" in own and "• Mia 07700 900123" in own and "cant sleep" not in own
     assert len(crisis) == 2
+
+
+def test_on_telegram_a_crisis_mid_plan_is_not_kept_and_a_plan_is_shown_edited_and_deleted(
+    telegram: TelegramStack,
+) -> None:
+    from bot.exercises import safety_plan as sp
+
+    book = sp.texts()
+    chat = new_chat()
+    telegram.post(text_update("/start", chat_id=chat))
+    _press_last(telegram, chat, "/keep_my_answers")
+
+    # A crisis message while the plan asks: the resources, and it is never an answer.
+    telegram.post(text_update("make a safety plan", chat_id=chat))
+    before = len(telegram.sent(chat, "sendMessage"))
+    telegram.post(text_update("honestly i just want to die", chat_id=chat))
+    crisis = _texts_since(telegram, chat, before)
+    assert any("988" in text for text in crisis)
+    assert html.escape(book.text("ask.sp_coping"), quote=False) not in crisis
+    _press_last(telegram, chat, "/confirm_safe")
+    before = len(telegram.sent(chat, "sendMessage"))
+    telegram.post(text_update("show my safety plan", chat_id=chat))
+    assert _texts_since(telegram, chat, before) == [
+        html.escape(book.text("show.none"), quote=False)
+    ]
+
+    # Built, shown, one step changed with its button.
+    telegram.post(text_update("make a safety plan", chat_id=chat))
+    for answer in ("cant sleep", "walk the dog", "the library", "Mia 07700 900123"):
+        telegram.post(text_update(answer, chat_id=chat))
+    _press_last(telegram, chat, '"skip"}')  # step 5: "That's all"
+    _press_last(telegram, chat, '"later"}')
+    telegram.post(text_update("show my safety plan", chat_id=chat))
+    before = len(telegram.sent(chat, "sendMessage"))
+    _press_last(telegram, chat, '"plan_step":"2"}')
+    asked = _texts_since(telegram, chat, before)
+    assert asked[0] == html.escape(book.text("edit.start", number=2), quote=False)
+    before = len(telegram.sent(chat, "sendMessage"))
+    telegram.post(text_update("bake something", chat_id=chat))
+    edited = " ".join(_texts_since(telegram, chat, before))
+    assert "• bake something" in edited and "walk the dog" not in edited
+    assert "• Mia 07700 900123" in edited
+
+    # Deleted with everything else: "show" finds none again.
+    telegram.post(text_update("/delete", chat_id=chat))
+    _press_last(telegram, chat, "/confirm_delete")
+    before = len(telegram.sent(chat, "sendMessage"))
+    telegram.post(text_update("show my safety plan", chat_id=chat))
+    assert _texts_since(telegram, chat, before) == [
+        html.escape(book.text("show.none"), quote=False)
+    ]
