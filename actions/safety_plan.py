@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from actions.journal import _UNAVAILABLE, channel_of, keeping_allowed, with_journal
 from bot import dialogue as kit
-from bot.dialogue.turns import answer_button, payload
+from bot.dialogue.turns import PAUSED_SLOT, answer_button, crisis_stopped_form, payload
 from bot.exercises import safety_plan as sp
 from bot.journal import JournalError, JournalUnavailable, session_scope
 from bot.journal import repository as journal
@@ -71,13 +71,26 @@ def _read_plan(session: Session, tracker: Tracker) -> dict[str, Any] | None:
     return journal.safety_plan_of(session, channel_of(tracker), tracker.sender_id)
 
 
+def _unfinished(tracker: Tracker) -> bool:
+    """A new plan left part-way by a crisis answer or by "stop", with at least one step
+    answered: it is gone on with, never started over."""
+    left = crisis_stopped_form(tracker.events) == FORM or tracker.get_slot(PAUSED_SLOT) == FORM
+    if not left or tracker.get_slot(EDITING_SLOT):
+        return False
+    return any(tracker.get_slot(slot) is not None for slot in sp.SLOTS)
+
+
 class ActionStartSafetyPlan(kit.StartExercise):
-    """Starts the plan fresh; says first when it will replace a saved one."""
+    """Starts the plan fresh; says first when it will replace a saved one. A plan left
+    unfinished (a crisis answer or "stop" in the middle) is gone on with instead."""
 
     skill = SAFETY_PLAN
     action_name = "action_start_safety_plan"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        if _unfinished(tracker):
+            dispatcher.utter_message(text=self.texts().text("go_on.start"))
+            return [SlotSet(PAUSED_SLOT, None)] if tracker.get_slot(PAUSED_SLOT) == FORM else []
         events = super().act(dispatcher, tracker)
         try:
             with session_scope() as session:
@@ -393,13 +406,24 @@ class ActionEditSafetyPlan(kit.SkillAction):
 
 
 class ActionOfferSafetyPlan(kit.SkillAction):
-    """After "Yes, I'm safe right now": offers, once a conversation, to make a plan, to someone
-    who has none. Quiet when the journal cannot say (a crisis moment is no time for errors)."""
+    """After "Yes, I'm safe right now": to someone whose plan a crisis answer interrupted,
+    offers to go on with it; else offers, once a conversation, to make a plan, to someone who
+    has none. Quiet when the journal cannot say (a crisis moment is no time for errors)."""
 
     skill = SAFETY_PLAN
     action_name = "action_offer_safety_plan"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        texts = self.texts()
+        if crisis_stopped_form(tracker.events) == FORM and _unfinished(tracker):
+            dispatcher.utter_message(
+                text=texts.text("go_on.offer"),
+                buttons=[
+                    texts.button("go_on", "/resume_exercise"),
+                    texts.button("not_now", "/deny"),
+                ],
+            )
+            return []
         if tracker.get_slot(OFFERED_SLOT):
             return []
         try:
@@ -410,7 +434,6 @@ class ActionOfferSafetyPlan(kit.SkillAction):
             return []
         if has_plan:
             return []
-        texts = self.texts()
         dispatcher.utter_message(
             text=texts.text("offer"),
             buttons=_make_buttons("not_now", "/deny"),

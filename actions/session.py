@@ -2,7 +2,8 @@
 
 Each skill has a rule "stop while <form> is active -> action_pause_exercise ->
 action_deactivate_loop"; the form's filled slots stay, so "let's continue" can re-activate the
-same form where the user left it.
+same form where the user left it. A crisis answer stops a form too (with no action server
+needed); its answers stay as well, and "let's continue" goes on with it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import dialogue as kit
-from bot.dialogue.turns import PAUSED_SLOT
+from bot.dialogue.turns import PAUSED_SLOT, crisis_stopped_form
 
 
 class ActionPauseExercise(kit.SkillAction):
@@ -28,8 +29,8 @@ class ActionPauseExercise(kit.SkillAction):
 
 
 class ActionResumeExercise(Action):
-    """Re-activates the paused form, or says there is nothing to resume (the one action that
-    needs the domain: which forms there are)."""
+    """Re-activates the paused form, or the one a crisis answer stopped, or says there is nothing
+    to resume (the one action that needs the domain: which forms there are)."""
 
     def name(self) -> str:
         return "action_resume_exercise"
@@ -37,9 +38,13 @@ class ActionResumeExercise(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        form = tracker.get_slot(PAUSED_SLOT)
+        paused = tracker.get_slot(PAUSED_SLOT)
+        # A form stopped by a crisis is the newer one (no form has run since); one paused
+        # before it stays paused.
+        form = crisis_stopped_form(tracker.events) or paused
         if not form or form not in (domain.get("forms") or {}):
             dispatcher.utter_message(response="utter_nothing_to_resume")
             return [SlotSet(PAUSED_SLOT, None)]
         dispatcher.utter_message(response="utter_exercise_resumed")
-        return [SlotSet(PAUSED_SLOT, None), FollowupAction(form)]
+        kept: list[EventType] = [] if form != paused else [SlotSet(PAUSED_SLOT, None)]
+        return [*kept, FollowupAction(form)]

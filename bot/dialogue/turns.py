@@ -21,6 +21,9 @@ PAUSED_SLOT = "paused_exercise"
 ACTION_LISTEN = "action_listen"
 # The intent of the answer buttons (``answer_button``): the answer is its ``answer`` entity.
 ANSWER_INTENT = "give_answer"
+# The static crisis answer; a form's crisis rule follows it with action_deactivate_loop.
+CRISIS_ANSWER = "utter_crisis_resources"
+DEACTIVATE = "action_deactivate_loop"
 
 
 def latest_intent(tracker: Tracker) -> str | None:
@@ -60,6 +63,35 @@ def fresh_start_events(tracker: Tracker, form: str, slots: Iterable[str]) -> lis
     if tracker.get_slot(PAUSED_SLOT) == form:
         events.append(SlotSet(PAUSED_SLOT, None))
     return events
+
+
+def crisis_stopped_form(events: Iterable[Mapping[str, Any]]) -> str | None:
+    """The form a crisis answer stopped, when no form has run since: "let's continue" goes on
+    with it, its answers kept.
+
+    The crisis rules need no action server, so they cannot say the form was paused; the
+    events can. A crisis answer, then ``action_deactivate_loop``, then the loop set to None
+    means the form that was active then was stopped by the crisis. Any form that becomes
+    active later, a new session or a restart forgets it.
+    """
+    active: str | None = None
+    stopped: str | None = None
+    actions: list[str | None] = [None, None]
+    for event in events:
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            active = stopped = None
+        elif kind == "action":
+            actions = [actions[1], event.get("name")]
+        elif kind == "active_loop":
+            name = event.get("name")
+            if name:
+                active, stopped = name, None
+            else:
+                if active and actions == [CRISIS_ANSWER, DEACTIVATE]:
+                    stopped = active
+                active = None
+    return stopped
 
 
 def asked_again_after_answer(events: Sequence[Mapping[str, Any]], slot: str) -> bool:

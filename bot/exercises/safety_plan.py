@@ -67,6 +67,7 @@ def step_of_slot(slot: str | None) -> Step | None:
 
 TEXT_SPEC: dict[str, frozenset[str]] = {
     **plain("intro", "replaces", "surroundings_typed", "offer", "crisis.intro"),
+    **plain("go_on.start", "go_on.offer"),
     **{f"ask.{s.slot}": frozenset() for s in STEPS if s.number != 5},
     "ask.sp_professionals": frozenset({"lines"}),
     "ask.sp_professionals_anywhere": frozenset({"lines"}),
@@ -83,6 +84,7 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
             "show",
             "menu",
             "pin",
+            "go_on",
             *(f"step_{s.number}" for s in STEPS),
         )
     },

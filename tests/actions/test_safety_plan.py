@@ -376,3 +376,53 @@ def test_pin_outside_telegram_says_where_it_works(kept: str) -> None:
         {**dispatcher.messages[0], "text": sp.texts().text("pin.elsewhere")}
     ]
     assert "custom" not in dispatcher.messages[0] or not dispatcher.messages[0]["custom"]
+
+
+# --- a plan left part-way by a crisis answer ---------------------------------------------------
+
+# Steps 1 and 2 answered, then a crisis message: the resources, and the form stopped by its rule.
+CRISIS_STOP = (
+    {"event": "active_loop", "name": actions.FORM},
+    {"event": "action", "name": "utter_crisis_resources"},
+    {"event": "action", "name": "action_deactivate_loop"},
+    {"event": "active_loop", "name": None},
+)
+HALF_PLAN = {"sp_warning_signs": "can't sleep", "sp_coping": "a walk"}
+
+
+def left_by_crisis(slots: dict[str, Any] | None = None, **turn: Any) -> Tracker:
+    return form_tracker(SENDER, CHANNEL, None, slots, events=CRISIS_STOP, **turn)
+
+
+def test_after_im_safe_a_plan_stopped_by_a_crisis_is_offered_to_go_on(kept: str) -> None:
+    events, dispatcher = run(actions.ActionOfferSafetyPlan(), left_by_crisis(HALF_PLAN))
+    assert texts_of(dispatcher) == [sp.texts().text("go_on.offer")]
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert payloads == ["/resume_exercise", "/deny"]
+    assert events == []
+
+
+def test_a_plan_stopped_before_any_answer_gets_the_usual_offer(kept: str) -> None:
+    _, dispatcher = run(actions.ActionOfferSafetyPlan(), left_by_crisis({}))
+    assert texts_of(dispatcher) == [sp.texts().text("offer")]
+
+
+@pytest.mark.parametrize(
+    "t",
+    [
+        left_by_crisis(HALF_PLAN, intent="start_safety_plan"),
+        tracker({**HALF_PLAN, "paused_exercise": actions.FORM}, intent="start_safety_plan"),
+    ],
+    ids=["stopped by a crisis", "paused by stop"],
+)
+def test_making_a_plan_again_goes_on_with_the_unfinished_one(kept: str, t: Tracker) -> None:
+    events, dispatcher = run(actions.ActionStartSafetyPlan(), t)
+    assert texts_of(dispatcher) == [sp.texts().text("go_on.start")]
+    assert not any(isinstance(e, dict) and e.get("name") in sp.SLOTS for e in events)
+
+
+def test_an_edit_stopped_by_a_crisis_is_not_taken_for_a_new_plan(kept: str) -> None:
+    t = left_by_crisis({"sp_coping": "a walk", "sp_editing": True}, intent="start_safety_plan")
+    events, dispatcher = run(actions.ActionStartSafetyPlan(), t)
+    assert texts_of(dispatcher) == [sp.texts().text("intro")]
+    assert SlotSet("sp_coping", None) in events

@@ -131,7 +131,34 @@ def test_a_crisis_mid_plan_gets_the_resources_and_is_not_kept(stack: RasaStack) 
     crisis = send(stack, sender, "honestly i just want to die")
     assert shows_crisis_resources(_texts(crisis))
     assert not any(sp.texts().text("ask.sp_social") == t for t in _texts(crisis))
-    send(stack, sender, "/confirm_safe")
+    # "Yes, I'm safe": the unfinished plan is offered, not a new one.
+    safe = send(stack, sender, "/confirm_safe")
+    assert _texts(safe)[-1] == sp.texts().text("go_on.offer")
+    assert safe[-1]["buttons"][0]["payload"] == "/resume_exercise"
     # The plan was stopped: "show" finds none, and the crisis words were never an answer.
     shown = _texts(send(stack, sender, "show my safety plan"))
     assert shown == [sp.texts().text("show.none")]
+
+
+def test_after_a_crisis_and_a_typed_no_the_plan_goes_on_where_it_was(stack: RasaStack) -> None:
+    """Found by trying it as a new user: the steps written before the crisis were lost."""
+    sender = f"goon-{uuid.uuid4().hex[:8]}"
+    send(stack, sender, "hi")
+    send(stack, sender, "/keep_my_answers")
+    send(stack, sender, "make a safety plan")
+    send(stack, sender, "when i stop texting people back")
+    send(stack, sender, "music, a hot shower")
+    crisis = send(stack, sender, "i cant do this anymore i want to die")
+    assert shows_crisis_resources(_texts(crisis))
+    not_safe = send(stack, sender, "no")
+    assert shows_crisis_resources(_texts(not_safe))
+    resumed = send(stack, sender, "continue the plan")
+    assert _texts(resumed)[-1] == sp.texts().text("ask.sp_social")
+    send(stack, sender, "my sister's flat")
+    send(stack, sender, SKIP)
+    send(stack, sender, SKIP)
+    finished = send(stack, sender, '/give_answer{"answer": "later"}')
+    summary = finished[0]["text"]
+    assert "• when i stop texting people back" in summary
+    assert "• a hot shower" in summary and "• my sister's flat" in summary
+    assert "want to die" not in summary
