@@ -12,6 +12,7 @@ callers on an event loop run it in a worker thread, after the resources went out
 (``bot.channels.failsafe``).
 
     python -m bot.safety.counter      # print the counts
+    python -m bot.safety.report --from 2026-01-01 --to 2026-12-31   # per month and region
 """
 
 from __future__ import annotations
@@ -116,18 +117,24 @@ def record(region: str, channel: str, day: date | None = None, *, url: str | Non
         logger.warning("could not count a crisis event (%s)", type(exc).__name__)
 
 
-def read_counts(url: str | None = None) -> list[tuple[date, str, str, int]]:
-    """All counts, oldest first (raises on database errors; see ``read``)."""
+def read_counts(
+    url: str | None = None, *, since: date | None = None, until: date | None = None
+) -> list[tuple[date, str, str, int]]:
+    """The counts from ``since`` to ``until`` (both included; None: no bound), oldest first.
+
+    Raises on database errors; see ``read``.
+    """
     import sqlalchemy as sa
 
     table = crisis_counts()
+    query = sa.select(table.c.day, table.c.region, table.c.channel, table.c.count)
+    if since is not None:
+        query = query.where(table.c.day >= since)
+    if until is not None:
+        query = query.where(table.c.day <= until)
     engine = _engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(table.c.day, table.c.region, table.c.channel, table.c.count).order_by(
-                table.c.day, table.c.region, table.c.channel
-            )
-        ).all()
+        rows = conn.execute(query.order_by(table.c.day, table.c.region, table.c.channel)).all()
     return [(row.day, row.region, row.channel, int(row.count)) for row in rows]
 
 

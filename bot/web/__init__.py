@@ -5,6 +5,9 @@ CDN. The Content-Security-Policy lets the page talk only to itself and to the Ra
 server; it also blocks the web-font stylesheet the widget's bundle imports from a public CDN, so
 nothing on the page waits on the internet (the page uses system fonts).
 
+``/safety`` is the published crisis protocol, ``docs/crisis-protocol.md`` rendered into
+``web/safety.html`` by ``bot.web.markdown`` (escaped; read on each request, like the files).
+
 ``/export/<token>`` hands out a data export once: the bot's export action stores it in the
 journal database with a random token (only its hash is kept) and sends the page a link; the
 first GET within ten minutes downloads the file and deletes it. The token is the proof that the
@@ -22,12 +25,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.web import markdown
+
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WEB_ROOT = PROJECT_ROOT / "web"
 SOCKET_URL_ENV = "SECURE_BASE_SOCKET_URL"
 DEFAULT_SOCKET_URL = "http://localhost:5005"
+PROTOCOL_PATH = PROJECT_ROOT / "docs" / "crisis-protocol.md"
+SAFETY_PATH = "/safety"
+SAFETY_TEMPLATE = "safety.html"
+_PROTOCOL_MARK = "<!-- protocol -->"
 
 # URL path -> (file under the web root, content type). Nothing else is served.
 FILES: dict[str, tuple[str, str]] = {
@@ -95,7 +104,18 @@ class PageConfig:
         )
 
 
-def _handler(web_root: Path, config: PageConfig) -> type[BaseHTTPRequestHandler]:
+def safety_page(web_root: Path = DEFAULT_WEB_ROOT, protocol: Path = PROTOCOL_PATH) -> bytes:
+    """The ``/safety`` page: the crisis protocol rendered into its template (OSError, ValueError)."""
+    template = (web_root / SAFETY_TEMPLATE).read_text(encoding="utf-8")
+    if _PROTOCOL_MARK not in template:
+        raise ValueError(f"{SAFETY_TEMPLATE} has no {_PROTOCOL_MARK} line")
+    body = markdown.render(protocol.read_text(encoding="utf-8"))
+    return template.replace(_PROTOCOL_MARK, body, 1).encode("utf-8")
+
+
+def _handler(
+    web_root: Path, config: PageConfig, protocol: Path = PROTOCOL_PATH
+) -> type[BaseHTTPRequestHandler]:
     csp = config.content_security_policy()
     config_js = config.script()
 
@@ -151,10 +171,27 @@ def _handler(web_root: Path, config: PageConfig) -> type[BaseHTTPRequestHandler]
                 disposition=f'attachment; filename="{filename}"',
             )
 
+        def _send_safety_page(self) -> None:
+            try:
+                body = safety_page(web_root, protocol)
+            except (OSError, ValueError) as error:
+                logger.error("web: the crisis protocol page cannot be built (%s)", error)
+                self._send(
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    b"Missing file.\n",
+                    "text/plain; charset=utf-8",
+                    "no-store",
+                )
+                return
+            self._send(HTTPStatus.OK, body, "text/html; charset=utf-8", "no-cache")
+
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             if path.startswith(EXPORT_PREFIX):
                 self._send_export(path[len(EXPORT_PREFIX) :])
+                return
+            if path == SAFETY_PATH:
+                self._send_safety_page()
                 return
             if path == "/config.js":
                 self._send(HTTPStatus.OK, config_js, "text/javascript; charset=utf-8", "no-cache")
@@ -196,10 +233,11 @@ def create_server(
     *,
     web_root: Path = DEFAULT_WEB_ROOT,
     config: PageConfig | None = None,
+    protocol: Path = PROTOCOL_PATH,
 ) -> ThreadingHTTPServer:
     """A ready (bound, not yet serving) HTTP server for the page; port 0 picks a free port."""
     if config is None:
         config = PageConfig(socket_url=os.environ.get(SOCKET_URL_ENV) or DEFAULT_SOCKET_URL)
-    server = ThreadingHTTPServer((host, port), _handler(Path(web_root), config))
+    server = ThreadingHTTPServer((host, port), _handler(Path(web_root), config, Path(protocol)))
     server.daemon_threads = True
     return server
