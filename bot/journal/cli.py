@@ -150,7 +150,7 @@ def _reports(args: argparse.Namespace) -> int:
         header = ("id", "date", "channel", "reply id", "note")
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
         for row in [header, *rows]:
-            cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+            cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
             print("  ".join([*cells, row[4]]))
     return 0
 
