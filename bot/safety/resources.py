@@ -42,6 +42,9 @@ REQUIRED_PAYLOADS = ("/confirm_safe", "/deny_safe")
 # The texts that ask the check-in question ("are you thinking about suicide?"): its buttons.
 CHECK_IN_KINDS = ("check_in", "check_in_ask_again")
 REQUIRED_CHECK_IN_PAYLOADS = ("/check_in_yes", "/check_in_no")
+# The answers to "Are you safe right now?": they carry the ``answer_buttons`` ("Report this
+# reply", issue 19). Their text is the same with or without them; the buttons are optional.
+ANSWER_KINDS = ("safe", "not_safe")
 MAX_TEXT_CHARS = 700
 _REGION_RE = re.compile(r"^[A-Z]{2,5}$")
 
@@ -91,6 +94,7 @@ class ResourceCatalogue:
     regions: dict[str, RegionTexts]
     generic: RegionTexts
     check_in_buttons: tuple[dict[str, str], ...] = _LAST_RESORT_CHECK_IN_BUTTONS
+    answer_buttons: tuple[dict[str, str], ...] = ()
 
     def resolve(self, region: str | None) -> str:
         """A known region code for ``region`` (None: ``SECURE_BASE_REGION``, then the default)."""
@@ -137,6 +141,7 @@ def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
         "aliases",
         "safety_buttons",
         "check_in_buttons",
+        "answer_buttons",
         "regions",
         "generic",
     }
@@ -181,6 +186,9 @@ def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
         regions=regions,
         generic=generic,
         check_in_buttons=_load_buttons(data, path, "check_in_buttons", REQUIRED_CHECK_IN_PAYLOADS),
+        answer_buttons=(
+            _load_buttons(data, path, "answer_buttons", ()) if "answer_buttons" in data else ()
+        ),
     )
 
 
@@ -260,16 +268,23 @@ def crisis_lines(region: str | None) -> list[str]:
     ]
 
 
+def _answer_message(text: str, data: ResourceCatalogue) -> dict[str, Any]:
+    message: dict[str, Any] = {"text": text}
+    if data.answer_buttons:
+        message["buttons"] = [dict(b) for b in data.answer_buttons]
+    return message
+
+
 def not_safe_messages(region: str | None) -> list[dict[str, Any]]:
-    """The answer to "No, I'm not safe" for ``region``."""
+    """The answer to "No, I'm not safe" for ``region`` (with the ``answer_buttons``)."""
     data = catalogue()
-    return [{"text": data.regions[data.resolve(region)].not_safe}]
+    return [_answer_message(data.regions[data.resolve(region)].not_safe, data)]
 
 
 def safe_messages(region: str | None) -> list[dict[str, Any]]:
-    """The answer to "Yes, I'm safe right now" for ``region``."""
+    """The answer to "Yes, I'm safe right now" for ``region`` (with the ``answer_buttons``)."""
     data = catalogue()
-    return [{"text": data.regions[data.resolve(region)].safe}]
+    return [_answer_message(data.regions[data.resolve(region)].safe, data)]
 
 
 def check_in_messages(region: str | None) -> list[dict[str, Any]]:
