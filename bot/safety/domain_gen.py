@@ -20,7 +20,6 @@ from typing import Any
 import yaml
 
 from bot.safety.resources import (
-    ANSWER_KINDS,
     CHECK_IN_KINDS,
     DEFAULT_RESOURCES_PATH,
     QUESTION_KINDS,
@@ -84,14 +83,11 @@ def build_domain(data: ResourceCatalogue) -> dict[str, Any]:
 
 
 def _buttons_for(data: ResourceCatalogue, kind: str) -> tuple[dict[str, str], ...]:
-    """The safety buttons on "Are you safe right now?", the check-in's on the check-in, and
-    "Report this reply" on the answers to the safety question."""
+    """The safety buttons on "Are you safe right now?", the check-in's on the check-in."""
     if kind in QUESTION_KINDS:
         return data.buttons
     if kind in CHECK_IN_KINDS:
         return data.check_in_buttons
-    if kind in ANSWER_KINDS:
-        return data.answer_buttons
     return ()
 
 

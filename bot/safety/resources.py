@@ -42,8 +42,9 @@ REQUIRED_PAYLOADS = ("/confirm_safe", "/deny_safe")
 # The texts that ask the check-in question ("are you thinking about suicide?"): its buttons.
 CHECK_IN_KINDS = ("check_in", "check_in_ask_again")
 REQUIRED_CHECK_IN_PAYLOADS = ("/check_in_yes", "/check_in_no")
-# The answers to "Are you safe right now?": they carry the ``answer_buttons`` ("Report this
-# reply", issue 19). Their text is the same with or without them; the buttons are optional.
+# The answers to "Are you safe right now?": the channels add the ``answer_buttons`` ("Report
+# this reply", issue 19) to them as they go out (``with_answer_buttons``); their text and the
+# domain's responses stay as they are. The buttons are optional.
 ANSWER_KINDS = ("safe", "not_safe")
 MAX_TEXT_CHARS = 700
 _REGION_RE = re.compile(r"^[A-Z]{2,5}$")
@@ -364,6 +365,29 @@ def is_crisis_answer_text(text: str) -> bool:
 def is_check_in_text(text: str) -> bool:
     """Whether ``text`` asks the check-in question (any region, generic or built-in)."""
     return _is_one_of(text, _check_in_texts)
+
+
+@functools.lru_cache(maxsize=1)
+def _safety_answer_texts() -> frozenset[str]:
+    return _region_texts("", ANSWER_KINDS)
+
+
+def is_safety_answer_text(text: str) -> bool:
+    """Whether ``text`` answers "Are you safe right now?" (safe or not safe, any region)."""
+    return _is_one_of(text, _safety_answer_texts)
+
+
+def with_answer_buttons(message: dict[str, Any]) -> dict[str, Any]:
+    """``message`` with the ``answer_buttons`` when it is an answer to "Are you safe right now?"
+    that has no buttons of its own; any other message as it is. Never raises."""
+    try:
+        if message.get("buttons") or not is_safety_answer_text(message.get("text")):
+            return message
+        buttons = catalogue().answer_buttons
+    except Exception as exc:  # a missing button must never stop the answer itself
+        logger.error("answer buttons unavailable (%s)", type(exc).__name__)
+        return message
+    return {**message, "buttons": [dict(b) for b in buttons]} if buttons else message
 
 
 def is_resource_text(text: str) -> bool:
