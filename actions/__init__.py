@@ -29,7 +29,15 @@ WARM_UP_ENV = "SECURE_BASE_WARM_UP"
 
 def warm_up() -> list[str]:
     """Load every cached resource of the skills; returns the names that failed (logged)."""
-    from bot.exercises import reflection, safety_plan, scripts, values, voice_check, wise_mind
+    from bot.exercises import (
+        reflection,
+        report_reply,
+        safety_plan,
+        scripts,
+        values,
+        voice_check,
+        wise_mind,
+    )
     from bot.roleplay import assessor, coaching
     from bot.roleplay import scenarios as roleplay_scenarios
     from bot.roleplay import texts as roleplay_texts
@@ -45,6 +53,7 @@ def warm_up() -> list[str]:
         wise_mind.practices,
         wise_mind.texts,
         safety_plan.texts,
+        report_reply.texts,
         scripts.phrasing,
         scripts.texts,
         roleplay_scenarios.scenarios,

@@ -11,6 +11,9 @@ statement) is not met with the full resources first: the dialogue asks the check
 ``CHECK_IN_DEADLINE_SECONDS``, or answer with neither the check-in nor the resources, this module
 sends the static check-in itself (the question, a crisis line and its buttons).
 
+The answers to "Are you safe right now?" go out with a "Report this reply" button
+(``resources.with_answer_buttons``; the report itself is a dialogue skill, issue 19).
+
 Every crisis answer, the floor's or the dialogue's, is followed by the user's own safety plan
 (steps 2 to 4) when they have one (``bot.channels.own_plan``): read after the static lines went
 out, with a short deadline, and left out whenever the journal cannot give it in time.
@@ -235,6 +238,9 @@ class RecordingOutputChannel(OutputChannel):
         return [b.get("title") for b in buttons if isinstance(b, dict)]
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        # The answers to "Are you safe right now?" go out with "Report this reply" (issue 19):
+        # added here, so the reviewed responses and the dialogue stay as they are.
+        message = resources.with_answer_buttons(message)
         buttons = message.get("buttons") or message.get("quick_replies")
         self._record(message.get("text"), *self._button_titles(buttons))
         # The stock send_response pops keys from the dict: give the real channel its own copy.

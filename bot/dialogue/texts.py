@@ -71,6 +71,7 @@ REQUEST_INTENTS = (
     "ask_help",
     "ask_bot_challenge",
     "learn",
+    "report_reply",
 )
 KIT_TEXTS_FILE = DATA_DIR / "dialogue" / "texts.yml"
 KIT_OWN_SPEC = {

@@ -1,8 +1,10 @@
-"""Operator commands: ``python -m bot.journal upgrade | purge | stats | export``.
+"""Operator commands: ``python -m bot.journal upgrade | purge | stats | export | reports``.
 
-They print counts and revisions, never content; ``export`` writes one person's whole data to a
-new private file (a data request the chat's capped export cannot fully serve). ``DATABASE_URL``
-(or ``--url``) picks the database, as for the bot.
+They print counts and revisions, never content, with two exceptions made for the operator's
+duties: ``export`` writes one person's whole data to a new private file (a data request the
+chat's capped export cannot fully serve), and ``reports`` lists the replies users reported for
+review, with the note each one chose to add. ``DATABASE_URL`` (or ``--url``) picks the
+database, as for the bot.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from bot import sender_ids
 from bot.database import shown_url
@@ -111,6 +113,48 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_day(text: str) -> datetime:
+    """``2026-12-01`` as the start of that day in UTC (the journal's times are UTC)."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date such as 2026-12-01") from None
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _one_line(text: str | None) -> str:
+    # A note may hold line breaks; one report stays one line of the listing.
+    return " ".join(text.split()) if text else "-"
+
+
+def _reports(args: argparse.Namespace) -> int:
+    try:
+        since = parse_day(args.since) if args.since else None
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    with db.session_scope(args.url) as session:
+        rows = [
+            (
+                str(report.id),
+                report.created_at.strftime("%Y-%m-%d %H:%M"),
+                report.channel,
+                report.reply_id,
+                _one_line(report.note),
+            )
+            for report in repository.list_reply_reports(session, since)
+        ]
+    after = f" since {since:%Y-%m-%d}" if since else ""
+    print(f"{len(rows)} reported replies{after} in {shown_url(args.url)}, newest first (UTC)")
+    if rows:
+        header = ("id", "date", "channel", "reply id", "note")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+        for row in [header, *rows]:
+            cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
+            print("  ".join([*cells, row[4]]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, kept separate so tests can check its help and choices."""
     parser = argparse.ArgumentParser(prog="python -m bot.journal", description=__doc__)
@@ -138,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("sender_id", help="as in the user's export, e.g. web:3f2a... or tg:1234")
     export.add_argument("--out", required=True, metavar="FILE", help="a new file to write")
     export.set_defaults(run=_export)
+
+    reports = commands.add_parser(
+        "reports", help="replies users reported for review, newest first, with their notes"
+    )
+    reports.add_argument("--since", metavar="DATE", help="only reports from this day on (UTC)")
+    reports.set_defaults(run=_reports)
     return parser
 
 

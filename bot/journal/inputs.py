@@ -25,8 +25,11 @@ REPLY_LIMIT = 5_000
 NOTE_LIMIT = 10_000
 JSON_LIMIT = 20_000  # serialised size of feature and score mappings
 REGION_LIMIT = 32
+CHANNEL_LIMIT = 32  # "rest", "socketio", "telegram"
 PLAN_ITEM_LIMIT = 200  # one item of a safety plan's step ("a walk", "Mia 07700 900123")
 PLAN_ITEMS_MAX = 6  # items per step
+REPORT_NOTE_LIMIT = 500  # the note a user may add to a reported reply
+REPLY_ID_LIMIT = 200  # which reply was reported (names and a time, never its words)
 RATING_MIN, RATING_MAX = 0, 10
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

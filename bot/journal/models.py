@@ -94,6 +94,7 @@ class User(Base):
     reflections = relationship("ReflectionResult", back_populates="user", **_CHILDREN)
     roleplay_sessions = relationship("RoleplaySession", back_populates="user", **_CHILDREN)
     safety_plan = relationship("SafetyPlan", back_populates="user", uselist=False, **_CHILDREN)
+    reply_reports = relationship("ReplyReport", back_populates="user", **_CHILDREN)
 
 
 class ValueRating(Base):
@@ -260,6 +261,27 @@ class SafetyPlan(Base):
     user = relationship("User", back_populates="safety_plan")
 
 
+class ReplyReport(Base):
+    """A bot reply the user reported for the people who run the service to review.
+
+    Kept only with the user's yes to this report (asked each time, apart from the notebook's
+    consent). ``reply_id`` names the reply without its words: the response or action names of
+    the bot's turn and the time it was said (``bot.exercises.report_reply.reply_id``). ``note``
+    is the user's optional short note, never logged.
+    """
+
+    __tablename__ = "reply_reports"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = _user_fk()
+    channel = sa.Column(sa.String(32), nullable=False)
+    reply_id = sa.Column(sa.String(200), nullable=False)
+    note = sa.Column(sa.Text)
+    created_at = _created_at()
+
+    user = relationship("User", back_populates="reply_reports")
+
+
 class DeploymentKey(Base):
     """A keyed fingerprint of a deployment-wide secret, recorded by the first process to start.
 
@@ -301,6 +323,7 @@ ENTRY_TABLES: tuple[tuple[type, str], ...] = (
     (ReflectionResult, "created_at"),
     (RoleplaySession, "created_at"),
     (SafetyPlan, "updated_at"),
+    (ReplyReport, "created_at"),
 )
 
 

@@ -34,12 +34,15 @@ from bot.journal.exports import FULL_EXPORT_COMMAND, MAX_EXPORT_BYTES, item_size
 from bot.journal.identity import ID_SECRET_ENV, fingerprint, load_id_secret, pseudonym, short
 from bot.journal.inputs import (
     ACTION_TEXT_LIMIT,
+    CHANNEL_LIMIT,
     NAME_LIMIT,
     NOTE_LIMIT,
     PLAN_ITEM_LIMIT,
     PLAN_ITEMS_MAX,
     REGION_LIMIT,
+    REPLY_ID_LIMIT,
     REPLY_LIMIT,
+    REPORT_NOTE_LIMIT,
     SCRIPT_PART_LIMIT,
     TITLE_LIMIT,
     RoleplayReplyIn,
@@ -58,6 +61,7 @@ from bot.journal.models import (
     EndedSession,
     PendingExport,
     ReflectionResult,
+    ReplyReport,
     RoleplayReply,
     RoleplaySession,
     SafetyPlan,
@@ -625,6 +629,46 @@ def safety_plan_of(session: Session, channel: str, sender_id: str) -> dict[str, 
     return safety_plan_dict(plan) if plan is not None else None
 
 
+# --- reported replies ----------------------------------------------------------------------
+
+
+def save_reply_report(
+    session: Session,
+    user: User,
+    *,
+    channel: str,
+    reply_id: str,
+    note: str | None = None,
+    consent: bool = False,
+) -> ReplyReport:
+    """Keep a report of one bot reply for the operator's review (``python -m bot.journal
+    reports``).
+
+    A report has its own yes (``consent``, asked with what will be kept, each time), apart from
+    the notebook's consent: someone who keeps nothing else can still report a reply.
+    """
+    if consent is not True:
+        raise JournalConsentMissing("the user has not agreed that this report is kept")
+    report = ReplyReport(
+        user_id=user.id,
+        channel=clean_text(channel, "channel", CHANNEL_LIMIT),
+        reply_id=clean_text(reply_id, "reply_id", REPLY_ID_LIMIT),
+        note=clean_text(note, "note", REPORT_NOTE_LIMIT, required=False),
+    )
+    session.add(report)
+    session.flush()
+    logger.info("journal user %s reported a reply", short(user.pseudonym))
+    return report
+
+
+def list_reply_reports(session: Session, since: datetime | None = None) -> list[ReplyReport]:
+    """Every user's reports, newest first (the operator's review); ``since``: from that time on."""
+    query = sa.select(ReplyReport).order_by(ReplyReport.created_at.desc(), ReplyReport.id.desc())
+    if since is not None:
+        query = query.where(ReplyReport.created_at >= since)
+    return list(session.execute(query).scalars())
+
+
 # --- what we remember, export, erasure, retention ----------------------------------------
 
 
@@ -705,6 +749,7 @@ JOURNAL_SECTIONS = (
     "reflections",
     "roleplay_sessions",
     "safety_plans",
+    "reply_reports",
 )
 # Room kept for the note on what was left out (its numbers vary) and each list's brackets.
 _NOTE_ROOM = 1_000
@@ -768,6 +813,7 @@ def export_user(
         journal["boundary_scripts"] = _rows(session, BoundaryScript, user)
         journal["reflections"] = _rows(session, ReflectionResult, user)
         journal["safety_plans"] = _rows(session, SafetyPlan, user)
+        journal["reply_reports"] = _rows(session, ReplyReport, user)
         journal["roleplay_sessions"] = [
             {
                 **row_dict(record),

@@ -42,6 +42,10 @@ REQUIRED_PAYLOADS = ("/confirm_safe", "/deny_safe")
 # The texts that ask the check-in question ("are you thinking about suicide?"): its buttons.
 CHECK_IN_KINDS = ("check_in", "check_in_ask_again")
 REQUIRED_CHECK_IN_PAYLOADS = ("/check_in_yes", "/check_in_no")
+# The answers to "Are you safe right now?": the channels add the ``answer_buttons`` ("Report
+# this reply", issue 19) to them as they go out (``with_answer_buttons``); their text and the
+# domain's responses stay as they are. The buttons are optional.
+ANSWER_KINDS = ("safe", "not_safe")
 MAX_TEXT_CHARS = 700
 _REGION_RE = re.compile(r"^[A-Z]{2,5}$")
 
@@ -91,6 +95,7 @@ class ResourceCatalogue:
     regions: dict[str, RegionTexts]
     generic: RegionTexts
     check_in_buttons: tuple[dict[str, str], ...] = _LAST_RESORT_CHECK_IN_BUTTONS
+    answer_buttons: tuple[dict[str, str], ...] = ()
 
     def resolve(self, region: str | None) -> str:
         """A known region code for ``region`` (None: ``SECURE_BASE_REGION``, then the default)."""
@@ -137,6 +142,7 @@ def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
         "aliases",
         "safety_buttons",
         "check_in_buttons",
+        "answer_buttons",
         "regions",
         "generic",
     }
@@ -181,6 +187,9 @@ def load_catalogue(path: Path = DEFAULT_RESOURCES_PATH) -> ResourceCatalogue:
         regions=regions,
         generic=generic,
         check_in_buttons=_load_buttons(data, path, "check_in_buttons", REQUIRED_CHECK_IN_PAYLOADS),
+        answer_buttons=(
+            _load_buttons(data, path, "answer_buttons", ()) if "answer_buttons" in data else ()
+        ),
     )
 
 
@@ -260,16 +269,23 @@ def crisis_lines(region: str | None) -> list[str]:
     ]
 
 
+def _answer_message(text: str, data: ResourceCatalogue) -> dict[str, Any]:
+    message: dict[str, Any] = {"text": text}
+    if data.answer_buttons:
+        message["buttons"] = [dict(b) for b in data.answer_buttons]
+    return message
+
+
 def not_safe_messages(region: str | None) -> list[dict[str, Any]]:
-    """The answer to "No, I'm not safe" for ``region``."""
+    """The answer to "No, I'm not safe" for ``region`` (with the ``answer_buttons``)."""
     data = catalogue()
-    return [{"text": data.regions[data.resolve(region)].not_safe}]
+    return [_answer_message(data.regions[data.resolve(region)].not_safe, data)]
 
 
 def safe_messages(region: str | None) -> list[dict[str, Any]]:
-    """The answer to "Yes, I'm safe right now" for ``region``."""
+    """The answer to "Yes, I'm safe right now" for ``region`` (with the ``answer_buttons``)."""
     data = catalogue()
-    return [{"text": data.regions[data.resolve(region)].safe}]
+    return [_answer_message(data.regions[data.resolve(region)].safe, data)]
 
 
 def check_in_messages(region: str | None) -> list[dict[str, Any]]:
@@ -349,6 +365,29 @@ def is_crisis_answer_text(text: str) -> bool:
 def is_check_in_text(text: str) -> bool:
     """Whether ``text`` asks the check-in question (any region, generic or built-in)."""
     return _is_one_of(text, _check_in_texts)
+
+
+@functools.lru_cache(maxsize=1)
+def _safety_answer_texts() -> frozenset[str]:
+    return _region_texts("", ANSWER_KINDS)
+
+
+def is_safety_answer_text(text: str) -> bool:
+    """Whether ``text`` answers "Are you safe right now?" (safe or not safe, any region)."""
+    return _is_one_of(text, _safety_answer_texts)
+
+
+def with_answer_buttons(message: dict[str, Any]) -> dict[str, Any]:
+    """``message`` with the ``answer_buttons`` when it is an answer to "Are you safe right now?"
+    that has no buttons of its own; any other message as it is. Never raises."""
+    try:
+        if message.get("buttons") or not is_safety_answer_text(message.get("text")):
+            return message
+        buttons = catalogue().answer_buttons
+    except Exception as exc:  # a missing button must never stop the answer itself
+        logger.error("answer buttons unavailable (%s)", type(exc).__name__)
+        return message
+    return {**message, "buttons": [dict(b) for b in buttons]} if buttons else message
 
 
 def is_resource_text(text: str) -> bool:

@@ -12,6 +12,7 @@ from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.reflection
+import actions.report_reply
 import actions.safety_plan
 import actions.values
 import actions.voice_check
@@ -22,12 +23,22 @@ FORMS = {
     "voice_check_form": actions.voice_check.ValidateVoiceCheckForm,
     "dependency_reflection_form": actions.reflection.ValidateDependencyReflectionForm,
     "safety_plan_form": actions.safety_plan.ValidateSafetyPlanForm,
+    "report_reply_form": actions.report_reply.ValidateReportReplyForm,
 }
 # Forms whose "why?" is a kit.ExplainQuestion action (words in the skill's texts.yml) rather
 # than an utter_why_<form> response.
-WHY_ACTIONS = {"safety_plan_form": actions.safety_plan.ActionExplainSafetyPlanStep}
+WHY_ACTIONS = {
+    "safety_plan_form": actions.safety_plan.ActionExplainSafetyPlanStep,
+    "report_reply_form": actions.report_reply.ActionExplainReportReplyStep,
+}
 GUARDED_INTENTS = {"crisis", "crisis_check_in", "check_in_yes", "stop_exercise", "ask_why"}
-ACTION_MODULES = (actions.values, actions.voice_check, actions.reflection, actions.safety_plan)
+ACTION_MODULES = (
+    actions.values,
+    actions.voice_check,
+    actions.reflection,
+    actions.safety_plan,
+    actions.report_reply,
+)
 
 
 def _slot_forms() -> list[tuple[str, str]]:

@@ -48,7 +48,7 @@ def test_retention_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_module_entry_point_upgrades_and_reports(db_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": db_url}
     done = run_python("-m", "bot.journal", "upgrade", env=env, check=True)
-    assert "journal schema at 0006" in done.stdout
+    assert "journal schema at 0007" in done.stdout
     assert "Running upgrade 0001 -> 0002" in done.stderr
 
 
@@ -100,7 +100,7 @@ def test_stats_counts_rows_without_content(
     save_tracker("stats-sender", conversation("private words"))
     assert main(["--url", journal_url, "stats"]) == 0
     out = capsys.readouterr().out
-    assert "schema revision 0006" in out
+    assert "schema revision 0007" in out
     assert "users                1" in out and "committed_actions    1" in out
     assert "events               7" in out
     for secret in ("a very private step", "private words", "stats-sender"):
@@ -144,3 +144,64 @@ def test_export_writes_everything_to_a_new_private_file(
     assert "exists" in capsys.readouterr().err
     assert main(["--url", journal_url, "export", "asks-for-all", "--out", str(out) + "2"]) == 2
     assert "not a sender id" in capsys.readouterr().err
+
+
+def _report(url: str, sender_id: str, reply_id: str, note: str | None, days_ago: int) -> None:
+    with session_scope(url) as session:
+        user = repo.get_or_create_user(session, "rest", sender_id)
+        report = repo.save_reply_report(
+            session, user, channel="rest", reply_id=reply_id, note=note, consent=True
+        )
+        report.created_at = utcnow() - timedelta(days=days_ago)
+
+
+def test_reports_lists_reported_replies_newest_first(
+    journal_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(journal_url, "rest:old", "utter_greet@2026-01-01T09:00:00.000Z", None, days_ago=20)
+    _report(
+        journal_url,
+        "rest:new",
+        "utter_crisis_not_safe@2026-12-06T21:03:14.123Z",
+        "It was a joke about pizza,\nnot a crisis",
+        days_ago=1,
+    )
+    assert main(["--url", journal_url, "reports"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("2 reported replies in ")
+    assert lines[1].split() == ["id", "date", "channel", "reply", "id", "note"]
+    newest, oldest = lines[2], lines[3]
+    assert newest.split()[0] == "2" and oldest.split()[0] == "1"
+    assert "utter_crisis_not_safe@2026-12-06T21:03:14.123Z" in newest
+    # One report is one line, its note on it (line breaks folded).
+    assert newest.endswith("It was a joke about pizza, not a crisis")
+    assert " rest " in newest and oldest.endswith(" -")
+    day = (utcnow() - timedelta(days=1)).strftime("%Y-%m-%d")
+    assert newest.split()[1] == day
+    # No sender id or pseudonym is shown: the operator reviews replies, not people.
+    assert "rest:new" not in "\n".join(lines)
+
+
+def test_reports_since_a_date(journal_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _report(journal_url, "rest:old", "utter_greet@x", "old one", days_ago=20)
+    _report(journal_url, "rest:new", "utter_menu@x", "new one", days_ago=1)
+    since = (utcnow() - timedelta(days=5)).strftime("%Y-%m-%d")
+    assert main(["--url", journal_url, "reports", "--since", since]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"1 reported replies since {since}")
+    assert "new one" in out and "old one" not in out
+    future = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%d")
+    assert main(["--url", journal_url, "reports", "--since", future]) == 0
+    assert capsys.readouterr().out.startswith("0 reported replies since")
+
+
+def test_reports_refuses_a_bad_date(journal_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--url", journal_url, "reports", "--since", "last week"]) == 2
+    assert "not a date such as 2026-12-01" in capsys.readouterr().err
+
+
+def test_reports_as_the_operator_runs_it(journal_url: str) -> None:
+    _report(journal_url, "rest:someone", "utter_crisis_safe@x", "felt cold", days_ago=0)
+    env = {**os.environ, "DATABASE_URL": journal_url}
+    done = run_python("-m", "bot.journal", "reports", env=env, check=True)
+    assert "1 reported replies" in done.stdout and "felt cold" in done.stdout

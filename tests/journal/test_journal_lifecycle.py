@@ -20,6 +20,7 @@ from bot.journal.models import (
     BoundaryScript,
     CommittedAction,
     ReflectionResult,
+    ReplyReport,
     RoleplayReply,
     RoleplaySession,
     SafetyPlan,
@@ -52,6 +53,7 @@ def fill(url: str, sender_id: str) -> list[str]:
         "scenario": f"late_call{tag}",
         "reply": f"No, not tonight {tag}",
         "helper": f"Mia, 07700 900123 {tag}",
+        "report_note": f"That answer missed the point {tag}",
     }
     with session_scope(url) as session:
         user = user_who_agreed(session, CHANNEL, sender_id)
@@ -81,6 +83,14 @@ def fill(url: str, sender_id: str) -> list[str]:
             [(texts["reply"], "assertive", {"hedges": 0, "echo": texts["reply"]})],
         )
         repo.save_safety_plan(session, user, {"helpers": [texts["helper"]]}, "helper")
+        repo.save_reply_report(
+            session,
+            user,
+            channel=CHANNEL,
+            reply_id="utter_crisis_not_safe@2026-12-06T21:03:14.123Z",
+            note=texts["report_note"],
+            consent=True,
+        )
     return list(texts.values())
 
 
@@ -106,6 +116,7 @@ USER_TABLES = (
     BoundaryScript,
     ReflectionResult,
     SafetyPlan,
+    ReplyReport,
 )
 
 
@@ -150,6 +161,7 @@ def test_export_holds_everything_stored_about_the_sender(
         "reflections": "reflection_results",
         "roleplay_sessions": "roleplay_sessions",
         "safety_plans": "safety_plans",
+        "reply_reports": "reply_reports",
     }
     for section, table in sections.items():
         assert {item["id"] for item in export[section]} == stored_ids[table], section
@@ -240,6 +252,7 @@ def test_delete_leaves_nothing_of_the_sender_anywhere(
         "reflection_results": 1,
         "roleplay_sessions": 1,
         "safety_plans": 1,
+        "reply_reports": 1,
         "users": 1,
         "events": len(conversation("x")),
     }
@@ -331,6 +344,9 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
             repo.save_reflection(session, gone, {"identity": 1}),
             repo.save_roleplay_session(session, gone, "s", "gentle", "held", [("no", "a")]),
             repo.add_committed_action(session, mixed, "old step of mixed"),
+            repo.save_reply_report(
+                session, gone, channel=CHANNEL, reply_id="utter_greet@x", consent=True
+            ),
         ]
         script = placeholder_script(session, mixed, priority="self_respect")
         repo.add_committed_action(session, mixed, "new step of mixed")
@@ -355,6 +371,7 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
         "reflection_results": 1,
         "roleplay_sessions": 1,
         "safety_plans": 0,
+        "reply_reports": 1,
         "users": 2,
         "events": len(conversation("x")),
     }
