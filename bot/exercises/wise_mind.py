@@ -21,7 +21,7 @@ from bot.content import (
     require_text,
     require_texts,
 )
-from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, plain
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, TextSpec, plain, using
 
 PRACTICES_FILE = DATA_DIR / "wise_mind" / "practices.yml"
 TEXTS_FILE = DATA_DIR / "wise_mind" / "texts.yml"
@@ -32,36 +32,34 @@ STEP_MAX = 400  # one step must fit a phone screen
 # The form's questions that have an ask.<slot> and a why.<slot> text (steps have their own).
 ASKED_SLOTS = ("wm_distress_before", "wm_intro", "wm_practice", "wm_note", "wm_distress_after")
 # The placeholders each text may use (the kit adds its own hints): see bot.dialogue.texts.
-TEXT_SPEC: dict[str, frozenset[str]] = {
-    **{f"ask.{slot}": frozenset() for slot in ASKED_SLOTS},
-    "ask.wm_practice_after_last": frozenset({"last"}),
-    **{
-        f"buttons.{key}": frozenset()
-        for key in (
-            "more",
-            "skip_intro",
-            "surprise",
-            "next",
-            "finish",
-            "skip_note",
-            "again",
-            "boundary",
-            "menu",
-            "crisis_lines",
-        )
+TEXT_SPEC: TextSpec = {
+    "ask": {**plain(*ASKED_SLOTS), "wm_practice_after_last": frozenset({"last"})},
+    "buttons": plain(
+        "more",
+        "skip_intro",
+        "surprise",
+        "next",
+        "finish",
+        "skip_note",
+        "again",
+        "boundary",
+        "menu",
+        "crisis_lines",
+    ),
+    "explanation": frozenset(),
+    "hints": {
+        **plain("intro_unclear", "practice_unclear", "take_your_time"),
+        "note_too_long": frozenset({"limit"}),
     },
-    **plain("explanation", "hints.intro_unclear", "hints.practice_unclear"),
-    "hints.note_too_long": frozenset({"limit"}),
-    "hints.take_your_time": frozenset(),
-    "picked.chosen": frozenset({"title", "intro"}),
-    "picked.surprise": frozenset({"title", "intro"}),
-    **{f"why.{slot}": frozenset() for slot in ASKED_SLOTS},
-    "summary.lower": frozenset({"before", "after"}),
-    "summary.same": frozenset({"after"}),
-    "summary.higher": frozenset({"before", "after"}),
-    "summary.very_high": frozenset(),
-    "summary.saved": frozenset({"date"}),
-    "summary.next": frozenset(),
+    "picked": using({"title", "intro"}, "chosen", "surprise"),
+    "why": plain(*ASKED_SLOTS),
+    "summary": {
+        "lower": frozenset({"before", "after"}),
+        "same": frozenset({"after"}),
+        "higher": frozenset({"before", "after"}),
+        **plain("very_high", "next"),
+        "saved": frozenset({"date"}),
+    },
 }
 
 
