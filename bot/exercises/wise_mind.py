@@ -15,6 +15,7 @@ from bot.content import (
     DATA_DIR,
     ContentError,
     load_yaml,
+    require_entries,
     require_keys,
     require_list,
     require_mapping,
@@ -98,9 +99,7 @@ def load_practices(path: Path | str = PRACTICES_FILE) -> PracticeBook:
     require_keys(tree, ("practices", "surprise_words", "repeat_words"), path)
     practices = []
     seen: set[str] = set()
-    for index, raw in enumerate(require_list(tree["practices"], path, "practices", min_len=3)):
-        key = f"practices[{index}]"
-        entry = require_mapping(raw, path, key)
+    for key, entry in require_entries(tree["practices"], path, "practices", min_len=3):
         require_keys(entry, ("id", "title", "keywords", "intro", "steps", "why"), path, key)
         practice_id = require_text(entry["id"], path, f"{key}.id", max_len=NAME_MAX)
         if not re.fullmatch(r"[a-z][a-z0-9_]*", practice_id):
