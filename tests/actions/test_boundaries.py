@@ -17,7 +17,7 @@ from bot.exercises import scripts as sc
 from bot.journal import db
 from bot.journal import repository as journal
 from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
-from tests.conftest import agree_to_keeping
+from tests.conftest import journal_kept_for
 
 REPO = Path(__file__).resolve().parents[2]
 SENDER = "boundary-tester"
@@ -32,12 +32,7 @@ PARTS = {
 }
 
 
-@pytest.fixture
-def journal_db(journal_db: str) -> str:
-    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
-    covers the user who did not)."""
-    agree_to_keeping(journal_db, CHANNEL, SENDER)
-    return journal_db
+journal_db = journal_kept_for(CHANNEL, SENDER)
 
 
 def tracker(
