@@ -123,12 +123,6 @@ def test_lets_continue_mid_form_is_not_stored() -> None:
     assert dispatcher.messages == []
 
 
-def test_a_menu_button_mid_form_is_not_stored() -> None:
-    result, dispatcher = validate("bs_express", "/start_wise_mind", intent="start_wise_mind")
-    assert result == {"bs_express": None, "form_hint": "bs_express"}
-    assert texts_of(dispatcher) == [sc.texts().text("hints.finish_this_first")]
-
-
 def test_why_explains_the_current_question() -> None:
     for slot in (*actions.PART_SLOTS, "bs_title"):
         dispatcher = CollectingDispatcher()

@@ -77,12 +77,6 @@ def test_on_resume_earlier_answers_are_kept_silently() -> None:
     assert dispatcher.messages == []
 
 
-def test_a_menu_button_mid_form_is_not_an_answer() -> None:
-    result, dispatcher = validate("wm_note", "/start_roleplay", intent="start_roleplay")
-    assert result == {"wm_note": None, "form_hint": "wm_note"}
-    assert texts_of(dispatcher) == [wm.texts().text("hints.finish_this_first")]
-
-
 # --- explanation, practice choice, pacing ------------------------------------------------
 
 
