@@ -6,7 +6,7 @@ that names the file and the key, not with a KeyError in the middle of someone's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,16 @@ def require_list(value: Any, path: Path | str, key: str, *, min_len: int = 1) ->
     if not isinstance(value, list) or len(value) < min_len:
         raise ContentError(path, key, f"expected a list of at least {min_len} item(s)")
     return value
+
+
+def require_entries(
+    value: Any, path: Path | str, key: str, *, min_len: int = 1
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The items of a list of mappings (areas, practices, statements), one at a time, each with
+    the name its errors give it (``values[2]``)."""
+    for i, item in enumerate(require_list(value, path, key, min_len=min_len)):
+        where = f"{key}[{i}]"
+        yield where, require_mapping(item, path, where)
 
 
 def require_texts(value: Any, path: Path | str, key: str) -> tuple[str, ...]:

@@ -188,3 +188,16 @@ def agree_to_keeping(url: str, channel: str, *senders: str) -> None:
     with session_scope(url) as session:
         for sender in senders:
             user_who_agreed(session, channel, sender)
+
+
+def journal_kept_for(channel: str, sender: str) -> Any:
+    """A ``journal_db`` for a module whose tests are about what is kept once ``sender`` said yes
+    (tests/actions/test_consent.py covers the user who did not):
+    ``journal_db = journal_kept_for(CHANNEL, SENDER)``."""
+
+    @pytest.fixture
+    def journal_db(journal_db: str) -> str:
+        agree_to_keeping(journal_db, channel, sender)
+        return journal_db
+
+    return journal_db

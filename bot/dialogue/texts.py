@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,13 @@ TextSpec = Mapping[str, "frozenset[str] | TextSpec"]
 
 def plain(*keys: str) -> dict[str, frozenset[str]]:
     """Spec entries for texts without placeholders."""
-    return dict.fromkeys(keys, frozenset())
+    return using((), *keys)
+
+
+def using(fields: Iterable[str], *keys: str) -> dict[str, frozenset[str]]:
+    """Spec entries for texts that may all use the same placeholders
+    (``using({"limit"}, "too_long", "too_many")``)."""
+    return dict.fromkeys(keys, frozenset(fields))
 
 
 # What the kit says when a message mid-exercise is a clear request for something else

@@ -17,11 +17,12 @@ from bot.content import (
     DATA_DIR,
     ContentError,
     load_yaml,
+    require_entries,
     require_list,
     require_mapping,
     require_text,
 )
-from bot.dialogue.texts import TextBook, plain
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, plain
 from bot.exercises.phrases import PhraseIndex
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 REFLECTION_FILE = DATA_DIR / "reflection" / "reflection.yml"
 DIRECTIONS = ("healthy", "codependent")
 BANDS = ("healthy", "mixed", "codependent")
-BUTTON_TITLE_LIMIT = 30
 MAX_OFFERS = 3
 
 _NONE: frozenset[str] = frozenset()
@@ -98,9 +98,7 @@ def _text(raw: Any, path: Path, key: str, max_len: int | None = None) -> str:
 
 def _load_dimensions(raw: Any, path: Path) -> tuple[Dimension, ...]:
     dimensions = []
-    for i, item in enumerate(require_list(raw, path, "dimensions")):
-        where = f"dimensions[{i}]"
-        entry = require_mapping(item, path, where)
+    for where, entry in require_entries(raw, path, "dimensions"):
         exercise = require_mapping(entry.get("exercise"), path, f"{where}.exercise")
         payload = _text(exercise.get("payload"), path, f"{where}.exercise.payload")
         if not payload.startswith("/"):
@@ -111,7 +109,7 @@ def _load_dimensions(raw: Any, path: Path) -> tuple[Dimension, ...]:
                 key=_text(entry.get("key"), path, f"{where}.key"),
                 label=_text(entry.get("label"), path, f"{where}.label"),
                 exercise_title=_text(
-                    exercise.get("title"), path, f"{where}.exercise.title", BUTTON_TITLE_LIMIT
+                    exercise.get("title"), path, f"{where}.exercise.title", BUTTON_TITLE_MAX
                 ),
                 exercise_payload=payload,
                 lean={band: _text(lean.get(band), path, f"{where}.lean.{band}") for band in BANDS},
@@ -122,9 +120,7 @@ def _load_dimensions(raw: Any, path: Path) -> tuple[Dimension, ...]:
 
 def _load_statements(raw: Any, path: Path, dimensions: set[str]) -> tuple[Statement, ...]:
     statements = []
-    for i, item in enumerate(require_list(raw, path, "statements")):
-        where = f"statements[{i}]"
-        entry = require_mapping(item, path, where)
+    for where, entry in require_entries(raw, path, "statements"):
         statement = Statement(
             id=_text(entry.get("id"), path, f"{where}.id"),
             dimension=_text(entry.get("dimension"), path, f"{where}.dimension"),
@@ -147,9 +143,7 @@ def _load_statements(raw: Any, path: Path, dimensions: set[str]) -> tuple[Statem
 
 def _load_scale(raw: Any, path: Path) -> tuple[ScalePoint, ...]:
     points = []
-    for i, item in enumerate(require_list(raw, path, "scale", min_len=2)):
-        where = f"scale[{i}]"
-        entry = require_mapping(item, path, where)
+    for i, (where, entry) in enumerate(require_entries(raw, path, "scale", min_len=2)):
         score = entry.get("score")
         if isinstance(score, bool) or not isinstance(score, int) or score != i:
             raise ContentError(path, f"{where}.score", f"must be {i} (scores count up from 0)")
@@ -157,7 +151,7 @@ def _load_scale(raw: Any, path: Path) -> tuple[ScalePoint, ...]:
         points.append(
             ScalePoint(
                 key=_text(entry.get("key"), path, f"{where}.key"),
-                label=_text(entry.get("label"), path, f"{where}.label", BUTTON_TITLE_LIMIT),
+                label=_text(entry.get("label"), path, f"{where}.label", BUTTON_TITLE_MAX),
                 score=score,
                 words=tuple(_text(w, path, f"{where}.words[{j}]") for j, w in enumerate(words)),
             )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.content import DATA_DIR
-from bot.dialogue.texts import TextBook, plain
+from bot.dialogue.texts import TextBook, TextSpec, plain, using
 
 TEXTS_FILE = DATA_DIR / "safety_plan" / "texts.yml"
 
@@ -65,40 +65,47 @@ def step_of_slot(slot: str | None) -> Step | None:
     return next((s for s in STEPS if s.slot == slot), None)
 
 
-TEXT_SPEC: dict[str, frozenset[str]] = {
-    **plain("intro", "replaces", "surroundings_typed", "offer", "crisis.intro"),
-    **plain("go_on.start", "go_on.offer"),
-    **{f"ask.{s.slot}": frozenset() for s in STEPS if s.number != 5},
-    "ask.sp_professionals": frozenset({"lines"}),
-    "ask.sp_professionals_anywhere": frozenset({"lines"}),
-    **{
-        f"buttons.{key}": frozenset()
-        for key in (
-            "skip",
-            "thats_all",
-            "surroundings_done",
-            "surroundings_helper",
-            "surroundings_later",
-            "make",
-            "not_now",
-            "show",
-            "menu",
-            "pin",
-            "go_on",
-            *(f"step_{s.number}" for s in STEPS),
-        )
+TEXT_SPEC: TextSpec = {
+    **plain("intro", "replaces", "surroundings_typed", "offer"),
+    "crisis": plain("intro"),
+    "go_on": plain("start", "offer"),
+    "ask": {
+        **plain(*(s.slot for s in STEPS)),
+        **using({"lines"}, "sp_professionals", "sp_professionals_anywhere"),
     },
-    **plain("hints.empty", "hints.surroundings_unclear", "hints.go_ahead"),
-    "hints.too_long": frozenset({"limit"}),
-    "hints.too_many": frozenset({"limit"}),
-    "hints.item_too_long": frozenset({"limit"}),
-    **{f"why.{s.slot}": frozenset() for s in STEPS},
-    **{f"steps.{s.number}": frozenset() for s in STEPS},
-    **plain("summary.title", "summary.skipped", "summary.saved", "summary.after"),
-    **{f"summary.surroundings_{choice}": frozenset() for choice in SURROUNDINGS_CHOICES},
-    **plain("show.none", "show.edit_hint", "edit.which", "edit.no_plan"),
-    **plain("pin.offer", "pin.done", "pin.elsewhere"),
-    **{f"edit.{key}": frozenset({"number"}) for key in ("unknown", "start", "unchanged", "saved")},
+    "buttons": plain(
+        "skip",
+        "thats_all",
+        "surroundings_done",
+        "surroundings_helper",
+        "surroundings_later",
+        "make",
+        "not_now",
+        "show",
+        "menu",
+        "pin",
+        "go_on",
+        *(f"step_{s.number}" for s in STEPS),
+    ),
+    "hints": {
+        **plain("empty", "surroundings_unclear", "go_ahead"),
+        **using({"limit"}, "too_long", "too_many", "item_too_long"),
+    },
+    "why": plain(*SLOTS),
+    "steps": plain(*(str(s.number) for s in STEPS)),
+    "summary": plain(
+        "title",
+        "skipped",
+        "saved",
+        "after",
+        *(f"surroundings_{choice}" for choice in SURROUNDINGS_CHOICES),
+    ),
+    "show": plain("none", "edit_hint"),
+    "edit": {
+        **plain("which", "no_plan"),
+        **using({"number"}, "unknown", "start", "unchanged", "saved"),
+    },
+    "pin": plain("offer", "done", "elsewhere"),
 }
 
 

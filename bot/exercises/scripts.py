@@ -25,7 +25,7 @@ from bot.content import (
     require_mapping,
     require_text,
 )
-from bot.dialogue.texts import TextBook, plain, shorten
+from bot.dialogue.texts import TextBook, TextSpec, plain, shorten, using
 
 PHRASING_FILE = DATA_DIR / "boundaries" / "phrasing.yml"
 TEXTS_FILE = DATA_DIR / "boundaries" / "texts.yml"
@@ -38,13 +38,11 @@ SLOT_OF_PART = {part: f"bs_{part}" for part in EDITABLE}
 PART_OF_SLOT = {slot: part for part, slot in SLOT_OF_PART.items()}
 
 _ASK_SLOTS = (*(SLOT_OF_PART[p] for p in EDITABLE), "bs_title")
-TEXT_SPEC: dict[str, frozenset[str]] = {
-    **{f"part_names.{part}": frozenset() for part in EDITABLE},
-    **{f"ask.{slot}": frozenset() for slot in _ASK_SLOTS if slot != "bs_title"},
-    "ask.bs_title": frozenset({"suggestion"}),
-    **{
-        f"buttons.{key}": frozenset()
-        for key in (
+TEXT_SPEC: TextSpec = {
+    "part_names": plain(*EDITABLE),
+    "ask": {**plain(*_ASK_SLOTS), "bs_title": frozenset({"suggestion"})},
+    "buttons": {
+        **plain(
             "skip_reinforce",
             "relationship",
             "self_respect",
@@ -54,36 +52,27 @@ TEXT_SPEC: dict[str, frozenset[str]] = {
             "list",
             "start",
             "menu",
-        )
+        ),
+        "use_suggestion": frozenset({"suggestion"}),
+        "practise_titled": frozenset({"title"}),
     },
-    "buttons.use_suggestion": frozenset({"suggestion"}),
-    "buttons.practise_titled": frozenset({"title"}),
-    **{f"priority_payloads.{p}": frozenset() for p in PRIORITIES},
-    **{f"more_examples.{SLOT_OF_PART[p]}": frozenset() for p in PARTS},
-    "hints.empty": frozenset({"example"}),
-    "hints.too_short": frozenset({"example"}),
-    "hints.question_back": frozenset({"example"}),
-    "hints.unsure": frozenset({"example"}),
-    "hints.too_long": frozenset({"limit"}),
-    "hints.priority_unclear": frozenset(),
-    "hints.title_unclear": frozenset({"suggestion"}),
-    **{f"why.{slot}": frozenset() for slot in _ASK_SLOTS},
-    **plain(
-        "script.intro",
-        "script.shortened_note",
-        "script.give",
-        "script.fast",
-        "script.tips",
-        "script.next",
-        "edit.which_part",
-        "edit.no_script",
-    ),
-    "edit.redo": frozenset({"part"}),
-    "save.saved": frozenset({"title"}),
-    "save.updated": frozenset({"title"}),
-    **plain("save.title_fallback", "list.none", "list.header"),
-    "list.item": frozenset({"title", "date", "text"}),
-    "list.more": frozenset({"count"}),
+    "priority_payloads": plain(*PRIORITIES),
+    "more_examples": plain(*(SLOT_OF_PART[p] for p in PARTS)),
+    "hints": {
+        **using({"example"}, "empty", "too_short", "question_back", "unsure"),
+        "too_long": frozenset({"limit"}),
+        "priority_unclear": frozenset(),
+        "title_unclear": frozenset({"suggestion"}),
+    },
+    "why": plain(*_ASK_SLOTS),
+    "script": plain("intro", "shortened_note", "give", "fast", "tips", "next"),
+    "edit": {**plain("which_part", "no_script"), "redo": frozenset({"part"})},
+    "save": {**using({"title"}, "saved", "updated"), "title_fallback": frozenset()},
+    "list": {
+        **plain("none", "header"),
+        "item": frozenset({"title", "date", "text"}),
+        "more": frozenset({"count"}),
+    },
 }
 
 

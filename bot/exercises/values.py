@@ -21,12 +21,12 @@ from bot.content import (
     DATA_DIR,
     ContentError,
     load_yaml,
-    require_list,
+    require_entries,
     require_mapping,
     require_text,
     require_texts,
 )
-from bot.dialogue.texts import TextBook, plain
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, plain
 from bot.exercises.phrases import PhraseIndex, normalise
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 VALUES_FILE = DATA_DIR / "values" / "values.yml"
 VALUES_TEXTS_FILE = DATA_DIR / "values" / "texts.yml"
 
-BUTTON_TITLE_LIMIT = 30
 PAGE_SIZE = 8
 TOP_COUNT = 3
 OWN_WORD_MAX_WORDS = 4
@@ -182,14 +181,12 @@ def _key(raw: Any, path: Path, key: str) -> str:
 
 def _load_areas(raw: Any, path: Path) -> tuple[LifeArea, ...]:
     areas = []
-    for i, item in enumerate(require_list(raw, path, "areas")):
-        where = f"areas[{i}]"
-        entry = require_mapping(item, path, where)
+    for where, entry in require_entries(raw, path, "areas"):
         areas.append(
             LifeArea(
                 key=_key(entry.get("key"), path, f"{where}.key"),
                 label=require_text(
-                    entry.get("label"), path, f"{where}.label", max_len=BUTTON_TITLE_LIMIT
+                    entry.get("label"), path, f"{where}.label", max_len=BUTTON_TITLE_MAX
                 ),
                 words=require_texts(entry.get("words"), path, f"{where}.words"),
             )
@@ -199,15 +196,13 @@ def _load_areas(raw: Any, path: Path) -> tuple[LifeArea, ...]:
 
 def _load_values(raw: Any, path: Path) -> tuple[ValueWord, ...]:
     values = []
-    for i, item in enumerate(require_list(raw, path, "values", min_len=TOP_COUNT)):
-        where = f"values[{i}]"
-        entry = require_mapping(item, path, where)
+    for where, entry in require_entries(raw, path, "values", min_len=TOP_COUNT):
         example = entry.get("example")
         values.append(
             ValueWord(
                 key=_key(entry.get("key"), path, f"{where}.key"),
                 label=require_text(
-                    entry.get("label"), path, f"{where}.label", max_len=BUTTON_TITLE_LIMIT
+                    entry.get("label"), path, f"{where}.label", max_len=BUTTON_TITLE_MAX
                 ),
                 meaning=require_text(entry.get("meaning"), path, f"{where}.meaning", max_len=80),
                 forms=require_texts(entry.get("forms"), path, f"{where}.forms")

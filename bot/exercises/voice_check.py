@@ -16,12 +16,12 @@ from bot.content import (
     DATA_DIR,
     ContentError,
     load_yaml,
-    require_list,
+    require_entries,
     require_mapping,
     require_text,
     require_texts,
 )
-from bot.dialogue.texts import TextBook, plain
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, plain
 from bot.exercises.phrases import PhraseIndex
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 VOICE_CHECK_FILE = DATA_DIR / "voice_check" / "voice_check.yml"
 SOURCE_KEYS = ("myself", "close", "creator", "ad", "unsure")
 EFFECT_KEYS = ("serves", "crowds", "both", "unsure")
-BUTTON_TITLE_LIMIT = 30
 # What the user named is quoted back in questions: keep the quote short enough for a phone.
 TOPIC_QUOTE_LIMIT = 80
 TOPIC_MAX_CHARS = 300
@@ -81,14 +80,12 @@ def _words(raw: Any, path: Path, key: str, *, required: bool = True) -> tuple[st
 
 def _choices(raw: Any, path: Path, key: str, expected: tuple[str, ...]) -> tuple[Choice, ...]:
     choices = []
-    for i, item in enumerate(require_list(raw, path, key)):
-        where = f"{key}[{i}]"
-        entry = require_mapping(item, path, where)
+    for where, entry in require_entries(raw, path, key):
         choices.append(
             Choice(
                 key=require_text(entry.get("key"), path, f"{where}.key"),
                 label=require_text(
-                    entry.get("label"), path, f"{where}.label", max_len=BUTTON_TITLE_LIMIT
+                    entry.get("label"), path, f"{where}.label", max_len=BUTTON_TITLE_MAX
                 ),
                 words=_words(entry.get("words"), path, f"{where}.words"),
                 weak_words=_words(

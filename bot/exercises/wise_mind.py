@@ -15,13 +15,14 @@ from bot.content import (
     DATA_DIR,
     ContentError,
     load_yaml,
+    require_entries,
     require_keys,
     require_list,
     require_mapping,
     require_text,
     require_texts,
 )
-from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, plain
+from bot.dialogue.texts import BUTTON_TITLE_MAX, TextBook, TextSpec, plain, using
 
 PRACTICES_FILE = DATA_DIR / "wise_mind" / "practices.yml"
 TEXTS_FILE = DATA_DIR / "wise_mind" / "texts.yml"
@@ -32,36 +33,34 @@ STEP_MAX = 400  # one step must fit a phone screen
 # The form's questions that have an ask.<slot> and a why.<slot> text (steps have their own).
 ASKED_SLOTS = ("wm_distress_before", "wm_intro", "wm_practice", "wm_note", "wm_distress_after")
 # The placeholders each text may use (the kit adds its own hints): see bot.dialogue.texts.
-TEXT_SPEC: dict[str, frozenset[str]] = {
-    **{f"ask.{slot}": frozenset() for slot in ASKED_SLOTS},
-    "ask.wm_practice_after_last": frozenset({"last"}),
-    **{
-        f"buttons.{key}": frozenset()
-        for key in (
-            "more",
-            "skip_intro",
-            "surprise",
-            "next",
-            "finish",
-            "skip_note",
-            "again",
-            "boundary",
-            "menu",
-            "crisis_lines",
-        )
+TEXT_SPEC: TextSpec = {
+    "ask": {**plain(*ASKED_SLOTS), "wm_practice_after_last": frozenset({"last"})},
+    "buttons": plain(
+        "more",
+        "skip_intro",
+        "surprise",
+        "next",
+        "finish",
+        "skip_note",
+        "again",
+        "boundary",
+        "menu",
+        "crisis_lines",
+    ),
+    "explanation": frozenset(),
+    "hints": {
+        **plain("intro_unclear", "practice_unclear", "take_your_time"),
+        "note_too_long": frozenset({"limit"}),
     },
-    **plain("explanation", "hints.intro_unclear", "hints.practice_unclear"),
-    "hints.note_too_long": frozenset({"limit"}),
-    "hints.take_your_time": frozenset(),
-    "picked.chosen": frozenset({"title", "intro"}),
-    "picked.surprise": frozenset({"title", "intro"}),
-    **{f"why.{slot}": frozenset() for slot in ASKED_SLOTS},
-    "summary.lower": frozenset({"before", "after"}),
-    "summary.same": frozenset({"after"}),
-    "summary.higher": frozenset({"before", "after"}),
-    "summary.very_high": frozenset(),
-    "summary.saved": frozenset({"date"}),
-    "summary.next": frozenset(),
+    "picked": using({"title", "intro"}, "chosen", "surprise"),
+    "why": plain(*ASKED_SLOTS),
+    "summary": {
+        "lower": frozenset({"before", "after"}),
+        "same": frozenset({"after"}),
+        "higher": frozenset({"before", "after"}),
+        **plain("very_high", "next"),
+        "saved": frozenset({"date"}),
+    },
 }
 
 
@@ -100,9 +99,7 @@ def load_practices(path: Path | str = PRACTICES_FILE) -> PracticeBook:
     require_keys(tree, ("practices", "surprise_words", "repeat_words"), path)
     practices = []
     seen: set[str] = set()
-    for index, raw in enumerate(require_list(tree["practices"], path, "practices", min_len=3)):
-        key = f"practices[{index}]"
-        entry = require_mapping(raw, path, key)
+    for key, entry in require_entries(tree["practices"], path, "practices", min_len=3):
         require_keys(entry, ("id", "title", "keywords", "intro", "steps", "why"), path, key)
         practice_id = require_text(entry["id"], path, f"{key}.id", max_len=NAME_MAX)
         if not re.fullmatch(r"[a-z][a-z0-9_]*", practice_id):

@@ -17,7 +17,7 @@ from bot.exercises import scripts as sc
 from bot.journal import db
 from bot.journal import repository as journal
 from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
-from tests.conftest import agree_to_keeping
+from tests.conftest import journal_kept_for
 
 REPO = Path(__file__).resolve().parents[2]
 SENDER = "boundary-tester"
@@ -32,12 +32,7 @@ PARTS = {
 }
 
 
-@pytest.fixture
-def journal_db(journal_db: str) -> str:
-    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
-    covers the user who did not)."""
-    agree_to_keeping(journal_db, CHANNEL, SENDER)
-    return journal_db
+journal_db = journal_kept_for(CHANNEL, SENDER)
 
 
 def tracker(
@@ -126,12 +121,6 @@ def test_lets_continue_mid_form_is_not_stored() -> None:
     result, dispatcher = validate("bs_assert", "let's continue", intent="resume_exercise")
     assert result == {"bs_assert": None}
     assert dispatcher.messages == []
-
-
-def test_a_menu_button_mid_form_is_not_stored() -> None:
-    result, dispatcher = validate("bs_express", "/start_wise_mind", intent="start_wise_mind")
-    assert result == {"bs_express": None, "form_hint": "bs_express"}
-    assert texts_of(dispatcher) == [sc.texts().text("hints.finish_this_first")]
 
 
 def test_why_explains_the_current_question() -> None:

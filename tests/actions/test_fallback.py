@@ -3,28 +3,17 @@ action_share_feeling: the acknowledgement with the exercises that fit, the menu 
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionDidYouMean, ActionShareFeeling
-
-
-def _tracker(latest_message: dict) -> Tracker:
-    return Tracker(
-        sender_id="test",
-        slots={},
-        latest_message=latest_message,
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
-    )
+from tests.conftest import make_tracker
 
 
 def _run(latest_message: dict, action=ActionDidYouMean) -> tuple[list, list[dict]]:
+    tracker = make_tracker()
+    tracker.latest_message = latest_message  # the NLU's whole answer, ranking and all
     dispatcher = CollectingDispatcher()
-    events = action().run(dispatcher, _tracker(latest_message), {})
+    events = action().run(dispatcher, tracker, {})
     return events, dispatcher.messages
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.reflection import (
@@ -17,7 +16,7 @@ from actions.reflection import (
 from bot.exercises.reflection import reflection_content
 from bot.journal import repository as journal
 from bot.journal import session_scope
-from tests.conftest import agree_to_keeping
+from tests.conftest import journal_kept_for
 from tests.exercises.dialogue import (
     CHANNEL,
     SENDER,
@@ -43,12 +42,7 @@ async def _validate(text: str, answers: list[int], candidate: Any = None) -> tup
     )
 
 
-@pytest.fixture
-def journal_db(journal_db: str) -> str:
-    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
-    covers the user who did not)."""
-    agree_to_keeping(journal_db, "rest", SENDER)
-    return journal_db
+journal_db = journal_kept_for("rest", SENDER)
 
 
 def _run(action: Any, slots: dict[str, Any]) -> tuple[list, CollectingDispatcher]:

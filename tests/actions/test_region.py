@@ -1,19 +1,12 @@
 """The chosen region is kept in the journal; a journal out of reach changes nothing for the user."""
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.region import ActionSaveRegion
 from bot.journal import repository, session_scope
-from tests.conftest import agree_to_keeping, make_tracker
+from tests.conftest import journal_kept_for, make_tracker
 
-
-@pytest.fixture
-def journal_db(journal_db: str) -> str:
-    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
-    covers the user who did not)."""
-    agree_to_keeping(journal_db, "rest", "ana")
-    return journal_db
+journal_db = journal_kept_for("rest", "ana")
 
 
 def test_the_region_is_saved_for_this_user(journal_db: str) -> None:

@@ -21,7 +21,7 @@ from bot import roleplay
 from bot.journal import repository, session_scope
 from bot.roleplay import choice
 from bot.roleplay.texts import texts
-from tests.conftest import agree_to_keeping, make_tracker, user_who_agreed
+from tests.conftest import journal_kept_for, make_tracker, user_who_agreed
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN: dict[str, Any] = yaml.safe_load((REPO / "domain" / "roleplay.yml").read_text())
@@ -32,12 +32,7 @@ TEXTS = texts()
 # -- helpers ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def journal_db(journal_db: str) -> str:
-    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
-    covers the user who did not)."""
-    agree_to_keeping(journal_db, "rest", "ana")
-    return journal_db
+journal_db = journal_kept_for("rest", "ana")
 
 
 def _slots(events: list) -> dict[str, Any]:

@@ -112,12 +112,6 @@ def test_too_many_items_are_asked_again() -> None:
     assert texts_of(dispatcher) == [sp.texts().text("hints.too_many", limit=sp.MAX_ITEMS)]
 
 
-def test_a_menu_button_mid_plan_is_not_an_answer() -> None:
-    result, dispatcher = validate("sp_helpers", "/start_roleplay", intent="start_roleplay")
-    assert result == {"sp_helpers": None, "form_hint": "sp_helpers"}
-    assert texts_of(dispatcher) == [sp.texts().text("hints.finish_this_first")]
-
-
 @pytest.mark.parametrize(
     ("typed", "choice"),
     [

@@ -7,20 +7,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.session import ActionPauseExercise, ActionResumeExercise
 from bot.dialogue.turns import crisis_stopped_form
+from tests.conftest import make_tracker
 
 DOMAIN = {"forms": {"values_form": {}, "boundary_form": {}}}
 
 
-def _tracker(slots: dict, active_loop: str | None = None) -> Tracker:
-    return Tracker(
-        sender_id="test",
-        slots=slots,
-        latest_message={"intent": {"name": "stop_exercise"}, "text": "stop"},
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
+def _tracker(
+    slots: dict, active_loop: str | None = None, events: list[dict] | None = None
+) -> Tracker:
+    """The user has just said "stop"; ``events`` is the conversation so far (none by default)."""
+    return make_tracker(
+        slots, intent="stop_exercise", text="stop", active_loop=active_loop, events=events or []
     )
 
 
@@ -66,22 +63,16 @@ def _crisis_stop(form: str) -> list[dict]:
     ]
 
 
-def _with_events(slots: dict, events: list[dict]) -> Tracker:
-    tracker = _tracker(slots)
-    tracker.events = events
-    return tracker
-
-
 def test_a_form_stopped_by_a_crisis_answer_is_resumed() -> None:
     dispatcher = CollectingDispatcher()
-    tracker = _with_events({"paused_exercise": None}, _crisis_stop("values_form"))
+    tracker = _tracker({"paused_exercise": None}, events=_crisis_stop("values_form"))
     events = ActionResumeExercise().run(dispatcher, tracker, DOMAIN)
     assert events == [FollowupAction("values_form")]
     assert dispatcher.messages[0]["response"] == "utter_exercise_resumed"
 
 
 def test_the_crisis_stopped_form_goes_first_and_an_older_pause_stays() -> None:
-    tracker = _with_events({"paused_exercise": "boundary_form"}, _crisis_stop("values_form"))
+    tracker = _tracker({"paused_exercise": "boundary_form"}, events=_crisis_stop("values_form"))
     events = ActionResumeExercise().run(CollectingDispatcher(), tracker, DOMAIN)
     assert events == [FollowupAction("values_form")]
 

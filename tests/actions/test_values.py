@@ -24,7 +24,7 @@ from bot.exercises.values import PAGE_SIZE, values_content
 from bot.journal import repository as journal
 from bot.journal import session_scope
 from bot.journal.models import ValueRating
-from tests.conftest import agree_to_keeping
+from tests.conftest import journal_kept_for
 from tests.exercises.dialogue import (
     CHANNEL,
     SENDER,
@@ -46,12 +46,7 @@ TOP = ["honesty", "kindness", "time outdoors"]
 _validate = functools.partial(validate_answer, ValidateValuesForm, FORM)
 
 
-@pytest.fixture
-def journal_db(journal_db: str) -> str:
-    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
-    covers the user who did not)."""
-    agree_to_keeping(journal_db, "rest", SENDER)
-    return journal_db
+journal_db = journal_kept_for("rest", SENDER)
 
 
 def _run(action: Any, slots: dict[str, Any], latest: str = "hi", intent: str = "give_answer"):

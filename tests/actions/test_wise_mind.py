@@ -17,19 +17,14 @@ from bot.exercises import wise_mind as wm
 from bot.journal import db
 from bot.journal import repository as journal
 from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
-from tests.conftest import agree_to_keeping, channel_sender_id, user_who_agreed
+from tests.conftest import journal_kept_for, user_who_agreed
 
 REPO = Path(__file__).resolve().parents[2]
 SENDER = "wise-mind-tester"
 CHANNEL = "rest"
 
 
-@pytest.fixture
-def journal_db(journal_db: str) -> str:
-    """These tests are about what is kept once the user said yes (tests/actions/test_consent.py
-    covers the user who did not)."""
-    agree_to_keeping(journal_db, CHANNEL, SENDER)
-    return journal_db
+journal_db = journal_kept_for(CHANNEL, SENDER)
 
 
 def tracker(slots: dict[str, Any] | None = None, **turn: Any) -> Tracker:
@@ -80,12 +75,6 @@ def test_on_resume_earlier_answers_are_kept_silently() -> None:
     assert form.validate_wm_intro("more", dispatcher, t, {}) == {"wm_intro": "more"}
     assert form.validate_wm_practice("stone", dispatcher, t, {}) == {"wm_practice": "stone"}
     assert dispatcher.messages == []
-
-
-def test_a_menu_button_mid_form_is_not_an_answer() -> None:
-    result, dispatcher = validate("wm_note", "/start_roleplay", intent="start_roleplay")
-    assert result == {"wm_note": None, "form_hint": "wm_note"}
-    assert texts_of(dispatcher) == [wm.texts().text("hints.finish_this_first")]
 
 
 # --- explanation, practice choice, pacing ------------------------------------------------
@@ -334,20 +323,11 @@ def test_every_form_slot_has_a_validator_and_an_ask_action() -> None:
 
 
 async def test_the_validation_action_runs_on_the_real_domain() -> None:
-    events = [
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "eight", "input_channel": CHANNEL},
-        {"event": "slot", "name": "wm_distress_before", "value": "eight"},
-    ]
-    t = Tracker(
-        sender_id=channel_sender_id(SENDER, CHANNEL),
-        slots={"requested_slot": "wm_distress_before", "wm_distress_before": "eight"},
-        latest_message={"text": "eight", "intent": {"name": "nlu_fallback"}, "entities": []},
-        events=events,
-        paused=False,
-        followup_action=None,
-        active_loop={"name": actions.FORM},
-        latest_action_name="action_listen",
+    t = tracker(
+        {"wm_distress_before": "eight"},
+        text="eight",
+        requested="wm_distress_before",
+        events=[{"event": "slot", "name": "wm_distress_before", "value": "eight"}],
     )
     result = await actions.ValidateWiseMindForm().run(CollectingDispatcher(), t, _domain())
     assert SlotSet("wm_distress_before", 8) in result

@@ -7,6 +7,7 @@ import pytest
 from bot.content import (
     ContentError,
     load_yaml,
+    require_entries,
     require_keys,
     require_list,
     require_mapping,
@@ -59,6 +60,16 @@ def test_a_list_of_texts_is_stripped_and_names_the_bad_item(tmp_path: Path) -> N
         require_texts(["calm", True], path, "words")
     with pytest.raises(ContentError, match=r"key 'words'.*at least 1"):
         require_texts([], path, "words")
+
+
+def test_a_list_of_mappings_names_each_entry_and_the_bad_one(tmp_path: Path) -> None:
+    path = tmp_path / "areas.yml"
+    entries = list(require_entries([{"key": "work"}, {"key": "home"}], path, "areas"))
+    assert entries == [("areas[0]", {"key": "work"}), ("areas[1]", {"key": "home"})]
+    with pytest.raises(ContentError, match=r"key 'areas\[1\]'.*mapping"):
+        list(require_entries([{"key": "work"}, "home"], path, "areas"))
+    with pytest.raises(ContentError, match=r"key 'areas'.*at least 3"):
+        list(require_entries([{"key": "work"}], path, "areas", min_len=3))
 
 
 def test_each_family_of_content_errors_keeps_its_message() -> None:
