@@ -46,6 +46,9 @@ REQUIRED_CHECK_IN_PAYLOADS = ("/check_in_yes", "/check_in_no")
 # this reply", issue 19) to them as they go out (``with_answer_buttons``); their text and the
 # domain's responses stay as they are. The buttons are optional.
 ANSWER_KINDS = ("safe", "not_safe")
+# The answers that carry "Report this reply": "I'm glad you're safe" (a false alarm is reported
+# from there). The not-safe answer has nothing under it but its lines: the phrase still works.
+REPORTABLE_KINDS = ("safe",)
 MAX_TEXT_CHARS = 700
 _REGION_RE = re.compile(r"^[A-Z]{2,5}$")
 
@@ -368,20 +371,16 @@ def is_check_in_text(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1)
-def _safety_answer_texts() -> frozenset[str]:
-    return _region_texts("", ANSWER_KINDS)
-
-
-def is_safety_answer_text(text: str) -> bool:
-    """Whether ``text`` answers "Are you safe right now?" (safe or not safe, any region)."""
-    return _is_one_of(text, _safety_answer_texts)
+def _reportable_texts() -> frozenset[str]:
+    return _region_texts("", REPORTABLE_KINDS)
 
 
 def with_answer_buttons(message: dict[str, Any]) -> dict[str, Any]:
-    """``message`` with the ``answer_buttons`` when it is an answer to "Are you safe right now?"
-    that has no buttons of its own; any other message as it is. Never raises."""
+    """``message`` with the ``answer_buttons`` when it is the "safe" answer to "Are you safe
+    right now?" (REPORTABLE_KINDS) with no buttons of its own; any other message as it is.
+    Never raises."""
     try:
-        if message.get("buttons") or not is_safety_answer_text(message.get("text")):
+        if message.get("buttons") or not _is_one_of(message.get("text"), _reportable_texts):
             return message
         buttons = catalogue().answer_buttons
     except Exception as exc:  # a missing button must never stop the answer itself

@@ -50,17 +50,18 @@ def _reports(stack: RasaStack) -> list[tuple[str, str, str | None]]:
         engine.dispose()
 
 
-def test_a_crisis_answer_is_reported_with_a_note_listed_exported_and_erased(
+def test_an_answer_after_a_crisis_is_reported_with_a_note_listed_exported_and_erased(
     stack: RasaStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sender = f"report-{uuid.uuid4().hex[:8]}"
     send(stack, sender, "hi")
     assert shows_crisis_resources(_texts(send(stack, sender, "i want to die")))
-    # The not-safe answer is as it was (no region chosen: the generic text), with the button.
-    not_safe = send(stack, sender, "no")
-    expected = resources.catalogue().generic.not_safe
-    assert [" ".join(t.split()) for t in _texts(not_safe)] == [" ".join(expected.split())]
-    assert not_safe[0]["buttons"] == [REPORT_BUTTON]
+    # "Yes, I'm safe": the answer is as it was (no region chosen: the generic text), with the
+    # button (a false alarm is reported from here).
+    safe = send(stack, sender, "/confirm_safe")
+    expected = resources.catalogue().generic.safe
+    assert " ".join(_texts(safe)[0].split()) == " ".join(expected.split())
+    assert safe[0]["buttons"] == [REPORT_BUTTON]
 
     before = _reports(stack)
     asked = send(stack, sender, "/report_reply")
@@ -76,8 +77,8 @@ def test_a_crisis_answer_is_reported_with_a_note_listed_exported_and_erased(
     [new] = _reports(stack)[len(before) :]
     channel, reply_id, note = new
     assert channel == "rest" and note == NOTE
-    assert reply_id.startswith("utter_crisis_not_safe@") and reply_id.endswith("Z")
-    assert "reach out" not in reply_id
+    assert reply_id.startswith("utter_crisis_safe") and reply_id.endswith("Z")
+    assert "glad" not in reply_id
 
     # The operator's listing shows it, with its note.
     assert journal_cli(["--url", stack.database_url, "reports"]) == 0
@@ -113,6 +114,15 @@ def test_a_crisis_typed_as_the_note_gets_the_resources_and_nothing_is_kept(
     safe = send(stack, sender, "/confirm_safe")
     assert safe[0]["buttons"] == [REPORT_BUTTON]
     assert _reports(stack) == before
+
+
+def test_the_not_safe_answer_carries_nothing_but_its_lines(stack: RasaStack) -> None:
+    sender = f"report-notsafe-{uuid.uuid4().hex[:8]}"
+    send(stack, sender, "hi")
+    assert shows_crisis_resources(_texts(send(stack, sender, "i want to die")))
+    not_safe = send(stack, sender, "no")
+    assert shows_crisis_resources(_texts(not_safe))
+    assert not any(m.get("buttons") for m in not_safe)
 
 
 def test_a_no_keeps_nothing(stack: RasaStack) -> None:
