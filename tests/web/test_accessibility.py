@@ -109,6 +109,15 @@ def _serious(violations: list[dict]) -> list[str]:
     ]
 
 
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _announced(page: Page) -> str:
+    """What the page's live region (role=log, polite) has handed to screen readers."""
+    return page.locator("#chat-announcer").text_content()
+
+
 def _say(page: Page, text: str) -> None:
     page.locator(INPUT).fill(text)
     page.locator(INPUT).press("Enter")
@@ -120,6 +129,7 @@ def test_no_serious_violations_on_greeting_exercise_and_crisis(open_page) -> Non
     _wait_for_greeting(page)
     _wait_until_quiet(page)
     found = {"greeting": _serious(_axe(page, "greeting"))}
+    assert _squash(_responses(page)[0]) in _squash(_announced(page)), "greeting not announced"
 
     first_button = page.locator(REPLIES).first
     title = first_button.inner_text().strip()
@@ -138,5 +148,111 @@ def test_no_serious_violations_on_greeting_exercise_and_crisis(open_page) -> Non
         page.wait_for_timeout(250)
     _wait_until_quiet(page)
     found["crisis"] = _serious(_axe(page, "crisis"))
+    assert _squash(_responses(page)[-1]) in _squash(_announced(page)), "answer not announced"
 
     assert found == {"greeting": [], "exercise": [], "crisis": []}
+
+
+def _focused(page: Page) -> dict:
+    return page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          return {
+            input: el.matches('.rw-new-message'),
+            reply: el.matches('.rw-reply'),
+            text: (el.innerText || '').trim(),
+          };
+        }"""
+    )
+
+
+def _answer_by_keyboard(page: Page, message: str, button: str, key: str) -> None:
+    """From the message box: write ``message``, walk back to ``button`` and press ``key``."""
+    page.keyboard.type(message)
+    page.keyboard.press("Enter")
+    page.locator(CLIENT, has_text=message).last.wait_for()
+    page.locator(REPLIES, has_text=button).last.wait_for()
+    _wait_until_quiet(page)
+    assert _focused(page)["input"], "the message box keeps the focus after sending"
+
+    # The newest buttons sit just above the message box.
+    seen = []
+    for _ in range(20):
+        page.keyboard.press("Shift+Tab")
+        focused = _focused(page)
+        seen.append(focused["text"])
+        if focused["reply"] and focused["text"] == button:
+            break
+    assert _focused(page)["text"] == button, f"buttons not reachable by keyboard: {seen}"
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused button shows where the focus is"
+
+    before = len(_responses(page))
+    page.keyboard.press(key)
+    page.locator(CLIENT, has_text=button).last.wait_for()
+    _wait_for_responses(page, before + 1)
+
+
+def test_keyboard_alone_sends_a_message_and_presses_an_answer_button(open_page) -> None:
+    """No mouse: Tab to the message box, write, Enter, Shift+Tab to a button, Space."""
+    page = open_page()
+    _wait_for_greeting(page)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if _focused(page)["input"]:
+            break
+    assert _focused(page)["input"], "Tab never reached the message box"
+
+    _answer_by_keyboard(page, "delete my data", "No, keep it", "Space")
+    assert "nothing was deleted" in _responses(page)[-1]
+    assert _focused(page)["input"], "after a button the focus goes back to the message box"
+
+    # Enter presses a button as well as Space.
+    _answer_by_keyboard(page, "delete my data", "No, keep it", "Enter")
+    assert "nothing was deleted" in _responses(page)[-1]
+
+
+def _visible_in(page: Page, selector: str, container: str | None = None) -> bool:
+    """True when some of the element is inside the viewport (and inside its scroll box)."""
+    return page.evaluate(
+        """([sel, box]) => {
+          const el = [...document.querySelectorAll(sel)].pop();
+          if (!el) return false;
+          const r = el.getBoundingClientRect();
+          const areas = [{left: 0, top: 0, right: innerWidth, bottom: innerHeight}];
+          if (box) areas.push(document.querySelector(box).getBoundingClientRect());
+          return r.width > 0 && r.height > 0 && areas.every(
+            (a) => r.right > a.left && r.left < a.right && r.bottom > a.top && r.top < a.bottom
+              && r.left >= 0 && r.right <= innerWidth);
+        }""",
+        [selector, container],
+    )
+
+
+def test_reflow_at_320_px_and_200_percent_zoom(open_page, screenshot_dir) -> None:
+    """WCAG 1.4.10: at 320 CSS px (640 px at 200 %) nothing scrolls sideways."""
+    page = open_page(REFLOW, device_scale_factor=2)
+    _wait_for_greeting(page)
+    _wait_until_quiet(page)
+    states = {}
+    for state in ("greeting", "crisis"):
+        if state == "crisis":
+            before = len(_responses(page))
+            _say(page, "I want to die")
+            deadline = time.monotonic() + WAIT_MS / 1000
+            while not shows_crisis_resources(_responses(page)[before:]):
+                assert time.monotonic() < deadline, f"no crisis resources: {_responses(page)}"
+                page.wait_for_timeout(250)
+            _wait_until_quiet(page)
+        page.screenshot(path=str(screenshot_dir / f"{state}-reflow-320px-zoom200.png"))
+        states[state] = {
+            "sideways": page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            ),
+            "input": _visible_in(page, INPUT),
+            "latest": _visible_in(page, RESPONSES, ".rw-messages-container"),
+            "notice": _visible_in(page, "#crisis-notice"),
+        }
+    expected = {"sideways": 0, "input": True, "latest": True, "notice": True}
+    assert states == {"greeting": expected, "crisis": expected}
