@@ -36,4 +36,86 @@
     },
     mount
   );
+
+  // The widget draws its answer buttons as plain <div>s with a click handler, leaves the send
+  // button and the scrolling message list without a name and announces nothing. We cannot change
+  // its bundle, so we mend what it draws, each time it draws.
+  var announcer = document.getElementById("chat-announcer");
+  var ANNOUNCED = 12; // the log keeps the last few; a screen reader reads each new one once
+
+  function activateOnKey(event) {
+    if (event.key !== "Enter" && event.key !== " ") {
+      return;
+    }
+    event.preventDefault();
+    event.currentTarget.click();
+    // A chosen reply may vanish with the focus on it: give the focus back to the message box.
+    var input = mount.querySelector(".rw-new-message");
+    if (input) {
+      input.focus();
+    }
+  }
+
+  function mendButtons() {
+    var replies = mount.querySelectorAll("div.rw-reply:not([role])");
+    for (var i = 0; i < replies.length; i++) {
+      replies[i].setAttribute("role", "button");
+      replies[i].setAttribute("tabindex", "0");
+      replies[i].addEventListener("keydown", activateOnKey);
+    }
+    var groups = mount.querySelectorAll(".rw-replies:not([role])");
+    for (var g = 0; g < groups.length; g++) {
+      groups[g].setAttribute("role", "group");
+      groups[g].setAttribute("aria-label", "Answers you can choose");
+    }
+  }
+
+  function mendControls() {
+    var send = mount.querySelector(".rw-send:not([aria-label])");
+    if (send) {
+      send.setAttribute("aria-label", "Send");
+    }
+    var input = mount.querySelector(".rw-new-message:not([aria-label])");
+    if (input) {
+      input.setAttribute("aria-label", "Your message");
+    }
+    var list = mount.querySelector(".rw-messages-container:not([tabindex])");
+    if (list) {
+      // Focusable so a keyboard can scroll back through the conversation.
+      list.setAttribute("tabindex", "0");
+      list.setAttribute("role", "region");
+      list.setAttribute("aria-label", "Conversation");
+    }
+  }
+
+  function announceNewMessages() {
+    var fresh = mount.querySelectorAll(
+      ".rw-message:not(.rw-typing-indication) .rw-response:not([data-sb-announced])"
+    );
+    if (fresh.length === 0) {
+      return;
+    }
+    for (var i = 0; i < fresh.length; i++) {
+      fresh[i].setAttribute("data-sb-announced", "");
+    }
+    // A reload redraws the whole conversation at once: read out only its last message.
+    var from = fresh.length > 3 ? fresh.length - 1 : 0;
+    for (var j = from; j < fresh.length; j++) {
+      var line = document.createElement("p");
+      line.textContent = fresh[j].innerText || fresh[j].textContent;
+      announcer.appendChild(line);
+    }
+    while (announcer.childNodes.length > ANNOUNCED) {
+      announcer.removeChild(announcer.firstChild);
+    }
+  }
+
+  function mend() {
+    mendButtons();
+    mendControls();
+    announceNewMessages();
+  }
+
+  new MutationObserver(mend).observe(mount, { childList: true, subtree: true });
+  mend();
 })();
