@@ -138,6 +138,18 @@ def journal_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]
     db.dispose_engines(url)
 
 
+@pytest.fixture
+def notice_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "program, not a person" notice is not due (as for someone who saw it a minute ago).
+
+    For channel tests about anything else, run in this process: they keep their exact message
+    lists. The notice's own rules and its place in each turn are in tests/channels/test_ai_notice.py.
+    """
+    from bot.channels import ai_notice
+
+    monkeypatch.setattr(ai_notice, "take_turn", lambda sender_id, at: False)
+
+
 BrokenCopy = Callable[[Path, str, str], Path]
 
 

@@ -18,6 +18,11 @@ Every crisis answer, the floor's or the dialogue's, is followed by the user's ow
 (steps 2 to 4) when they have one (``bot.channels.own_plan``): read after the static lines went
 out, with a short deadline, and left out whenever the journal cannot give it in time.
 
+Every other message first gets the notice that the user is talking to an automated program, not
+a person, when it is due (``bot.channels.ai_notice``: the first message, a return after 7 days,
+every 3 hours of a conversation), before the dialogue runs, so neither the dialogue nor the
+action server can hold it back. A crisis turn shows none: its answer stays as it is.
+
 Whenever the user saw a question from this floor that the dialogue did not record (its turn
 failed, was lost to a store outage, or answered with something else), the question is noted
 (``bot.channels.open_questions``) and the user's next message carries it in its metadata, so
@@ -47,7 +52,7 @@ import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bot import safety
-from bot.channels import own_plan
+from bot.channels import ai_notice, own_plan
 from bot.channels.open_questions import OpenQuestions, open_questions_from_env
 from bot.journal.tracker_store import TrackerStoreUnavailable
 from bot.safety import counter, resources
@@ -464,6 +469,17 @@ async def _send_own_plan(output: OutputChannel, recipient: str) -> None:
         await _send_all(output, recipient, [message], "own safety plan")
 
 
+async def _send_ai_notice(output: OutputChannel, recipient: str) -> None:
+    """The "program, not a person" notice when it is due (``bot.channels.ai_notice``)."""
+    try:
+        message = await ai_notice.notice_message(recipient)
+    except Exception as exc:  # its text could not be loaded: checked at start-up, never expected
+        logger.error("AI notice failed (%s)", type(exc).__name__)
+        return
+    if message is not None:
+        await _send_all(output, recipient, [message], "AI notice")
+
+
 async def answer_if_crisis(
     text: str, output: OutputChannel, recipient: str, *, channel: str, region: str | None = None
 ) -> bool:
@@ -688,6 +704,8 @@ async def handle_message(
     if check_in:
         logger.info("middle-band message on channel %s (signs: %s)", channel, _signs(result))
         _count_later(region, channel)
+    if not is_crisis:  # a crisis answer stays as it is: a notice due comes with the next message
+        await _send_ai_notice(output, recipient)
 
     if len(raw) > MAX_MESSAGE_CHARS:
         logger.info("message on channel %s too long (%d chars), not passed on", channel, len(raw))

@@ -34,7 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot import rasa_overrides, sender_ids
-from bot.channels import failsafe
+from bot.channels import ai_notice, failsafe
 from bot.secrets import secret_from_env
 
 logger = logging.getLogger(__name__)
@@ -178,6 +178,7 @@ class SafeRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The stock routes (``GET /`` health, ``POST /webhook``) with validation and fail-safe."""
         failsafe.known_intents_from_domain()  # read the domain at start-up, not on a message
+        ai_notice.notice_text()  # and the notice: a broken file stops the server here
         module = inspect.getmodule(self)
         webhook = Blueprint(
             f"custom_webhook_{type(self).__name__}", module.__name__ if module else None

@@ -64,7 +64,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot import rasa_overrides, sender_ids
-from bot.channels import failsafe
+from bot.channels import ai_notice, failsafe
 from bot.journal import repository, session_scope
 from bot.secrets import secret_from_env
 
@@ -492,6 +492,7 @@ class SafeSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket.io server: the stock events, with checked origins and signed sessions."""
         known_intents = failsafe.known_intents_from_domain()  # at start-up, not on a message
+        ai_notice.notice_text()  # and the notice: a broken file stops the server here
         signer = SessionSigner(
             self._session_secret or load_session_secret(), lifetime_s=self.session_days * 86400
         )

@@ -51,7 +51,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import rasa_overrides, sender_ids
-from bot.channels import failsafe
+from bot.channels import ai_notice, failsafe
 from bot.channels.update_ledger import BUSY, DONE, FallbackLedger, ledger_from_env
 from bot.secrets import check_secret
 
@@ -967,6 +967,7 @@ class SecureTelegramInput(InputChannel):
         bp = Blueprint("secure_telegram_webhook", __name__)
         if self.active:
             self.known_intents()  # read the domain at start-up, not on the first message
+            ai_notice.notice_text()  # and the notice: a broken file stops the server here
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -371,3 +371,21 @@ class EndedSession(Base):
     session_hash = sa.Column(sa.String(64), primary_key=True)
     ended_at = sa.Column(UTCDateTime(), nullable=False)
     expires_at = sa.Column(UTCDateTime(), nullable=False, index=True)
+
+
+class AiNotice(Base):
+    """When a user last saw the notice that they are talking to a program, not a person, and
+    when they last wrote (``bot.channels.ai_notice``: the chatbot laws' disclosure rules).
+
+    Keyed by the pseudonym alone: a sender gets the notice from their first message on, long
+    before (or without ever) becoming a journal user. Three times, no text; erased with the
+    user's data and purged with old entries.
+    """
+
+    __tablename__ = "ai_notices"
+
+    pseudonym = sa.Column(sa.String(64), primary_key=True)
+    last_seen_at = sa.Column(UTCDateTime(), nullable=False, index=True)
+    # The first message of the current conversation (after a pause of the conversation's length).
+    conversation_since = sa.Column(UTCDateTime(), nullable=False)
+    last_notice_at = sa.Column(UTCDateTime())

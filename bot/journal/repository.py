@@ -54,6 +54,7 @@ from bot.journal.inputs import (
 )
 from bot.journal.models import (
     ENTRY_TABLES,
+    AiNotice,
     Base,
     BoundaryScript,
     CommittedAction,
@@ -927,11 +928,12 @@ def delete_user(session: Session, channel: str, sender_id: str) -> dict[str, int
     user = find_user(session, channel, sender_id)
     counts = {"roleplay_replies": 0, **{model.__tablename__: 0 for model, _ in ENTRY_TABLES}}
     counts["users"] = 0
+    pid = _pseudonym_for(session, channel, sender_id)
     counts["pending_exports"] = _delete(
-        session,
-        sa.delete(PendingExport.__table__).where(
-            PendingExport.pseudonym == _pseudonym_for(session, channel, sender_id)
-        ),
+        session, sa.delete(PendingExport.__table__).where(PendingExport.pseudonym == pid)
+    )
+    counts["ai_notices"] = _delete(
+        session, sa.delete(AiNotice.__table__).where(AiNotice.pseudonym == pid)
     )
     if user is not None:
         sessions_of_user = sa.select(RoleplaySession.id).where(RoleplaySession.user_id == user.id)
@@ -957,6 +959,40 @@ def delete_user(session: Session, channel: str, sender_id: str) -> dict[str, int
         _format_counts(counts),
     )
     return counts
+
+
+# --- the "program, not a person" notice ------------------------------------------------------
+
+
+def ai_notice_of(session: Session, channel: str, sender_id: str) -> AiNotice | None:
+    """This sender's notice times (``bot.channels.ai_notice``), or None before their first turn."""
+    return session.get(AiNotice, _pseudonym_for(session, channel, sender_id))
+
+
+def record_ai_notice(
+    session: Session,
+    channel: str,
+    sender_id: str,
+    *,
+    last_seen_at: datetime,
+    conversation_since: datetime,
+    last_notice_at: datetime | None,
+) -> None:
+    """Store this sender's notice times (one upsert: several processes may write at once)."""
+    pid = _pseudonym_for(session, channel, sender_id)
+    values = {
+        "last_seen_at": last_seen_at,
+        "conversation_since": conversation_since,
+        "last_notice_at": last_notice_at,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(AiNotice.__table__)
+        .values(pseudonym=pid, **values)
+        .on_conflict_do_update(index_elements=["pseudonym"], set_=values)
+    )
+    session.execute(statement)
 
 
 # --- web sessions ended by an erasure ------------------------------------------------------
@@ -1009,6 +1045,9 @@ def purge(session: Session, older_than: timedelta, now: datetime | None = None) 
     counts["pending_exports"] = _delete(
         session,
         sa.delete(PendingExport.__table__).where(PendingExport.expires_at <= utcnow()),
+    )
+    counts["ai_notices"] = _delete(
+        session, sa.delete(AiNotice.__table__).where(AiNotice.last_seen_at < cutoff)
     )
     old_sessions = sa.select(RoleplaySession.id).where(RoleplaySession.created_at < cutoff)
     counts["roleplay_replies"] = _delete(

@@ -28,6 +28,9 @@ from bot.safety.open_question import OPEN_QUESTION_KEY, SAFETY
 from tests.builders import check_in_verdict
 from tests.e2e.crisis_check import shows_crisis_resources
 
+# The "program, not a person" notice is not what these tests are about (test_ai_notice.py).
+pytestmark = pytest.mark.usefixtures("notice_seen")
+
 KNOWN = frozenset({"greet", "crisis", "start_values_exercise", "affirm"})
 CRISIS_TEXT = "I want to die"
 SENDER = "sender-7f3a"

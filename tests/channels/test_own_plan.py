@@ -22,6 +22,9 @@ from bot.journal import db, repository, session_scope
 from bot.safety import resources
 from tests.conftest import user_who_agreed
 
+# The "program, not a person" notice is not what these tests are about (test_ai_notice.py).
+pytestmark = pytest.mark.usefixtures("notice_seen")
+
 KNOWN = frozenset({"greet", "crisis", "check_in_yes", "affirm"})
 CRISIS_TEXT = "I want to die"
 SENDER = "rest:plan-owner"

@@ -3,6 +3,9 @@
 - ``send(stack, sender, message)``: one REST turn; the bot's messages.
 - ``Client``: a python-socketio client that keeps what the server sends, in order;
   ``await client.turn(text, token)`` is one socket.io turn (say, then collect the answers).
+- Both leave out the "automated program, not a person" notice (bot.channels.ai_notice) that a
+  new sender's first message gets, so tests about anything else keep their exact message lists;
+  ``notice=True`` keeps it (tests/e2e/test_ai_notice_e2e.py).
 - ``user_texts(stack, sender_id)``: the user messages the conversation log holds for a sender id
   as the channel keys it (``rest:ana``, ``web:<session id>``), read with plain SQL.
 """
@@ -18,6 +21,7 @@ import requests
 import socketio
 import sqlalchemy as sa
 
+from bot.channels.ai_notice import is_notice_text
 from tests.e2e.crisis_check import shows_crisis_resources
 from tests.e2e.servers import RasaStack
 
@@ -38,8 +42,13 @@ WAIT_S = 120
 QUIET_S = 2.5
 
 
-def send(stack: RasaStack, sender: str, message: str) -> list[dict]:
-    """One message over the real REST channel; the bot's replies."""
+def without_notice(messages: list[dict]) -> list[dict]:
+    """``messages`` without the AI notice (see the module)."""
+    return [m for m in messages if not is_notice_text(m.get("text"))]
+
+
+def send(stack: RasaStack, sender: str, message: str, *, notice: bool = False) -> list[dict]:
+    """One message over the real REST channel; the bot's replies (the notice only if asked)."""
     answer = requests.post(
         f"{stack.base_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": message},
@@ -47,7 +56,7 @@ def send(stack: RasaStack, sender: str, message: str) -> list[dict]:
         timeout=WAIT_S,
     )
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    return answer.json() if notice else without_notice(answer.json())
 
 
 def user_texts(stack: RasaStack, sender_id: str) -> list[str]:
@@ -68,14 +77,20 @@ def user_texts(stack: RasaStack, sender_id: str) -> list[str]:
 
 
 class Client:
-    """A python-socketio client that keeps what the server sends, in order."""
+    """A python-socketio client that keeps what the server sends, in order (the AI notice only
+    with ``notice=True``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, notice: bool = False) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.confirms: asyncio.Queue[Any] = asyncio.Queue()
         self.utterances: asyncio.Queue[dict] = asyncio.Queue()
+        self.notice = notice
         self.sio.on("session_confirm", self.confirms.put_nowait)
-        self.sio.on("bot_uttered", self.utterances.put_nowait)
+        self.sio.on("bot_uttered", self._uttered)
+
+    def _uttered(self, utterance: dict) -> None:
+        if self.notice or not is_notice_text(utterance.get("text")):
+            self.utterances.put_nowait(utterance)
 
     async def connect(self, url: str, origin: str | None = PAGE_ORIGIN) -> None:
         headers = {"Origin": origin} if origin else {}

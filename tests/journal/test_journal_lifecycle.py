@@ -244,6 +244,7 @@ def test_delete_leaves_nothing_of_the_sender_anywhere(
 
     assert counts == {
         "pending_exports": 0,
+        "ai_notices": 0,
         "roleplay_replies": 1,
         "value_ratings": 2,
         "committed_actions": 1,
@@ -363,6 +364,7 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
 
     assert counts == {
         "pending_exports": 0,
+        "ai_notices": 0,
         "roleplay_replies": 1,
         "value_ratings": 1,
         "committed_actions": 2,

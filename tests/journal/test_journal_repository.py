@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from bot.journal.db import session_scope
 from bot.journal.errors import JournalNotFound
 from bot.journal.identity import pseudonym
 from bot.journal.inputs import RoleplayReplyIn, ValueRatingIn
-from bot.journal.models import User, ValueRating
+from bot.journal.models import AiNotice, User, ValueRating
 from tests.conftest import user_who_agreed
 
 
@@ -361,3 +361,32 @@ def test_safety_plan_refuses_without_consent_and_bad_input(journal_url: str) -> 
             repo.save_safety_plan(session, user, {}, "a detail in words")
         with pytest.raises(JournalNotFound):
             repo.update_safety_plan_step(session, user, "coping", ["walk"])
+
+
+def test_ai_notice_times_are_kept_by_pseudonym_and_overwritten(journal_url: str) -> None:
+    first = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    later = first + timedelta(hours=4)
+    with session_scope(journal_url) as session:
+        assert repo.ai_notice_of(session, "rest", "rest:ana") is None
+        repo.record_ai_notice(
+            session,
+            "rest",
+            "rest:ana",
+            last_seen_at=first,
+            conversation_since=first,
+            last_notice_at=first,
+        )
+    with session_scope(journal_url) as session:  # a second write is an update, not a clash
+        repo.record_ai_notice(
+            session,
+            "rest",
+            "rest:ana",
+            last_seen_at=later,
+            conversation_since=first,
+            last_notice_at=None,
+        )
+    with session_scope(journal_url) as session:
+        row = repo.ai_notice_of(session, "rest", "rest:ana")
+        keys = session.execute(sa.select(AiNotice.pseudonym)).scalars().all()
+    assert (row.last_seen_at, row.conversation_since, row.last_notice_at) == (later, first, None)
+    assert keys == [pseudonym("rest", "rest:ana")]

@@ -28,6 +28,7 @@ from bench.load import require_loopback
 from bench.stats import summarize
 from bot import sender_ids
 from bot.channels import failsafe
+from bot.channels.ai_notice import is_notice_text
 from bot.safety import resources
 
 QUESTIONS = (
@@ -108,6 +109,9 @@ async def send(
             texts = [m.get("text") or "" for m in json.loads(body) if isinstance(m, dict)]
         except ValueError:
             texts = []
+    # The "program, not a person" notice is no answer to the message (and a database outage
+    # shows it on every message): it is left out.
+    texts = [t for t in texts if not is_notice_text(t)]
     return status, texts, time.monotonic() - started
 
 

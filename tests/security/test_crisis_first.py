@@ -25,6 +25,9 @@ from bot.journal import db
 from bot.safety import counter
 from tests.e2e.crisis_check import shows_crisis_resources
 
+# The "program, not a person" notice is not what these tests are about (test_ai_notice.py).
+pytestmark = pytest.mark.usefixtures("notice_seen")
+
 KNOWN = frozenset({"greet", "crisis"})
 CRISIS_TEXT = "I want to die"
 

@@ -27,6 +27,9 @@ from bot.safety import resources
 from tests.telegram.fake_bot_api import FakeBotApi
 from tests.telegram.updates import SECRET, TOKEN, text_update
 
+# The "program, not a person" notice is not what these tests are about (test_ai_notice.py).
+pytestmark = pytest.mark.usefixtures("notice_seen")
+
 HEADERS = {tg.SECRET_HEADER: SECRET}
 KNOWN_INTENTS = frozenset({"greet", "ask_help", "stop_exercise", "delete_my_data", "affirm"})
 CRISIS_TEXT = "I want to kill myself"

@@ -22,6 +22,7 @@ import requests
 
 from bot.channels import failsafe
 from bot.channels import telegram as tg
+from bot.channels.ai_notice import is_notice_text, notice_text
 from deploy.processes import free_port
 from tests.e2e.servers import RasaStack
 from tests.telegram.fake_bot_api import Call, FakeBotApi
@@ -50,12 +51,15 @@ class TelegramStack:
             return requests.post(self.webhook, data=update, headers=headers, timeout=120, **kwargs)
         return requests.post(self.webhook, json=update, headers=headers, timeout=120, **kwargs)
 
-    def sent(self, chat_id: int, method: str | None = None) -> list[Call]:
-        """What the bot sent to one chat; every call must have been accepted by the API."""
+    def sent(self, chat_id: int, method: str | None = None, *, notice: bool = False) -> list[Call]:
+        """What the bot sent to one chat; every call must have been accepted by the API. The
+        "program, not a person" notice of a chat's first message is left out unless asked."""
         calls = [
             c
             for c in self.api.calls(method)
-            if str(c.params.get("chat_id")) == str(chat_id) and c.method != "answerCallbackQuery"
+            if str(c.params.get("chat_id")) == str(chat_id)
+            and c.method != "answerCallbackQuery"
+            and (notice or not is_notice_text(c.params.get("text")))
         ]
         refused = [(c.method, c.status, c.result) for c in calls if c.status != 200]
         assert refused == []
@@ -142,6 +146,19 @@ def test_start_greets_with_an_inline_keyboard(telegram: TelegramStack) -> None:
     assert payloads[-2:] == ["/keep_my_answers", "/stop_keeping_answers"]
     assert all(len(p.encode()) <= 64 for p in payloads)
     assert telegram.user_intents(chat) == ["greet"]
+
+
+def test_the_first_message_gets_the_ai_notice_first_and_the_second_does_not(
+    telegram: TelegramStack,
+) -> None:
+    chat = new_chat()
+    telegram.post(text_update("/start", chat_id=chat))
+    first = [c.params["text"] for c in telegram.sent(chat, "sendMessage", notice=True)]
+    assert first[0] == notice_text() and first.count(notice_text()) == 1
+    assert first[1].startswith("Hi, I'm Secure Base")
+    telegram.post(text_update("what is codependency?", chat_id=chat))
+    texts = [c.params["text"] for c in telegram.sent(chat, "sendMessage", notice=True)]
+    assert len(texts) > len(first) and texts.count(notice_text()) == 1
 
 
 def test_a_button_press_is_acknowledged_and_leads_to_the_next_step(

@@ -28,6 +28,9 @@ from tests.telegram.updates import (
     text_update,
 )
 
+# The "program, not a person" notice is not what these tests are about (test_ai_notice.py).
+pytestmark = pytest.mark.usefixtures("notice_seen")
+
 KNOWN_INTENTS = frozenset({"greet", "ask_help", "stop_exercise", "delete_my_data", "affirm"})
 HEADERS = {tg.SECRET_HEADER: SECRET}
 

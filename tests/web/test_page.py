@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from bot.channels.ai_notice import is_notice_text
 from tests.e2e.crisis_check import shows_crisis_resources
 
 if TYPE_CHECKING:
@@ -104,7 +105,8 @@ def test_greeting_renders_line_breaks_and_buttons(visit, screenshot_dir: Path) -
     notice = page.page.locator("#crisis-notice").inner_text()
     for number in ("988", "116 123", "13 11 14", "findahelpline.com"):
         assert number in notice.replace("\xa0", " ")
-    greeting = page.responses()[0]
+    notice, greeting = page.responses()[:2]
+    assert is_notice_text(notice), "the first message starts with the AI notice"
     assert "\n" in greeting.strip(), "the greeting's lines should render as separate lines"
     assert page.page.locator(REPLIES).count() >= 2
     page.page.screenshot(path=str(screenshot_dir / "greeting-desktop-1280x800.png"))
