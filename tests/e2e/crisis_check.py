@@ -17,11 +17,16 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+# The messages that carry crisis lines, as resources.is_resource_text reads them whole.
+RESOURCE_KINDS = ("resources", "abuse", "not_safe", "ask_again", "unsure")
+
+
 def _resource_messages() -> list[list[str]]:
     # Every region's texts and the generic one the dialogue uses while no region is chosen.
     found = []
     for texts in resources.catalogue().all_texts():
-        for text in (texts.resources, texts.abuse):
+        for kind in RESOURCE_KINDS:
+            text = getattr(texts, kind)
             found.append([_squash(p) for p in text.split("\n\n") if p.strip()])
     return found
 
