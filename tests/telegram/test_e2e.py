@@ -136,7 +136,7 @@ def test_start_greets_with_an_inline_keyboard(telegram: TelegramStack) -> None:
     messages = telegram.sent(chat, "sendMessage")
     assert len(messages) >= 1
     greeting = messages[0].params
-    assert greeting["text"].startswith("Hi, I'm Secure Base")
+    assert greeting["text"].startswith("Hi! I guide short self-help exercises")
     # The menu's keyboard, then the consent question's (asked once, after the greeting).
     keyboards = [
         m.params["reply_markup"]["inline_keyboard"] for m in messages if "reply_markup" in m.params
@@ -155,7 +155,7 @@ def test_the_first_message_gets_the_ai_notice_first_and_the_second_does_not(
     telegram.post(text_update("/start", chat_id=chat))
     first = [c.params["text"] for c in telegram.sent(chat, "sendMessage", notice=True)]
     assert first[0] == notice_text() and first.count(notice_text()) == 1
-    assert first[1].startswith("Hi, I'm Secure Base")
+    assert first[1].startswith("Hi! I guide short self-help exercises")
     telegram.post(text_update("what is codependency?", chat_id=chat))
     texts = [c.params["text"] for c in telegram.sent(chat, "sendMessage", notice=True)]
     assert len(texts) > len(first) and texts.count(notice_text()) == 1
