@@ -105,7 +105,7 @@ def test_show_export_and_delete_in_the_chat(stack: RasaStack, same_secret: None)
     assert left and all(count == 0 for count in left.values()), left
 
     again = _send(stack, sender, "hi")
-    assert "I'm Secure Base" in again[0]["text"]
+    assert again[0]["text"].startswith("Hi! I guide short self-help exercises")
     assert _user_texts(stack, sender) == ["hi"]
 
 
