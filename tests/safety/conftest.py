@@ -1,10 +1,14 @@
 """Fixtures for the safety tests: one real detector (the reviewed patterns, the shared spaCy
-pipeline), loaded once per session because compiling the patterns takes a few seconds."""
+pipeline), loaded once per session because compiling the patterns takes a few seconds; and
+migrated databases for the crisis counter and its report."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from bot.journal import db
 from bot.safety.detector import CrisisDetector
 
 
@@ -14,3 +18,18 @@ def detector() -> CrisisDetector:
     loaded = CrisisDetector()
     loaded.load()
     return loaded
+
+
+@pytest.fixture
+def counts_db(db_url: str) -> Iterator[str]:
+    """A migrated database on each backend (the table belongs to the journal's migrations)."""
+    db.upgrade(db_url)
+    yield db_url
+    db.dispose_engines(db_url)
+
+
+@pytest.fixture
+def counts_sqlite(sqlite_url: str) -> Iterator[str]:
+    db.upgrade(sqlite_url)
+    yield sqlite_url
+    db.dispose_engines(sqlite_url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -13,21 +12,6 @@ import sqlalchemy as sa
 from bot.journal import db
 from bot.safety import counter
 from tests.commands import run_python
-
-
-@pytest.fixture
-def counts_db(db_url: str) -> Iterator[str]:
-    """A migrated database on each backend (the table belongs to the journal's migrations)."""
-    db.upgrade(db_url)
-    yield db_url
-    db.dispose_engines(db_url)
-
-
-@pytest.fixture
-def counts_sqlite(sqlite_url: str) -> Iterator[str]:
-    db.upgrade(sqlite_url)
-    yield sqlite_url
-    db.dispose_engines(sqlite_url)
 
 
 def test_counts_add_up_per_day_region_and_channel(counts_db: str) -> None:

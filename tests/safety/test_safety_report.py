@@ -4,7 +4,6 @@ dates checked, and nothing but months, region codes and numbers in what it print
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -28,20 +27,6 @@ ALLOWED_TEXT_LINE = re.compile(
 ALLOWED_CSV_LINE = re.compile(
     rf"month,region,referrals|\d{{4}}-\d{{2}},({'|'.join(sorted(REGIONS))}),\d+"
 )
-
-
-@pytest.fixture
-def counts_db(db_url: str) -> Iterator[str]:
-    db.upgrade(db_url)
-    yield db_url
-    db.dispose_engines(db_url)
-
-
-@pytest.fixture
-def counts_sqlite(sqlite_url: str) -> Iterator[str]:
-    db.upgrade(sqlite_url)
-    yield sqlite_url
-    db.dispose_engines(sqlite_url)
 
 
 def _fill(url: str) -> None:
