@@ -38,6 +38,7 @@ def warm_up() -> list[str]:
         voice_check,
         wise_mind,
     )
+    from bot.progress import pictures
     from bot.roleplay import assessor, coaching
     from bot.roleplay import scenarios as roleplay_scenarios
     from bot.roleplay import texts as roleplay_texts
@@ -54,6 +55,7 @@ def warm_up() -> list[str]:
         wise_mind.texts,
         safety_plan.texts,
         report_reply.texts,
+        pictures.texts,
         scripts.phrasing,
         scripts.texts,
         roleplay_scenarios.scenarios,

@@ -120,6 +120,26 @@ def parse_body(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     return str(sender), message, metadata
 
 
+class _PictureAlt:
+    """Rasa's collectors drop everything of an image but its URL: keep its description too
+    (``alt``, a progress picture's alt text), so a client can show it to a screen reader."""
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        message = CollectingOutputChannel._message(recipient_id, image=image)
+        alt = kwargs.get("alt")
+        if isinstance(alt, str) and alt.strip():
+            message["alt"] = alt
+        await self._persist_message(message)  # type: ignore[attr-defined]
+
+
+class RestOutput(_PictureAlt, CollectingOutputChannel):
+    """The JSON answer's messages; an image comes with its ``alt``."""
+
+
+class RestQueueOutput(_PictureAlt, QueueOutputChannel):
+    """The streamed answer's messages (``?stream=true``); an image comes with its ``alt``."""
+
+
 class SafeRestInput(RestInput):
     """Rasa's REST channel, same URL and answer, with validation and the fail-safe."""
 
@@ -160,7 +180,7 @@ class SafeRestInput(RestInput):
         # `rasa shell` uses ?stream=true: one JSON message per line as the bot answers.
         async def stream(resp: Any) -> None:
             queue: asyncio.Queue = asyncio.Queue()
-            message.output_channel = QueueOutputChannel(queue)
+            message.output_channel = RestQueueOutput(queue)
 
             async def run() -> None:
                 try:
@@ -211,7 +231,7 @@ class SafeRestInput(RestInput):
                 return response.stream(
                     self._stream(on_new_message, message), content_type="text/event-stream"
                 )
-            collector = CollectingOutputChannel()
+            collector = RestOutput()
             message = UserMessage(
                 text, collector, sender_id, input_channel=self.name(), metadata=metadata
             )

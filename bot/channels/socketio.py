@@ -87,6 +87,23 @@ except ImportError:  # sanic-cors comes with Rasa; the name has been stable for 
     _SANIC_CORS_EVALUATED = "_sanic_cors_e"
 
 
+class PictureSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output, with an image's description: rasa-webchat 1.0.1 keeps only the
+    ``title`` and ``src`` of an image attachment and draws the title as bold text above an
+    ``<img>`` without ``alt``. The description (``alt``, a progress picture's alt text) goes as
+    the title and as ``alt``; web/static/page.js puts it on the ``<img>`` and page.css hides the
+    duplicate title."""
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        picture: dict[str, Any] = {"src": image}
+        alt = kwargs.get("alt")
+        if isinstance(alt, str) and alt.strip():
+            picture.update(title=alt, alt=alt)
+        await self._send_message(
+            recipient_id, {"attachment": {"type": "image", "payload": picture}}
+        )
+
+
 def load_session_secret(path: Path | None = None) -> bytes:
     """The signing secret: ``SECURE_BASE_SESSION_SECRET``, else a random one kept in a 0600 file.
 
@@ -562,7 +579,7 @@ class SafeSocketIOInput(SocketIOInput):
             text = data.get("message")
             message = UserMessage(
                 text if isinstance(text, str) else "",
-                SocketIOOutput(sio, self.bot_message_evt),
+                PictureSocketIOOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
                 metadata=self._metadata(data),

@@ -91,6 +91,12 @@ MAX_TEXT_CHUNK = 3500  # Telegram's limit is 4096 after entity parsing; leave ro
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
 MAX_BUTTON_TITLE = 40
 MAX_FILENAME = 64
+MAX_CAPTION = 1024  # Telegram's limit for a photo's caption
+# A picture drawn for one reply (the progress pictures) travels as a data URL; Telegram gets the
+# bytes as an upload. Telegram takes photos up to 10 MB; ours are about 30 KB.
+PNG_DATA_URL_PREFIX = "data:image/png;base64,"
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+PHOTO_FILENAME = "progress.png"
 SHORT_ROW_TITLE = 12  # buttons this short (and at most three) share one row
 CALLBACK_ID_PREFIX = "#"
 REQUEST_TIMEOUT_SECONDS = 15.0
@@ -470,6 +476,17 @@ def _pack(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
     return parts
 
 
+def png_from_data_url(image: Any) -> bytes | None:
+    """The bytes of a ``data:image/png;base64,...`` URL, or None for anything else."""
+    if not isinstance(image, str) or not image.startswith(PNG_DATA_URL_PREFIX):
+        return None
+    try:
+        png = base64.b64decode(image[len(PNG_DATA_URL_PREFIX) :], validate=True)
+    except ValueError:
+        return None
+    return png if png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) <= MAX_PHOTO_BYTES else None
+
+
 def safe_filename(name: Any, default: str = "journal.json") -> str:
     """A plain file name (no directories, no odd characters, extension kept) for sendDocument."""
     base = PurePath(str(name)).name if name else ""
@@ -526,6 +543,20 @@ class TelegramClient:
             return await self.bot.request("sendDocument", data, files)
         except asyncio.TimeoutError:
             raise tg_errors.NetworkError("sendDocument: TimeoutError") from None
+
+    async def upload_photo(
+        self, chat_id: int | str, filename: str, content: bytes, caption: str | None = None
+    ) -> Any:
+        """sendPhoto with a multipart upload of ``content`` (a picture drawn for this reply:
+        Telegram gets the bytes, never a link anyone could open)."""
+        data: dict[str, Any] = {"chat_id": chat_id}
+        if caption:
+            data["caption"] = caption
+        files = {"photo": (filename, io.BytesIO(content))}
+        try:
+            return await self.bot.request("sendPhoto", data, files)
+        except asyncio.TimeoutError:
+            raise tg_errors.NetworkError("sendPhoto: TimeoutError") from None
 
     async def close(self) -> None:
         """Close the HTTP session if one was opened."""
@@ -630,8 +661,24 @@ class TelegramOutput(OutputChannel):
         await self._send_text(recipient_id, text, build_inline_keyboard(buttons, self.callbacks))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        """Send an image by URL (Telegram fetches it)."""
-        await self._send("sendPhoto", {"chat_id": recipient_id, "photo": image})
+        """Send an image: a ``data:image/png;base64`` picture (the progress pictures) is uploaded
+        as a photo with its description (``alt``) as the caption; any other URL is sent for
+        Telegram to fetch."""
+        png = png_from_data_url(image)
+        if png is None and isinstance(image, str) and image.startswith("data:"):
+            logger.warning("an inline image that is not a PNG was not sent to telegram")
+            return
+        if png is None:
+            await self._send("sendPhoto", {"chat_id": recipient_id, "photo": image})
+            return
+        alt = kwargs.get("alt")
+        caption = alt[:MAX_CAPTION] if isinstance(alt, str) and alt.strip() else None
+        try:
+            await self.client.upload_photo(
+                sender_ids.bare_id(recipient_id, "telegram"), PHOTO_FILENAME, png, caption
+            )
+        except tg_errors.TelegramAPIError as exc:
+            logger.warning("telegram sendPhoto failed (%s)", type(exc).__name__)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any

@@ -78,6 +78,7 @@ REQUEST_INTENTS = (
     "ask_bot_challenge",
     "learn",
     "report_reply",
+    "show_progress",
 )
 KIT_TEXTS_FILE = DATA_DIR / "dialogue" / "texts.yml"
 KIT_OWN_SPEC = {

@@ -292,6 +292,17 @@ def latest_values(session: Session, user: User) -> list[ValueView]:
     return views
 
 
+def value_rating_history(session: Session, user: User) -> list[tuple[str, datetime, int]]:
+    """Every rating of every value as ``(value, rated_at, lived)``, oldest first (the progress
+    picture of values: ``bot.progress``)."""
+    rows = session.execute(
+        sa.select(ValueRating.value, ValueRating.created_at, ValueRating.consistency)
+        .where(ValueRating.user_id == user.id)
+        .order_by(ValueRating.created_at, ValueRating.id)
+    )
+    return [(value, rated_at, lived) for value, rated_at, lived in rows]
+
+
 def add_committed_action(
     session: Session, user: User, text: str, value: str | None = None
 ) -> CommittedAction:

@@ -46,6 +46,29 @@ DEFAULT_ERASE_ACTIONS = ("action_delete_my_data",)
 T = TypeVar("T")
 
 
+# A picture drawn for one reply (the progress pictures: ``data:`` URLs) is sent once and never
+# kept: the log keeps the summary line and this note instead of the image and its description.
+PICTURE_PLACEHOLDER = {"picture": {"kept": False, "note": "a picture was sent; it is not kept"}}
+
+
+def is_picture_message(data: Any) -> bool:
+    """True for a bot message's data that carries an inline (``data:``) image."""
+    if not isinstance(data, dict):
+        return False
+    return any(
+        isinstance(data.get(key), str) and data[key].startswith("data:")
+        for key in ("image", "attachment")
+    )
+
+
+def without_picture(event: BotUttered) -> BotUttered:
+    """``event`` as the log keeps it: its text, no image, no description of it."""
+    data = {key: value for key, value in event.data.items() if key not in ("image", "attachment")}
+    data["custom"] = PICTURE_PLACEHOLDER
+    metadata = {key: value for key, value in (event.metadata or {}).items() if key != "alt"}
+    return BotUttered(text=event.text, data=data, metadata=metadata, timestamp=event.timestamp)
+
+
 class TrackerStoreUnavailable(BaseException):
     """The database behind the tracker store cannot be reached right now.
 
@@ -124,6 +147,8 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
                     metadata=event.metadata,
                     timestamp=event.timestamp,
                 )
+            elif isinstance(event, BotUttered) and is_picture_message(event.data):
+                yield without_picture(event)
             else:
                 yield event
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,46 @@ def test_sqlite_store_writes_ahead_and_reuses_its_connection(sqlite_url: str, co
     finally:
         store.engine.dispose()
         db.dispose_engines(sqlite_url)
+
+
+# --- A progress picture is sent once, never kept in the log -----------------------------------
+
+
+def test_a_picture_is_not_kept_in_the_log_only_its_summary(journal_url: str, conversation) -> None:
+    """The progress pictures travel as data URLs with a description (actions/progress.py):
+    the log keeps the summary line and a placeholder, neither the image nor its description."""
+    from rasa.core.actions.action import create_bot_utterance
+    from rasa.shared.core.events import ActionExecuted
+
+    from bot.journal.tracker_store import PICTURE_PLACEHOLDER
+
+    # The picture comes after the conversation, in time too.
+    before = conversation("show my progress", start=time.time() - 60)
+    png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    sent = create_bot_utterance(
+        {"text": "Across your last 2 pauses, the feeling eased.", "image": png, "alt": "2 Nov: 8"}
+    )
+    assert sent.data["image"] == png and sent.metadata["alt"] == "2 Nov: 8"  # as Rasa builds it
+    tracker = rasa_tracker(
+        *before,
+        ActionExecuted("action_show_progress"),
+        sent,
+        sender_id="pictures",
+        listening=False,
+    )
+    store = _store(db.rasa_tracker_store_config(journal_url, erasing=True))
+    try:
+        asyncio.run(store.save(tracker))
+        with store.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT data FROM events WHERE sender_id = 'pictures'"
+            ).scalars()
+            logged = "\n".join(rows)
+        kept = asyncio.run(store.retrieve("pictures"))
+    finally:
+        store.engine.dispose()
+    assert "data:image" not in logged and "iVBORw0KGgo" not in logged
+    assert "2 Nov: 8" not in logged
+    [bot] = [e for e in kept.events if getattr(e, "text", "") and "eased" in e.text]
+    assert bot.data["custom"] == PICTURE_PLACEHOLDER
+    assert not bot.data.get("image") and not bot.data.get("attachment")

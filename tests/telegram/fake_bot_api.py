@@ -397,6 +397,10 @@ class FakeBotApi:
 
     def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         chat_id = self._chat_id(params)
+        if "photo" not in files and not isinstance(params.get("photo"), str):
+            raise _Refusal(400, "Bad Request: there is no photo in the request")
+        if len(str(params.get("caption", ""))) > 1024:
+            raise _Refusal(400, "Bad Request: message caption is too long")
         return self._message(
             chat_id, photo=[{"file_id": "p1", "file_unique_id": "p1", "width": 1, "height": 1}]
         )

@@ -450,3 +450,31 @@ _FRAGMENTS = list("ab *_[]()<>&\n:/.\"'é") + ["http://x.org", "**", "](", "&amp
 def test_rendered_html_is_always_valid_for_telegram(text: str) -> None:
     error, _visible = _check_html(tg.render_html(text))
     assert error is None
+
+
+async def test_a_progress_picture_is_uploaded_as_a_photo_with_its_alt_as_caption(
+    fake_api: FakeBotApi,
+) -> None:
+    from datetime import datetime, timezone
+
+    from bot.progress import history, pictures
+
+    day = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    pauses = history.pauses([(day, 8, 4), (day.replace(day=3), 6, 5)])
+    picture = pictures.wise_mind_picture(pauses, pictures.texts())
+    answer = {"text": picture.summary, "image": picture.data_url, "alt": picture.alt}
+    await post(make_channel(fake_api), text_update("show my progress"), EchoDialogue(answer))
+    assert texts_sent(fake_api) == [picture.summary]
+    (photo,) = fake_api.calls("sendPhoto")
+    assert photo.status == 200
+    assert str(photo.params["chat_id"]) == str(USER_ID)
+    assert photo.params["caption"] == picture.alt
+    # The bytes themselves, uploaded: no link that anyone could open.
+    assert photo.files["photo"] == ("progress.png", picture.png)
+    assert "photo" not in photo.params
+
+
+async def test_an_image_that_is_not_an_inline_png_is_never_uploaded(fake_api: FakeBotApi) -> None:
+    answer = {"image": "data:image/png;base64,bm90IGEgcG5n", "alt": "x"}  # "not a png"
+    await post(make_channel(fake_api), text_update("hi"), EchoDialogue(answer))
+    assert fake_api.calls("sendPhoto") == []

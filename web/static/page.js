@@ -110,9 +110,23 @@
     }
   }
 
+  // The widget draws an image's title as bold text above an <img> without alt. The server sends
+  // a picture's description as that title (bot/channels/socketio.py): it becomes the alt text,
+  // and page.css hides the visible copy.
+  function mendImages() {
+    var images = mount.querySelectorAll("img.rw-image-frame:not([alt])");
+    for (var i = 0; i < images.length; i++) {
+      var box = images[i].closest(".image");
+      var title = box ? box.querySelector(".rw-image-title") : null;
+      var described = title && title.textContent.trim();
+      images[i].setAttribute("alt", described || "A picture from Secure Base");
+    }
+  }
+
   function mend() {
     mendButtons();
     mendControls();
+    mendImages();
     announceNewMessages();
   }
 
