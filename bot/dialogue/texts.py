@@ -78,6 +78,8 @@ REQUEST_INTENTS = (
     "ask_bot_challenge",
     "learn",
     "report_reply",
+    "stop_nudges",
+    "allow_nudges",
 )
 KIT_TEXTS_FILE = DATA_DIR / "dialogue" / "texts.yml"
 KIT_OWN_SPEC = {
