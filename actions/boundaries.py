@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import channel_of, keeping_allowed
+from actions.nudge import OffersNudge
 from bot import dialogue as kit
 from bot.dialogue.texts import BUTTON_TITLE_MAX, shorten
 from bot.dialogue.turns import PAUSED_SLOT, latest_text, payload
@@ -296,7 +297,7 @@ class ActionEditScriptPart(kit.SkillAction):
         return next(tracker.get_latest_entity_values("script_part"), None)
 
 
-class ActionSaveBoundaryScript(kit.SkillAction):
+class ActionSaveBoundaryScript(OffersNudge, kit.SkillAction):
     """Saves the script (or updates it after an edit) and offers practice and the list."""
 
     action_name = "action_save_boundary_script"

@@ -22,6 +22,7 @@ from rasa_sdk.events import AllSlotsReset, EventType, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.nudge import OffersNudge
 from bot import dialogue as kit
 from bot import sender_ids
 from bot.journal import JournalError, JournalUnavailable, db, repository, session_scope
@@ -95,7 +96,7 @@ def _value_lines(values: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-class ActionAskJournalConsent(kit.SkillAction):
+class ActionAskJournalConsent(OffersNudge, kit.SkillAction):
     """Asks, once, whether answers may be kept; silent when the user has already answered."""
 
     action_name = "action_ask_journal_consent"

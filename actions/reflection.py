@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import channel_of, keeping_allowed
+from actions.nudge import OffersNudge
 from bot import dialogue as kit
 from bot.dialogue.turns import answer_button
 from bot.exercises.reflection import (
@@ -92,7 +93,7 @@ class ValidateDependencyReflectionForm(kit.ExerciseValidator):
         return {"reflection_answers": answers, "reflection_done": True if done else None}
 
 
-class ActionReflectDependency(kit.SkillAction):
+class ActionReflectDependency(OffersNudge, kit.SkillAction):
     """Reflects the leans back, compares them with last time, saves them and offers exercises."""
 
     action_name = "action_reflect_dependency"

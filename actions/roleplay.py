@@ -32,6 +32,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.journal import _UNAVAILABLE, channel_of, keeping_allowed, with_journal
+from actions.nudge import OffersNudge
 from bot import dialogue as kit
 from bot import roleplay
 from bot.dialogue.texts import shorten
@@ -439,7 +440,7 @@ def _next_buttons(state: dict[str, Any]) -> list[dict[str, str]]:
     return buttons
 
 
-class ActionEndRoleplay(kit.SkillAction):
+class ActionEndRoleplay(OffersNudge, kit.SkillAction):
     """The debrief (clear no's, apologies, reasons, the strongest reply) and the journal entry.
 
     Runs when the form ends: the persona gave up or ran out of moves (the last reply was already

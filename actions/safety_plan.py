@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.journal import _UNAVAILABLE, channel_of, keeping_allowed, with_journal
+from actions.nudge import OffersNudge
 from bot import dialogue as kit
 from bot.dialogue.turns import PAUSED_SLOT, answer_button, crisis_stopped_form, payload
 from bot.exercises import safety_plan as sp
@@ -231,7 +232,7 @@ def _plan_from_slots(tracker: Tracker) -> tuple[dict[str, list[str]], str | None
     return steps, choice if choice in sp.SURROUNDINGS_CHOICES else None
 
 
-class ActionSaveSafetyPlan(kit.SkillAction):
+class ActionSaveSafetyPlan(OffersNudge, kit.SkillAction):
     """Keeps the plan (or the one step edited) and shows the whole plan in one message."""
 
     skill = SAFETY_PLAN

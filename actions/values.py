@@ -16,6 +16,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import channel_of, keeping_allowed
+from actions.nudge import OffersNudge
 from bot import dialogue as kit
 from bot.dialogue.echo import echo
 from bot.dialogue.turns import answer_button, latest_intent
@@ -412,7 +413,7 @@ def _offer_start(dispatcher: CollectingDispatcher) -> None:
     )
 
 
-class ActionSaveValuesExercise(kit.SkillAction):
+class ActionSaveValuesExercise(OffersNudge, kit.SkillAction):
     """Sums up the exercise, saves the ratings and the committed action to the journal."""
 
     action_name = "action_save_values_exercise"

@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.nudge import OffersNudge
 from actions.values import saved_values
 from bot import dialogue as kit
 from bot.dialogue.turns import answer_button
@@ -170,7 +171,7 @@ class ValidateVoiceCheckForm(kit.ExerciseValidator):
         return self._choice(answer, effect_reader)
 
 
-class ActionReflectVoiceCheck(kit.SkillAction):
+class ActionReflectVoiceCheck(OffersNudge, kit.SkillAction):
     """A short reflection built from the answers, then an offer of two next steps."""
 
     action_name = "action_reflect_voice_check"

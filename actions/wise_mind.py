@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import channel_of, keeping_allowed
+from actions.nudge import OffersNudge
 from bot import dialogue as kit
 from bot.exercises import wise_mind as wm
 from bot.journal import JournalError, JournalUnavailable, session_scope
@@ -228,7 +229,7 @@ class ActionExplainWiseMindStep(kit.ExplainQuestion):
         return practice.why if slot == "wm_step" and practice is not None else None
 
 
-class ActionSaveWiseMind(kit.SkillAction):
+class ActionSaveWiseMind(OffersNudge, kit.SkillAction):
     """Saves the practice to the journal, sums up before/after, and clears the answers."""
 
     action_name = "action_save_wise_mind"

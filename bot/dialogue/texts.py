@@ -79,6 +79,8 @@ REQUEST_INTENTS = (
     "learn",
     "report_reply",
     "show_progress",
+    "stop_nudges",
+    "allow_nudges",
 )
 KIT_TEXTS_FILE = DATA_DIR / "dialogue" / "texts.yml"
 KIT_OWN_SPEC = {

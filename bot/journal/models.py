@@ -389,3 +389,20 @@ class AiNotice(Base):
     # The first message of the current conversation (after a pause of the conversation's length).
     conversation_since = sa.Column(UTCDateTime(), nullable=False)
     last_notice_at = sa.Column(UTCDateTime())
+
+
+class Nudge(Base):
+    """The "lean on people, not on the bot" reminder of one user (``bot.exercises.nudge``):
+    whether they turned it off, and when they last saw it (at most once a week).
+
+    Keyed by the pseudonym alone, like ``ai_notices``: the reminder is part of how the bot
+    behaves, not an exercise answer, so it is kept without the journal consent. No text; in the
+    export, erased with the user's data and purged with old entries.
+    """
+
+    __tablename__ = "nudges"
+
+    pseudonym = sa.Column(sa.String(64), primary_key=True)
+    reminders_off = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+    last_nudge_at = sa.Column(UTCDateTime())
+    updated_at = sa.Column(UTCDateTime(), nullable=False, index=True)

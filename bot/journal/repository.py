@@ -60,6 +60,7 @@ from bot.journal.models import (
     CommittedAction,
     DeploymentKey,
     EndedSession,
+    Nudge,
     PendingExport,
     ReflectionResult,
     ReplyReport,
@@ -814,6 +815,8 @@ def export_user(
         "channel": channel,
         "sender_id": sender_id,
         "user": row_dict(user, exclude=()) if user else None,
+        # The "lean on people" reminder: turned off or not, and when it was last shown.
+        "nudges": _nudge_export(session, channel, sender_id),
         **{section: [] for section in JOURNAL_SECTIONS},
         "conversation_events": [],
     }
@@ -860,6 +863,11 @@ def export_user(
         }
     _log_export(user, export, left_out)
     return export
+
+
+def _nudge_export(session: Session, channel: str, sender_id: str) -> dict[str, Any] | None:
+    row = nudge_of(session, channel, sender_id)
+    return row_dict(row, exclude=()) if row is not None else None
 
 
 def _log_export(user: User | None, export: dict[str, Any], left_out: dict[str, int]) -> None:
@@ -946,6 +954,7 @@ def delete_user(session: Session, channel: str, sender_id: str) -> dict[str, int
     counts["ai_notices"] = _delete(
         session, sa.delete(AiNotice.__table__).where(AiNotice.pseudonym == pid)
     )
+    counts["nudges"] = _delete(session, sa.delete(Nudge.__table__).where(Nudge.pseudonym == pid))
     if user is not None:
         sessions_of_user = sa.select(RoleplaySession.id).where(RoleplaySession.user_id == user.id)
         counts["roleplay_replies"] = _delete(
@@ -1006,6 +1015,43 @@ def record_ai_notice(
     session.execute(statement)
 
 
+# --- the "lean on people, not on the bot" reminder -------------------------------------------
+
+
+def nudge_of(session: Session, channel: str, sender_id: str) -> Nudge | None:
+    """This sender's reminder choice and last reminder (``bot.exercises.nudge``), or None."""
+    return session.get(Nudge, _pseudonym_for(session, channel, sender_id))
+
+
+_UNCHANGED: Any = object()
+
+
+def record_nudge(
+    session: Session,
+    channel: str,
+    sender_id: str,
+    *,
+    reminders_off: bool | None = None,
+    last_nudge_at: datetime | None = _UNCHANGED,
+    now: datetime | None = None,
+) -> None:
+    """Store the reminder's choice and/or its last time (one upsert; what is not given stays)."""
+    pid = _pseudonym_for(session, channel, sender_id)
+    values: dict[str, Any] = {"updated_at": now or utcnow()}
+    if reminders_off is not None:
+        values["reminders_off"] = bool(reminders_off)
+    if last_nudge_at is not _UNCHANGED:
+        values["last_nudge_at"] = last_nudge_at
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Nudge.__table__)
+        .values(pseudonym=pid, **{"reminders_off": False, **values})
+        .on_conflict_do_update(index_elements=["pseudonym"], set_=values)
+    )
+    session.execute(statement)
+
+
 # --- web sessions ended by an erasure ------------------------------------------------------
 
 # Channels whose sender id is a session the server issued (and can end); Telegram chat ids and
@@ -1060,6 +1106,7 @@ def purge(session: Session, older_than: timedelta, now: datetime | None = None) 
     counts["ai_notices"] = _delete(
         session, sa.delete(AiNotice.__table__).where(AiNotice.last_seen_at < cutoff)
     )
+    counts["nudges"] = _delete(session, sa.delete(Nudge.__table__).where(Nudge.updated_at < cutoff))
     old_sessions = sa.select(RoleplaySession.id).where(RoleplaySession.created_at < cutoff)
     counts["roleplay_replies"] = _delete(
         session,

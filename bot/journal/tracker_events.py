@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,6 +76,24 @@ def newest_events(
     total = session.execute(sa.select(sa.func.count()).select_from(table).where(where)).scalar_one()
     kept.reverse()
     return kept, total - len(kept)
+
+
+def user_message_times(session: Session, sender_id: str, since: datetime) -> list[datetime]:
+    """When ``sender_id`` wrote since ``since``, oldest first, from the log's ``timestamp``
+    column (aware UTC): no text is read."""
+    table = events_table(session)
+    if table is None:
+        return []
+    rows = session.execute(
+        sa.select(table.c.timestamp)
+        .where(
+            table.c.sender_id == sender_id,
+            table.c.type_name == "user",
+            table.c.timestamp >= since.timestamp(),
+        )
+        .order_by(table.c.timestamp)
+    ).scalars()
+    return [datetime.fromtimestamp(float(stamp), tz=timezone.utc) for stamp in rows]
 
 
 def delete_events(session: Session, sender_id: str) -> int:

@@ -48,7 +48,7 @@ def test_retention_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_module_entry_point_upgrades_and_reports(db_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": db_url}
     done = run_python("-m", "bot.journal", "upgrade", env=env, check=True)
-    assert "journal schema at 0008" in done.stdout
+    assert "journal schema at 0009" in done.stdout
     assert "Running upgrade 0001 -> 0002" in done.stderr
 
 
@@ -100,7 +100,7 @@ def test_stats_counts_rows_without_content(
     save_tracker("stats-sender", conversation("private words"))
     assert main(["--url", journal_url, "stats"]) == 0
     out = capsys.readouterr().out
-    assert "schema revision 0008" in out
+    assert "schema revision 0009" in out
     assert "users                1" in out and "committed_actions    1" in out
     assert "events               7" in out
     for secret in ("a very private step", "private words", "stats-sender"):

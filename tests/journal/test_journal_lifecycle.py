@@ -245,6 +245,7 @@ def test_delete_leaves_nothing_of_the_sender_anywhere(
     assert counts == {
         "pending_exports": 0,
         "ai_notices": 0,
+        "nudges": 0,
         "roleplay_replies": 1,
         "value_ratings": 2,
         "committed_actions": 1,
@@ -365,6 +366,7 @@ def test_purge_removes_only_what_is_older_than_the_cutoff(
     assert counts == {
         "pending_exports": 0,
         "ai_notices": 0,
+        "nudges": 0,
         "roleplay_replies": 1,
         "value_ratings": 1,
         "committed_actions": 2,

@@ -46,7 +46,7 @@ def test_upgrade_from_first_revision_keeps_rows(db_url: str) -> None:
 
     db.upgrade(db_url)
 
-    assert db.current_revision(db_url) == "0008"
+    assert db.current_revision(db_url) == "0009"
     with db.session_scope(db_url) as session:
         user = repo.find_user(session, "rest", "old-timer")
         [entry] = repo.list_wise_mind_entries(session, user)
@@ -61,7 +61,7 @@ def test_upgrade_from_first_revision_keeps_rows(db_url: str) -> None:
 
 def test_upgrade_twice_is_harmless(journal_url: str) -> None:
     db.upgrade(journal_url)
-    assert db.current_revision(journal_url) == "0008"
+    assert db.current_revision(journal_url) == "0009"
 
 
 def test_head_matches_the_models_and_ignores_rasa_events(
@@ -92,7 +92,7 @@ def test_downgrade_never_touches_rasa_events(journal_url: str, save_tracker, con
         count = connection.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
         assert count == len(conversation("still here"))
     db.upgrade(journal_url)
-    assert db.current_revision(journal_url) == "0008"
+    assert db.current_revision(journal_url) == "0009"
 
 
 def test_0007_adds_reply_reports_and_its_downgrade_removes_only_them(db_url: str) -> None:
