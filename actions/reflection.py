@@ -25,6 +25,7 @@ from bot.exercises.reflection import (
     offers,
     reflection_content,
     result_lines,
+    texts,
 )
 from bot.journal import JournalError, JournalUnavailable, session_scope
 from bot.journal import repository as journal
@@ -45,7 +46,7 @@ def _answers(tracker: Tracker) -> list[int]:
 
 REFLECTION = kit.Skill(
     "reflection",
-    lambda: reflection_content().texts,
+    texts,
     form=FORM,
     slots=REFLECTION_SLOTS,
     start_intent="start_dependency_reflection",

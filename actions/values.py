@@ -29,6 +29,7 @@ from bot.exercises.values import (
     focus_rating,
     gap_band,
     ratings_from_slot,
+    texts,
     value_matcher,
     values_content,
 )
@@ -97,22 +98,14 @@ def _current_value(tracker: Tracker) -> str | None:
 
 
 VALUES = kit.Skill(
-    "values",
-    lambda: values_content().texts,
-    form=FORM,
-    slots=VALUES_SLOTS,
-    start_intent="start_values_exercise",
+    "values", texts, form=FORM, slots=VALUES_SLOTS, start_intent="start_values_exercise"
 )
 
 
 ActionStartValuesExercise = kit.start_action(VALUES, "action_start_values_exercise")
 
 
-class _AskValues(kit.AskSlot):
-    skill = VALUES
-
-
-class ActionAskValueArea(_AskValues):
+class ActionAskValueArea(kit.AskSlot, skill=VALUES):
     slot = "value_area"
     question_key = "ask_area"
 
@@ -126,7 +119,7 @@ def _on_page(tracker: Tracker) -> list[Any]:
     return [value for value in values_content().page(_page(tracker)) if value.key not in picks]
 
 
-class ActionAskValuesDone(_AskValues):
+class ActionAskValuesDone(kit.AskSlot, skill=VALUES):
     """Shows a page of value words as buttons (with their meanings), plus More and Done."""
 
     slot = "values_done"
@@ -165,7 +158,7 @@ class ActionAskValuesDone(_AskValues):
         return buttons
 
 
-class ActionAskTopValuesDone(_AskValues):
+class ActionAskTopValuesDone(kit.AskSlot, skill=VALUES):
     """Asks for the three values that matter most, as buttons of the ones picked."""
 
     slot = "top_values_done"
@@ -188,7 +181,7 @@ class ActionAskTopValuesDone(_AskValues):
         return [answer_button(content.label(i), i) for i in _picks(tracker) if i not in top]
 
 
-class ActionAskImportance(_AskValues):
+class ActionAskImportance(kit.AskSlot, skill=VALUES):
     slot = "importance"
 
     def question(self, tracker: Tracker) -> str:
@@ -202,7 +195,7 @@ class ActionAskImportance(_AskValues):
         return content.texts.text("ask_importance_own", **fields)
 
 
-class ActionAskConsistency(_AskValues):
+class ActionAskConsistency(kit.AskSlot, skill=VALUES):
     slot = "consistency"
 
     def question(self, tracker: Tracker) -> str:
@@ -219,7 +212,7 @@ def _example_action(content: ValuesContent, item: str) -> str:
     )
 
 
-class ActionAskCommittedAction(_AskValues):
+class ActionAskCommittedAction(kit.AskSlot, skill=VALUES):
     """Asks for one small step towards the value with the biggest gap."""
 
     slot = "committed_action"

@@ -26,6 +26,7 @@ from bot.exercises.voice_check import (
     quote,
     reflection_text,
     source_reader,
+    texts,
     voice_check_content,
 )
 
@@ -40,27 +41,19 @@ def _topic(tracker: Tracker) -> str:
 
 
 VOICE_CHECK = kit.Skill(
-    "voice_check",
-    lambda: voice_check_content().texts,
-    form=FORM,
-    slots=VOICE_SLOTS,
-    start_intent="start_voice_check",
+    "voice_check", texts, form=FORM, slots=VOICE_SLOTS, start_intent="start_voice_check"
 )
 
 
 ActionStartVoiceCheck = kit.start_action(VOICE_CHECK, "action_start_voice_check")
 
 
-class _AskVoiceCheck(kit.AskSlot):
-    skill = VOICE_CHECK
-
-
-class ActionAskVoiceTopic(_AskVoiceCheck):
+class ActionAskVoiceTopic(kit.AskSlot, skill=VOICE_CHECK):
     slot = "voice_topic"
     question_key = "ask_topic"
 
 
-class ActionAskVoiceSource(_AskVoiceCheck):
+class ActionAskVoiceSource(kit.AskSlot, skill=VOICE_CHECK):
     slot = "voice_source"
 
     def question(self, tracker: Tracker) -> str:
@@ -70,7 +63,7 @@ class ActionAskVoiceSource(_AskVoiceCheck):
         return [answer_button(s.label, s.key) for s in voice_check_content().sources]
 
 
-class ActionAskVoiceWithout(_AskVoiceCheck):
+class ActionAskVoiceWithout(kit.AskSlot, skill=VOICE_CHECK):
     """Asks how the choice would feel if its source had never mentioned it."""
 
     slot = "voice_without"
@@ -91,7 +84,7 @@ def _saved_value_names(tracker: Tracker) -> list[str]:
     return names[:MAX_VALUE_BUTTONS]
 
 
-class ActionAskVoiceValue(_AskVoiceCheck):
+class ActionAskVoiceValue(kit.AskSlot, skill=VOICE_CHECK):
     """Offers the user's saved values as buttons, or asks them to type one."""
 
     slot = "voice_value"
@@ -106,7 +99,7 @@ class ActionAskVoiceValue(_AskVoiceCheck):
         return [answer_button(name, name) for name in _saved_value_names(tracker)]
 
 
-class ActionAskVoiceEffect(_AskVoiceCheck):
+class ActionAskVoiceEffect(kit.AskSlot, skill=VOICE_CHECK):
     slot = "voice_effect"
 
     def question(self, tracker: Tracker) -> str:

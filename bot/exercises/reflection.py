@@ -46,6 +46,11 @@ REFLECTION_TEXT_SPEC = {
 }
 
 
+def texts() -> TextBook:
+    """The reflection's words (``data/reflection/texts.yml``), read once with its content."""
+    return reflection_content().texts
+
+
 @dataclass(frozen=True)
 class Dimension:
     """One of the five differences, with its plain-words leans and the exercise that helps."""

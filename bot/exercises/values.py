@@ -101,6 +101,11 @@ VALUES_TEXT_SPEC = {
 }
 
 
+def texts() -> TextBook:
+    """The values exercise's words (``data/values/texts.yml``), read once with its content."""
+    return values_content().texts
+
+
 @dataclass(frozen=True)
 class ValueWord:
     """One value of the catalogue, with its meaning in a line and the words that find it."""

@@ -53,6 +53,11 @@ VOICE_TEXT_SPEC = {
 }
 
 
+def texts() -> TextBook:
+    """The voice check's words (``data/voice_check/texts.yml``), read once with its content."""
+    return voice_check_content().texts
+
+
 @dataclass(frozen=True)
 class Choice:
     """A button answer (a source or an effect) and the words that find it when typed."""
