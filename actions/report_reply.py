@@ -16,7 +16,6 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.journal import _UNAVAILABLE, channel_of, with_journal
@@ -93,13 +92,7 @@ class ValidateReportReplyForm(kit.ExerciseValidator):
 
     skill = REPORT_REPLY
 
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
+    def slots_to_ask(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
         # A "no" ends the form there: no note is asked for a report that is not kept.
         if tracker.get_slot(CONSENT_SLOT) is False:
             return [CONSENT_SLOT]

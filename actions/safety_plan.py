@@ -15,7 +15,6 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.journal import _UNAVAILABLE, channel_of, keeping_allowed, with_journal
@@ -169,13 +168,7 @@ class ValidateSafetyPlanForm(kit.ExerciseValidator):
     skill = SAFETY_PLAN
     # "show my plan" or "edit step 2" typed mid-plan is heard as a request (pause offered).
 
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
+    def slots_to_ask(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
         # "edit step N" asks that step alone; the form ends when it is answered.
         number = tracker.get_slot(EDIT_STEP_SLOT)
         if tracker.get_slot(EDITING_SLOT) and isinstance(number, int) and 1 <= number <= 6:

@@ -282,16 +282,34 @@ class ExerciseValidator(FormValidationAction, ABC):
     def texts(self) -> TextBook:
         return self.skill.texts()
 
+    def slots_to_ask(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        """The form's questions this time: all the domain's (``domain_slots``) unless a skill
+        asks fewer (one step of a plan being edited; no note after a "no")."""
+        return domain_slots
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return self.slots_to_ask(domain_slots, tracker)
+
 
 class AskSlot(Action, ABC):
     """Asks one question of a form (the action ``action_ask_<slot>``).
 
-    Set ``slot`` and ``skill``; the question is the text ``ask.<slot>`` unless :meth:`question` says
-    otherwise, with :meth:`buttons`. Override :meth:`ask` for anything more.
+    Set ``slot`` and ``skill`` (as an attribute, or in the class line:
+    ``class ActionAskTopic(kit.AskSlot, skill=VOICE_CHECK)``); the question is the text
+    ``ask.<slot>`` unless :meth:`question` says otherwise, with :meth:`buttons`. Override
+    :meth:`ask` for anything more.
     """
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, skill: Skill | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if skill is not None:
+            cls.skill = skill
         if isinstance(vars(cls).get("slot"), str):
             _ASKS[cls.slot] = cls
 
