@@ -46,11 +46,6 @@ REFLECTION_TEXT_SPEC = {
 }
 
 
-def texts() -> TextBook:
-    """The reflection's words (``data/reflection/texts.yml``), read once with its content."""
-    return reflection_content().texts
-
-
 @dataclass(frozen=True)
 class Dimension:
     """One of the five differences, with its plain-words leans and the exercise that helps."""
@@ -289,3 +284,8 @@ def offers(content: ReflectionContent, scores: Mapping[str, float]) -> list[tupl
         if button not in buttons:
             buttons.append(button)
     return buttons[:MAX_OFFERS]
+
+
+def texts() -> TextBook:
+    """The reflection's words (``data/reflection/texts.yml``), read once with its content."""
+    return reflection_content().texts

@@ -101,11 +101,6 @@ VALUES_TEXT_SPEC = {
 }
 
 
-def texts() -> TextBook:
-    """The values exercise's words (``data/values/texts.yml``), read once with its content."""
-    return values_content().texts
-
-
 @dataclass(frozen=True)
 class ValueWord:
     """One value of the catalogue, with its meaning in a line and the words that find it."""
@@ -513,3 +508,8 @@ def check_committed_action(text: str) -> str:
     if len(re.findall(r"[^\W_]+", cleaned)) < ACTION_MIN_WORDS:
         return "short"
     return "ok"
+
+
+def texts() -> TextBook:
+    """The values exercise's words (``data/values/texts.yml``), read once with its content."""
+    return values_content().texts

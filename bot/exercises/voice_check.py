@@ -53,11 +53,6 @@ VOICE_TEXT_SPEC = {
 }
 
 
-def texts() -> TextBook:
-    """The voice check's words (``data/voice_check/texts.yml``), read once with its content."""
-    return voice_check_content().texts
-
-
 @dataclass(frozen=True)
 class Choice:
     """A button answer (a source or an effect) and the words that find it when typed."""
@@ -186,3 +181,8 @@ def reflection_text(
         texts.text("reflection_closing"),
     ]
     return "\n\n".join(lines)
+
+
+def texts() -> TextBook:
+    """The voice check's words (``data/voice_check/texts.yml``), read once with its content."""
+    return voice_check_content().texts
