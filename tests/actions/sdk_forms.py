@@ -7,7 +7,7 @@ and enough where only the latest turn and the slots matter.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -54,3 +54,22 @@ def run_validator(
     dispatcher = CollectingDispatcher()
     result = getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, {})
     return result, dispatcher
+
+
+def validate_answer(
+    validator: FormValidationAction,
+    tracker: Callable[..., Tracker],
+    slot: str,
+    value: Any,
+    **turn: Any,
+) -> tuple[dict, CollectingDispatcher]:
+    """:func:`run_validator` on ``value`` as the answer to the question of ``slot``, on the
+    tracker ``tracker(requested=slot, **turn)`` (the text typed is ``str(value)`` unless given)."""
+    turn.setdefault("text", str(value))
+    return run_validator(validator, slot, value, tracker(requested=slot, **turn))
+
+
+def run_action(action: Any, tracker: Tracker) -> tuple[list, CollectingDispatcher]:
+    """``action`` run on ``tracker``: its events and what it said."""
+    dispatcher = CollectingDispatcher()
+    return action.run(dispatcher, tracker, {}), dispatcher

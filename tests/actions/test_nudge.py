@@ -29,6 +29,7 @@ from actions import (
 from bot.exercises import nudge as rules
 from bot.journal import db, repository, session_scope
 from tests.actions.sdk_forms import form_tracker, texts_of
+from tests.actions.sdk_forms import run_action as run
 from tests.builders import rasa_tracker
 
 CHANNEL = "rest"
@@ -84,11 +85,6 @@ def write_log(journal_db: str) -> Iterator[WriteLog]:
 def at_menu(intent: str = "greet", events: tuple[dict, ...] = ()) -> Tracker:
     """The user has just said hello (or ``intent``); no exercise is running."""
     return form_tracker(SENDER, CHANNEL, None, text="hi", intent=intent, events=events)
-
-
-def run(action: Any, tracker: Tracker) -> tuple[list, CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    return action.run(dispatcher, tracker, {}), dispatcher
 
 
 def offered(tracker: Tracker | None = None) -> list[str]:

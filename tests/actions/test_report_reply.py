@@ -15,7 +15,8 @@ from actions import report_reply as actions
 from bot.exercises import report_reply as rr
 from bot.journal import repository as journal
 from bot.journal import session_scope
-from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
+from tests.actions.sdk_forms import form_tracker, texts_of, validate_answer
+from tests.actions.sdk_forms import run_action as run
 from tests.conftest import agree_to_keeping
 
 SENDER = "report-tester"
@@ -55,15 +56,7 @@ def tracker(
 
 
 def validate(slot: str, value: Any, **kwargs: Any) -> tuple[dict, CollectingDispatcher]:
-    kwargs.setdefault("text", str(value))
-    return run_validator(
-        actions.ValidateReportReplyForm(), slot, value, tracker(requested=slot, **kwargs)
-    )
-
-
-def run(action: Any, t: Tracker) -> tuple[list, CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    return action.run(dispatcher, t, {}), dispatcher
+    return validate_answer(actions.ValidateReportReplyForm(), tracker, slot, value, **kwargs)
 
 
 def agreed(note: str = "") -> dict[str, Any]:

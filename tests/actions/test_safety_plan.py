@@ -15,7 +15,8 @@ from bot.exercises import safety_plan as sp
 from bot.journal import repository as journal
 from bot.journal import session_scope
 from bot.safety import resources
-from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
+from tests.actions.sdk_forms import form_tracker, texts_of, validate_answer
+from tests.actions.sdk_forms import run_action as run
 from tests.conftest import agree_to_keeping
 
 SENDER = "plan-tester"
@@ -42,15 +43,7 @@ def tracker(slots: dict[str, Any] | None = None, **turn: Any) -> Tracker:
 
 
 def validate(slot: str, value: Any, **kwargs: Any) -> tuple[dict, CollectingDispatcher]:
-    kwargs.setdefault("text", str(value))
-    return run_validator(
-        actions.ValidateSafetyPlanForm(), slot, value, tracker(requested=slot, **kwargs)
-    )
-
-
-def run(action: Any, t: Tracker) -> tuple[list, CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    return action.run(dispatcher, t, {}), dispatcher
+    return validate_answer(actions.ValidateSafetyPlanForm(), tracker, slot, value, **kwargs)
 
 
 def stored_plan() -> dict[str, Any] | None:

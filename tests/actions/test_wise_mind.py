@@ -16,7 +16,7 @@ from bot.dialogue.forms import long_date
 from bot.exercises import wise_mind as wm
 from bot.journal import db
 from bot.journal import repository as journal
-from tests.actions.sdk_forms import form_tracker, run_validator, texts_of
+from tests.actions.sdk_forms import form_tracker, texts_of, validate_answer
 from tests.conftest import journal_kept_for, user_who_agreed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,8 +32,7 @@ def tracker(slots: dict[str, Any] | None = None, **turn: Any) -> Tracker:
 
 
 def validate(slot: str, value: Any, **kwargs: Any) -> tuple[dict, CollectingDispatcher]:
-    t = tracker(text=str(value), requested=slot, **kwargs)
-    return run_validator(actions.ValidateWiseMindForm(), slot, value, t)
+    return validate_answer(actions.ValidateWiseMindForm(), tracker, slot, value, **kwargs)
 
 
 # --- ratings ----------------------------------------------------------------------------
