@@ -54,6 +54,16 @@ def postgres_unreachable(reason: str) -> None:
     pytest.skip(f"PostgreSQL cannot be reached ({reason}); with CI=true this fails instead")
 
 
+@pytest.fixture(scope="session")
+def detector() -> Any:
+    """The crisis detector over the reviewed pattern files (read-only: safe to share)."""
+    from bot.safety.detector import CrisisDetector
+
+    loaded = CrisisDetector()
+    loaded.load()
+    return loaded
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite database file in the test's temporary directory."""

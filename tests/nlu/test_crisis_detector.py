@@ -28,13 +28,6 @@ from bot.safety.detector import TIER_CHECK_IN, TIER_FULL, CrisisDetector, Crisis
 from tests.builders import check_in_verdict
 
 
-@pytest.fixture(scope="module")
-def detector() -> CrisisDetector:
-    loaded = CrisisDetector()
-    loaded.load()
-    return loaded
-
-
 @pytest.fixture
 def component(detector: CrisisDetector) -> CrisisIntentOverride:
     return CrisisIntentOverride(CrisisIntentOverride.get_default_config(), detector=detector)

@@ -1,6 +1,5 @@
-"""Fixtures for the safety tests: one real detector (the reviewed patterns, the shared spaCy
-pipeline), loaded once per session because compiling the patterns takes a few seconds; and
-migrated databases for the crisis counter and its report."""
+"""Fixtures for the safety tests: migrated databases for the crisis counter and its report.
+The real detector they share with the NLU tests is ``detector`` in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
@@ -9,15 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from bot.journal import db
-from bot.safety.detector import CrisisDetector
-
-
-@pytest.fixture(scope="session")
-def detector() -> CrisisDetector:
-    """The detector over the reviewed pattern files (read-only: safe to share)."""
-    loaded = CrisisDetector()
-    loaded.load()
-    return loaded
 
 
 @pytest.fixture
