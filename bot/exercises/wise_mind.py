@@ -206,10 +206,19 @@ def pick_surprise(
     return (rng or random).choice(choices)
 
 
+# A one-word ask ("again", "wait") is a request only in a short message: "whether to lend my
+# brother money again", typed at a step, is the user's own thought, not "say that again".
+REPEAT_WORD_MAX_TOKENS = 3
+
+
 def wants_repeat(text: str | None, book: PracticeBook) -> bool:
-    """True when the user asks for the same step again ("wait", "again")."""
+    """True when the user asks for the same step again ("wait", "again", "say that again")."""
     tokens = _tokens(text or "")
-    return any(_has_phrase(tokens, word) for word in book.repeat_words)
+    return any(
+        _has_phrase(tokens, phrase)
+        and (len(_tokens(phrase)) > 1 or len(tokens) <= REPEAT_WORD_MAX_TOKENS)
+        for phrase in book.repeat_words
+    )
 
 
 _YES = {"yes", "yeah", "yep", "sure", "ok", "okay", "please", "more", "explain", "tell"}
@@ -246,6 +255,12 @@ _NOTE_SKIPS = {
     "nothing came",
     "nothing really",
     "n/a",
+    # The step buttons' words, typed once more by someone still tapping through the practice.
+    "next",
+    "finish",
+    "finished",
+    "done",
+    "continue",
 }
 
 

@@ -70,6 +70,9 @@ def test_pacing_words(book: wm.PracticeBook) -> None:
     assert wm.wants_repeat("can you say that again", book)
     assert not wm.wants_repeat("next", book)
     assert not wm.wants_repeat("ready", book)
+    assert wm.wants_repeat("again please", book)
+    # A thought typed at a step that happens to hold "again" moves the practice on.
+    assert not wm.wants_repeat("whether to lend my brother money again", book)
 
 
 def test_intro_choice() -> None:
@@ -85,6 +88,10 @@ def test_note_skips() -> None:
     assert wm.is_note_skip("nothing really", None)
     assert wm.is_note_skip("No.", None)
     assert not wm.is_note_skip("It isn't my job to fix him", None)
+    # "next" / "finish" typed after the last step's button is not a note to keep.
+    assert wm.is_note_skip("next", None)
+    assert wm.is_note_skip("Finish", None)
+    assert not wm.is_note_skip("I'm done rescuing him", None)
 
 
 def test_summary_direction() -> None:
