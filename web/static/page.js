@@ -88,9 +88,21 @@
     }
   }
 
+  // What a screen reader hears for a message: its text, or for a picture its description
+  // (the <img>'s alt, set by mendImages just before).
+  function spoken(message) {
+    var img = message.querySelector("img.rw-image-frame");
+    if (img) {
+      return img.getAttribute("alt") || "";
+    }
+    return message.innerText || message.textContent;
+  }
+
   function announceNewMessages() {
+    // Texts and pictures together, in the order they appear in the conversation.
     var fresh = mount.querySelectorAll(
-      ".rw-message:not(.rw-typing-indication) .rw-response:not([data-sb-announced])"
+      ".rw-message:not(.rw-typing-indication) .rw-response:not([data-sb-announced]), " +
+        ".rw-message .image:not([data-sb-announced])"
     );
     if (fresh.length === 0) {
       return;
@@ -102,12 +114,33 @@
     var from = fresh.length > 3 ? fresh.length - 1 : 0;
     for (var j = from; j < fresh.length; j++) {
       var line = document.createElement("p");
-      line.textContent = fresh[j].innerText || fresh[j].textContent;
+      line.textContent = spoken(fresh[j]);
       announcer.appendChild(line);
     }
     while (announcer.childNodes.length > ANNOUNCED) {
       announcer.removeChild(announcer.firstChild);
     }
+  }
+
+  // The widget scrolls to its newest message as it draws it, while a picture has no height yet:
+  // the picture then grows below the fold. When the conversation was at its end before the
+  // picture grew, keep it at its end (someone who scrolled back to read stays where they are).
+  var AT_END = 80; // px: "at the end", allowing for margins and the typing indicator it replaced
+
+  function keepEndInView(img) {
+    var list = mount.querySelector(".rw-messages-container");
+    if (!list) {
+      return;
+    }
+    var grown = img.getBoundingClientRect().height;
+    var before = list.scrollHeight - grown - list.clientHeight - list.scrollTop;
+    if (before <= AT_END) {
+      list.scrollTop = list.scrollHeight;
+    }
+  }
+
+  function keepEndInViewOnLoad(event) {
+    keepEndInView(event.currentTarget);
   }
 
   // The widget draws an image's title as bold text above an <img> without alt. The server sends
@@ -120,6 +153,11 @@
       var title = box ? box.querySelector(".rw-image-title") : null;
       var described = title && title.textContent.trim();
       images[i].setAttribute("alt", described || "A picture from Secure Base");
+      if (images[i].complete) {
+        keepEndInView(images[i]);
+      } else {
+        images[i].addEventListener("load", keepEndInViewOnLoad, { once: true });
+      }
     }
   }
 
