@@ -124,12 +124,14 @@ def test_a_crisis_behind_a_hung_turn_gets_resources_at_once_and_a_retry_is_answe
     assert stack.proxy.holding.wait(120), "the earlier turn never reached the action server"
 
     crisis = text_update(CRISIS_TEXT, chat_id=chat)
-    sent_at = time.monotonic()
     # Telegram gives up on a slow webhook: here after 1 s, which cancels our handler.
     with pytest.raises(requests.exceptions.ReadTimeout):
         stack.post_update(crisis, timeout=1.0)
     _wait(lambda: stack.resources_sent(chat) >= 1, 10, "the crisis resources")
-    assert time.monotonic() - sent_at < 2.0 + 1.0  # the 1 s we waited for the timeout, + 2 s
+    # "At once" without a clock on a shared machine: the resources went out while the earlier
+    # turn is still held at the action server (it is released only below).
+    assert not stack.proxy.release.is_set()
+    assert earlier.is_alive(), "the earlier turn should still be waiting for its answer"
 
     # The re-send while the dialogue still waits behind the hung turn: come back later.
     assert stack.post_update(crisis).status_code == 503

@@ -103,7 +103,10 @@ def _rate_honesty_through_the_chat(page: Page) -> None:
     _tap(page, texts.text("button_done"))
     _say(page, "9", "how much room")
     _say(page, "6", "concrete thing")
-    _say(page, "tell Sam honestly why I cancelled on Friday", texts.text("summary_saved"))
+    _say(page, "tell Sam honestly why I cancelled on Friday", texts.text("summary_closing"))
+    # The exercise's last lines may still be on their way: ask for the pictures only once the
+    # conversation is quiet, so the answer is not interleaved with them.
+    _wait_until_settled(page)
 
 
 def _seed_earlier_history(database_url: str, sender: str) -> None:
