@@ -168,3 +168,23 @@ def sdk_tracker(
         active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
     )
+
+
+def roleplay_weeks(session, user, weeks) -> None:  # type: ignore[no-untyped-def]
+    """Finished role-plays dated ``weeks_ago`` back, one per ``(weeks_ago, labels)`` pair, as
+    the role-play's save action keeps them (the progress tests' history)."""
+    from datetime import timedelta
+
+    from bot.journal import repository
+    from bot.journal.models import utcnow
+
+    for weeks_ago, labels in weeks:
+        record = repository.save_roleplay_session(
+            session,
+            user,
+            "flatmate_party",
+            "gentle",
+            "finished",
+            [(f"reply {n}", label, None) for n, label in enumerate(labels)],
+        )
+        record.created_at = utcnow() - timedelta(weeks=weeks_ago)

@@ -13,6 +13,7 @@ from actions.progress import ActionShowProgress
 from bot.journal import ValueRatingIn, repository, session_scope
 from bot.journal.models import RoleplaySession, utcnow
 from bot.progress import charts, pictures
+from tests.builders import roleplay_weeks
 from tests.conftest import make_tracker, user_who_agreed
 
 TEXTS = pictures.texts()
@@ -38,16 +39,9 @@ def _fill(sender: str, channel: str = "rest") -> None:
                 row.created_at = utcnow() - timedelta(days=7 if lived == 3 else 0)
         repository.add_wise_mind_entry(session, user, "wise_mind_breath", 8, 4)
         repository.add_wise_mind_entry(session, user, "wise_mind_breath", 6, 5)
-        for weeks_ago, labels in ((2, ("passive", "assertive")), (0, ("assertive", "assertive"))):
-            record = repository.save_roleplay_session(
-                session,
-                user,
-                "flatmate_party",
-                "gentle",
-                "finished",
-                [(f"reply {n}", label, None) for n, label in enumerate(labels)],
-            )
-            record.created_at = utcnow() - timedelta(weeks=weeks_ago)
+        roleplay_weeks(
+            session, user, ((2, ("passive", "assertive")), (0, ("assertive", "assertive")))
+        )
         session.flush()
 
 

@@ -29,6 +29,7 @@ from bot.journal import ValueRatingIn, repository, session_scope
 from bot.journal.db import dispose_engines
 from bot.journal.models import utcnow
 from bot.progress import charts, pictures
+from tests.builders import roleplay_weeks
 from tests.web.test_accessibility import AXE, _announced, _axe, _serious, _squash
 from tests.web.test_page import CLIENT, DESKTOP, INPUT, PHONE, REPLIES, RESPONSES, WAIT_MS
 
@@ -122,20 +123,15 @@ def _seed_earlier_history(database_url: str, sender: str) -> None:
         for days_ago, before, after in ((12, 8, 5), (9, 7, 4), (3, 6, 4)):
             entry = repository.add_wise_mind_entry(session, user, "wise_mind_breath", before, after)
             entry.created_at = utcnow() - timedelta(days=days_ago)
-        for weeks_ago, labels in (
-            (2, ("passive", "passive", "assertive")),
-            (1, ("assertive", "passive", "assertive")),
-            (0, ("assertive", "assertive", "assertive", "passive")),
-        ):
-            record = repository.save_roleplay_session(
-                session,
-                user,
-                "flatmate_party",
-                "gentle",
-                "finished",
-                [(f"reply {n}", label, None) for n, label in enumerate(labels)],
-            )
-            record.created_at = utcnow() - timedelta(weeks=weeks_ago)
+        roleplay_weeks(
+            session,
+            user,
+            (
+                (2, ("passive", "passive", "assertive")),
+                (1, ("assertive", "passive", "assertive")),
+                (0, ("assertive", "assertive", "assertive", "passive")),
+            ),
+        )
     dispose_engines(database_url)
 
 
