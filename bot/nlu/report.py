@@ -56,6 +56,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "delete_data": frozenset({"delete_my_data"}),
     "help": frozenset({"ask_help", "ask_topics"}),
     "bot_challenge": frozenset({"ask_bot_challenge"}),
+    "show_progress": frozenset({"show_progress"}),
     "out_of_scope": frozenset({"out_of_scope"}),
 }
 SKILLS = (
