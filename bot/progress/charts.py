@@ -78,6 +78,13 @@ def _date_ticks(axes: Any, days: Sequence[date | datetime]) -> None:
     axes.set_xlim(-0.5, len(days) - 0.5)
 
 
+def _rating_scale(axes: Any) -> None:
+    """The 0-10 axis of a rating, and the legend of the series drawn on it."""
+    axes.set_ylim(-0.3, 10.3)
+    axes.set_yticks(range(0, 11, 2))
+    axes.legend(fontsize=FONT_SIZE - 1, frameon=False, loc="best")
+
+
 def values_chart(series: Sequence[ValueSeries], labels: Labels) -> bytes:
     """How much each value was lived (0-10) at each sitting: one line per value."""
     if not values_enough(list(series)):
@@ -98,9 +105,7 @@ def values_chart(series: Sequence[ValueSeries], labels: Labels) -> bytes:
             label=one.value,
         )
     _date_ticks(axes, sittings)
-    axes.set_ylim(-0.3, 10.3)
-    axes.set_yticks(range(0, 11, 2))
-    axes.legend(fontsize=FONT_SIZE - 1, frameon=False, loc="best")
+    _rating_scale(axes)
     return _png(figure, axes, labels)
 
 
@@ -118,28 +123,13 @@ def wise_mind_chart(items: Sequence[Pause], labels: Labels) -> bytes:
                 xytext=(position, pause.before),
                 arrowprops={"arrowstyle": "-|>", "color": "#555555", "linewidth": 1.5},
             )
-    axes.scatter(
-        positions,
-        [p.before for p in items],
-        s=90,
-        marker="o",
-        color=BEFORE_COLOUR,
-        label=labels["before"],
-        zorder=3,
-    )
-    axes.scatter(
-        positions,
-        [p.after for p in items],
-        s=90,
-        marker="s",
-        color=AFTER_COLOUR,
-        label=labels["after"],
-        zorder=3,
-    )
+    for ratings, marker, colour, label in (
+        ([p.before for p in items], "o", BEFORE_COLOUR, labels["before"]),
+        ([p.after for p in items], "s", AFTER_COLOUR, labels["after"]),
+    ):
+        axes.scatter(positions, ratings, s=90, marker=marker, color=colour, label=label, zorder=3)
     _date_ticks(axes, [p.when for p in items])
-    axes.set_ylim(-0.3, 10.3)
-    axes.set_yticks(range(0, 11, 2))
-    axes.legend(fontsize=FONT_SIZE - 1, frameon=False, loc="best")
+    _rating_scale(axes)
     return _png(figure, axes, labels)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.content import DATA_DIR
@@ -100,6 +100,11 @@ def _labels(book: TextBook, skill: str, *extra: str) -> dict[str, str]:
     return {key: book.text(f"{skill}.{key}") for key in ("title", "y_label", *extra)}
 
 
+def _each(book: TextBook, key: str, rows: Sequence[Mapping[str, object]]) -> str:
+    """The sentence at ``key`` once per row of its fields, in one paragraph (an alt text's list)."""
+    return " ".join(book.text(key, **row) for row in rows)
+
+
 def values_picture(series: Sequence[ValueSeries], book: TextBook) -> Picture:
     changing = [s for s in series if len(s.points) >= 2]
     rising = [s for s in changing if s.points[-1][1] > s.points[0][1]]
@@ -121,13 +126,13 @@ def values_picture(series: Sequence[ValueSeries], book: TextBook) -> Picture:
         sittings=len(sittings),
         first_date=charts.short_date(sittings[0]),
         last_date=charts.short_date(sittings[-1]),
-        series=" ".join(
-            book.text(
-                "values.alt_series",
-                value=s.value,
-                ratings=", ".join(str(lived) for _, lived in s.points),
-            )
-            for s in series
+        series=_each(
+            book,
+            "values.alt_series",
+            [
+                {"value": s.value, "ratings": ", ".join(str(lived) for _, lived in s.points)}
+                for s in series
+            ],
         ),
     )
     png = charts.values_chart(series, _labels(book, "values"))
@@ -145,14 +150,13 @@ def wise_mind_picture(items: Sequence[Pause], book: TextBook) -> Picture:
     alt = book.text(
         "wise_mind.alt",
         count=len(items),
-        pauses=" ".join(
-            book.text(
-                "wise_mind.alt_pause",
-                date=charts.short_date(p.when),
-                before=p.before,
-                after=p.after,
-            )
-            for p in items
+        pauses=_each(
+            book,
+            "wise_mind.alt_pause",
+            [
+                {"date": charts.short_date(p.when), "before": p.before, "after": p.after}
+                for p in items
+            ],
         ),
     )
     png = charts.wise_mind_chart(items, _labels(book, "wise_mind", "before", "after"))
@@ -172,14 +176,17 @@ def roleplay_picture(weeks: Sequence[RoleplayWeek], book: TextBook) -> Picture:
     alt = book.text(
         "roleplay.alt",
         count=len(weeks),
-        weeks=" ".join(
-            book.text(
-                "roleplay.alt_week",
-                week=charts.short_date(w.week_start),
-                percent=round(100 * w.share),
-                replies=w.replies,
-            )
-            for w in weeks
+        weeks=_each(
+            book,
+            "roleplay.alt_week",
+            [
+                {
+                    "week": charts.short_date(w.week_start),
+                    "percent": round(100 * w.share),
+                    "replies": w.replies,
+                }
+                for w in weeks
+            ],
         ),
     )
     png = charts.roleplay_chart(weeks, _labels(book, "roleplay"))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import spacy_pipeline
+from bot.once import shared_once
 from bot.safety import learned as learned_module
 from bot.safety import normalize as normalize_module
 from bot.safety import patterns as patterns_module
@@ -396,18 +397,10 @@ def _chunks(text: str) -> Iterator[str]:
         start = next_start + 1 if next_start > start else end - CHUNK_OVERLAP
 
 
-_default_detector: CrisisDetector | None = None
-_default_lock = threading.Lock()
-
-
+@shared_once
 def default_detector() -> CrisisDetector:
     """The process-wide detector over the reviewed pattern files."""
-    global _default_detector
-    if _default_detector is None:
-        with _default_lock:
-            if _default_detector is None:
-                _default_detector = CrisisDetector(layer=learned_module.default_layer())
-    return _default_detector
+    return CrisisDetector(layer=learned_module.default_layer())
 
 
 def detect(text: str) -> CrisisResult:

@@ -189,6 +189,13 @@ def _answer_text(kind: str) -> str:
     return " ".join(getattr(resources.catalogue().generic, kind).split())
 
 
+def _answered_as(stack: RasaStack, sender: str, reply: str, kind: str) -> None:
+    """``reply`` gets the answer of its ``kind``, not utter_deny_no_context ("That's fine...")."""
+    said = _said(_send(stack, reply, sender))
+    assert _answer_text(kind) in said, said
+    assert "That's fine" not in said
+
+
 @pytest.mark.parametrize(
     ("reply", "kind"),
     [
@@ -205,9 +212,7 @@ def test_a_typed_reply_to_are_you_safe_is_its_answer(
 ) -> None:
     sender = uuid.uuid4().hex
     assert _has_resources(_send(stack, "I want to die", sender))
-    said = _said(_send(stack, reply, sender))
-    assert _answer_text(kind) in said, said
-    assert "That's fine" not in said
+    _answered_as(stack, sender, reply, kind)
 
 
 def test_a_typed_no_mid_exercise_gets_the_emergency_numbers(stack: RasaStack) -> None:
@@ -303,9 +308,7 @@ def test_a_typed_reply_to_the_check_in_is_its_answer(
 ) -> None:
     sender = uuid.uuid4().hex
     _checked_in(stack, sender)
-    said = _said(_send(stack, reply, sender))
-    assert _answer_text(kind) in said, said
-    assert "That's fine" not in said
+    _answered_as(stack, sender, reply, kind)
 
 
 def test_a_no_to_the_check_in_offers_the_menu(stack: RasaStack) -> None:

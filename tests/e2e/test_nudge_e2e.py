@@ -71,6 +71,15 @@ def _new_sender() -> str:
     return f"nudge-{uuid.uuid4().hex[:8]}"
 
 
+def _four_days_of_use(stack: RasaStack) -> str:
+    """A new sender who has said hi once a day for four days: the fifth day's reminder is due."""
+    sender = _new_sender()
+    for _ in range(4):
+        _say(stack, sender, "hi")
+        _days_pass(stack, sender, DAY)
+    return sender
+
+
 def test_most_days_of_a_week_get_the_reminder_once_and_off_means_off(stack: RasaStack) -> None:
     sender = _new_sender()
     for _ in range(4):  # four days of use, one a day: no reminder yet
@@ -97,10 +106,7 @@ def test_most_days_of_a_week_get_the_reminder_once_and_off_means_off(stack: Rasa
 
 
 def test_never_in_the_middle_of_an_exercise(stack: RasaStack) -> None:
-    sender = _new_sender()
-    for _ in range(4):
-        _say(stack, sender, "hi")
-        _days_pass(stack, sender, DAY)
+    sender = _four_days_of_use(stack)
     started = _texts(_say(stack, sender, "/start_wise_mind"))
     assert started and MOST_DAYS not in started
     assert MOST_DAYS not in _texts(_say(stack, sender, "7"))
@@ -110,9 +116,6 @@ def test_never_in_the_middle_of_an_exercise(stack: RasaStack) -> None:
 
 
 def test_a_crisis_turn_gets_its_answer_alone(stack: RasaStack) -> None:
-    sender = _new_sender()
-    for _ in range(4):
-        _say(stack, sender, "hi")
-        _days_pass(stack, sender, DAY)
+    sender = _four_days_of_use(stack)
     crisis = _texts(_say(stack, sender, "I want to kill myself"))
     assert MOST_DAYS not in crisis and ASK not in crisis

@@ -56,6 +56,15 @@ def build_plan(stack: RasaStack, sender: str) -> list[dict]:
     return send(stack, sender, '/give_answer{"answer": "helper"}')
 
 
+def _plan_started(stack: RasaStack, prefix: str) -> str:
+    """A new sender (``prefix``-…) who agreed to keeping and asked for a plan: at step one."""
+    sender = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    send(stack, sender, "hi")
+    send(stack, sender, "/keep_my_answers")
+    send(stack, sender, "make a safety plan")
+    return sender
+
+
 def test_a_plan_is_built_kept_shown_in_a_crisis_edited_and_erased(stack: RasaStack) -> None:
     sender = f"plan-{uuid.uuid4().hex[:8]}"
     finished = build_plan(stack, sender)
@@ -123,10 +132,7 @@ def test_someone_without_a_plan_is_offered_one_once_after_saying_they_are_safe(
 
 
 def test_a_crisis_mid_plan_gets_the_resources_and_is_not_kept(stack: RasaStack) -> None:
-    sender = f"midplan-{uuid.uuid4().hex[:8]}"
-    send(stack, sender, "hi")
-    send(stack, sender, "/keep_my_answers")
-    send(stack, sender, "make a safety plan")
+    sender = _plan_started(stack, "midplan")
     send(stack, sender, "not sleeping")
     crisis = send(stack, sender, "honestly i just want to die")
     assert shows_crisis_resources(_texts(crisis))
@@ -142,10 +148,7 @@ def test_a_crisis_mid_plan_gets_the_resources_and_is_not_kept(stack: RasaStack) 
 
 def test_after_a_crisis_and_a_typed_no_the_plan_goes_on_where_it_was(stack: RasaStack) -> None:
     """Found by trying it as a new user: the steps written before the crisis were lost."""
-    sender = f"goon-{uuid.uuid4().hex[:8]}"
-    send(stack, sender, "hi")
-    send(stack, sender, "/keep_my_answers")
-    send(stack, sender, "make a safety plan")
+    sender = _plan_started(stack, "goon")
     send(stack, sender, "when i stop texting people back")
     send(stack, sender, "music, a hot shower")
     crisis = send(stack, sender, "i cant do this anymore i want to die")

@@ -4,6 +4,7 @@ dates checked, and nothing but months, region codes and numbers in what it print
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import date
 
 import pytest
@@ -46,6 +47,15 @@ def _report(url: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[i
     code = report.main(["--url", url, *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def _report_command(
+    url: str, first: str, last: str, *args: str, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot.safety.report`` over ``url`` from ``first`` to ``last``, in a new process."""
+    return run_python(
+        "-m", "bot.safety.report", "--url", url, "--from", first, "--to", last, *args, check=check
+    )
 
 
 def test_referrals_per_month_and_region_in_the_range(
@@ -155,29 +165,9 @@ def test_no_identifier_can_appear(counts_sqlite: str) -> None:
             )
     engine.dispose()
 
-    text = run_python(
-        "-m",
-        "bot.safety.report",
-        "--url",
-        counts_sqlite,
-        "--from",
-        "2026-02-01",
-        "--to",
-        "2026-02-28",
-        check=True,
-    ).stdout
-    csv_text = run_python(
-        "-m",
-        "bot.safety.report",
-        "--url",
-        counts_sqlite,
-        "--from",
-        "2026-02-01",
-        "--to",
-        "2026-02-28",
-        "--format",
-        "csv",
-        check=True,
+    text = _report_command(counts_sqlite, "2026-02-01", "2026-02-28", check=True).stdout
+    csv_text = _report_command(
+        counts_sqlite, "2026-02-01", "2026-02-28", "--format", "csv", check=True
     ).stdout
     for line in text.splitlines():
         assert ALLOWED_TEXT_LINE.fullmatch(line), line
@@ -224,25 +214,14 @@ def test_any_stored_row_reports_as_a_month_a_region_code_and_a_number(rows: list
 
 
 def test_an_unreachable_database_is_reported_without_its_password() -> None:
-    result = run_python(
-        "-m",
-        "bot.safety.report",
-        "--url",
-        "postgresql://x:secret@127.0.0.1:1/n",
-        "--from",
-        "2026-01-01",
-        "--to",
-        "2026-12-31",
-    )
+    result = _report_command("postgresql://x:secret@127.0.0.1:1/n", "2026-01-01", "2026-12-31")
     assert result.returncode == 1 and result.stdout == ""
     assert "could not read crisis_counts" in result.stderr and "OperationalError" in result.stderr
     assert "secret" not in result.stderr
 
 
 def test_a_database_without_the_table_says_how_to_create_it(sqlite_url: str) -> None:
-    result = run_python(
-        "-m", "bot.safety.report", "--url", sqlite_url, "--from", "2026-01-01", "--to", "2026-12-31"
-    )
+    result = _report_command(sqlite_url, "2026-01-01", "2026-12-31")
     assert result.returncode == 1
     assert "python -m bot.journal upgrade" in result.stderr
     db.dispose_engines(sqlite_url)

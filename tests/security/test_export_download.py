@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -14,29 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journal import EXPORT_LINK_PATH, ActionExportMyData
 from bot.journal import repository, session_scope
-from bot.web import PageConfig, create_server
 from tests.builders import sdk_tracker
 from tests.conftest import user_who_agreed
+from tests.page_server import http_get, page_server
 
 
 @pytest.fixture
 def page(journal_db: str) -> Iterator[str]:
     """The real page server on a free port, reading the same journal database."""
-    server = create_server("127.0.0.1", 0, config=PageConfig())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def _get(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, dict(answer.headers), answer.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+    with page_server() as url:
+        yield url
 
 
 def _link_from_the_chat(sender: str) -> str:
@@ -54,14 +38,14 @@ def _link_from_the_chat(sender: str) -> str:
 
 def test_the_link_downloads_the_file_once(page: str) -> None:
     link = _link_from_the_chat("web-user")
-    assert _get(page + link, "HEAD")[0] == 405  # a HEAD does not spend the single use
-    status, headers, body = _get(page + link)
+    assert http_get(page + link, "HEAD")[0] == 405  # a HEAD does not spend the single use
+    status, headers, body = http_get(page + link)
     assert status == 200
     assert headers["Content-Disposition"].startswith("attachment;")
     assert headers["Cache-Control"] == "no-store"
     assert json.loads(body)["committed_actions"][0]["text"] == "ask for Friday off"
 
-    status, _, body = _get(page + link)
+    status, _, body = http_get(page + link)
     assert status == 410 and b"export my data" in body
 
 
@@ -70,8 +54,8 @@ def test_an_expired_or_made_up_link_is_refused(page: str) -> None:
         token = repository.create_pending_export(
             session, "socketio", "late", "x.json", "{}", lifetime=timedelta(seconds=-1)
         )
-    assert _get(f"{page}{EXPORT_LINK_PATH}{token}")[0] == 410
-    assert _get(f"{page}{EXPORT_LINK_PATH}{'A' * 43}")[0] == 410
+    assert http_get(f"{page}{EXPORT_LINK_PATH}{token}")[0] == 410
+    assert http_get(f"{page}{EXPORT_LINK_PATH}{'A' * 43}")[0] == 410
 
 
 def test_erasure_removes_a_pending_export(journal_db: str) -> None:

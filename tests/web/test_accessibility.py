@@ -124,6 +124,17 @@ def _say(page: Page, text: str) -> None:
     page.locator(CLIENT, has_text=text).last.wait_for()
 
 
+def _say_crisis_words(page: Page) -> None:
+    """Say "I want to die" and wait until the crisis resources are shown and the page is quiet."""
+    before = len(_responses(page))
+    _say(page, "I want to die")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not shows_crisis_resources(_responses(page)[before:]):
+        assert time.monotonic() < deadline, f"no crisis resources shown: {_responses(page)}"
+        page.wait_for_timeout(250)
+    _wait_until_quiet(page)
+
+
 def test_no_serious_violations_on_greeting_exercise_and_crisis(open_page) -> None:
     page = open_page()
     _wait_for_greeting(page)
@@ -140,13 +151,7 @@ def test_no_serious_violations_on_greeting_exercise_and_crisis(open_page) -> Non
     _wait_until_quiet(page)
     found["exercise"] = _serious(_axe(page, "exercise"))
 
-    before = len(_responses(page))
-    _say(page, "I want to die")
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while not shows_crisis_resources(_responses(page)[before:]):
-        assert time.monotonic() < deadline, f"no crisis resources shown: {_responses(page)}"
-        page.wait_for_timeout(250)
-    _wait_until_quiet(page)
+    _say_crisis_words(page)
     found["crisis"] = _serious(_axe(page, "crisis"))
     assert _squash(_responses(page)[-1]) in _squash(_announced(page)), "answer not announced"
 
@@ -238,13 +243,7 @@ def test_reflow_at_320_px_and_200_percent_zoom(open_page, screenshot_dir) -> Non
     states = {}
     for state in ("greeting", "crisis"):
         if state == "crisis":
-            before = len(_responses(page))
-            _say(page, "I want to die")
-            deadline = time.monotonic() + WAIT_MS / 1000
-            while not shows_crisis_resources(_responses(page)[before:]):
-                assert time.monotonic() < deadline, f"no crisis resources: {_responses(page)}"
-                page.wait_for_timeout(250)
-            _wait_until_quiet(page)
+            _say_crisis_words(page)
         page.screenshot(path=str(screenshot_dir / f"{state}-reflow-320px-zoom200.png"))
         states[state] = {
             "sideways": page.evaluate(

@@ -3,41 +3,44 @@ in the document can become markup or a script link."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.web import markdown
 
 
-def test_headings_get_anchors_and_paragraphs_join_their_lines() -> None:
-    html = markdown.render("# How it *is* tested\n\nOne line\nand the next.\n\n### Small\n")
-    assert html == (
-        '<h1 id="how-it-is-tested">How it <em>is</em> tested</h1>\n'
-        "<p>One line and the next.</p>\n"
-        '<h3 id="small">Small</h3>\n'
-    )
-
-
-def test_lists_with_continuation_lines() -> None:
-    text = "- **Full band**: the full\n  answer.\n- second\n\n1. one\n2. two\n   and more\n"
-    assert markdown.render(text) == (
-        "<ul><li><strong>Full band</strong>: the full answer.</li><li>second</li></ul>\n"
-        "<ol><li>one</li><li>two and more</li></ol>\n"
-    )
-
-
-def test_tables_with_inline_code_and_short_rows() -> None:
-    text = "| sign | band |\n| --- | --- |\n| `passive_wish` | middle |\n| `plan` |\n"
-    assert markdown.render(text) == (
-        "<table><thead><tr><th>sign</th><th>band</th></tr></thead><tbody>"
-        "<tr><td><code>passive_wish</code></td><td>middle</td></tr>"
-        "<tr><td><code>plan</code></td><td></td></tr></tbody></table>\n"
-    )
-
-
-def test_fenced_code_is_kept_as_written_and_escaped() -> None:
-    text = "```\npython -m bot.safety.report --from <day>\n  indented\n```\nafter\n"
-    assert markdown.render(text) == (
-        "<pre><code>python -m bot.safety.report --from &lt;day&gt;\n  indented</code></pre>\n"
-        "<p>after</p>\n"
-    )
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        pytest.param(
+            "# How it *is* tested\n\nOne line\nand the next.\n\n### Small\n",
+            '<h1 id="how-it-is-tested">How it <em>is</em> tested</h1>\n'
+            "<p>One line and the next.</p>\n"
+            '<h3 id="small">Small</h3>\n',
+            id="headings get anchors and paragraphs join their lines",
+        ),
+        pytest.param(
+            "- **Full band**: the full\n  answer.\n- second\n\n1. one\n2. two\n   and more\n",
+            "<ul><li><strong>Full band</strong>: the full answer.</li><li>second</li></ul>\n"
+            "<ol><li>one</li><li>two and more</li></ol>\n",
+            id="lists with continuation lines",
+        ),
+        pytest.param(
+            "| sign | band |\n| --- | --- |\n| `passive_wish` | middle |\n| `plan` |\n",
+            "<table><thead><tr><th>sign</th><th>band</th></tr></thead><tbody>"
+            "<tr><td><code>passive_wish</code></td><td>middle</td></tr>"
+            "<tr><td><code>plan</code></td><td></td></tr></tbody></table>\n",
+            id="tables with inline code and short rows",
+        ),
+        pytest.param(
+            "```\npython -m bot.safety.report --from <day>\n  indented\n```\nafter\n",
+            "<pre><code>python -m bot.safety.report --from &lt;day&gt;\n  indented</code></pre>\n"
+            "<p>after</p>\n",
+            id="fenced code is kept as written and escaped",
+        ),
+    ],
+)
+def test_the_subset_renders_to_its_html(text: str, html: str) -> None:
+    assert markdown.render(text) == html
 
 
 def test_links_keep_safe_targets_only() -> None:

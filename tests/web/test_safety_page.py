@@ -4,18 +4,17 @@ page, and kept true to the data it describes (warning signs, regions, blind-roun
 from __future__ import annotations
 
 import re
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from bot.safety import resources
 from bot.safety.taxonomy import default_taxonomy
-from bot.web import PROTOCOL_PATH, PageConfig, create_server
+from bot.web import PROTOCOL_PATH, PageConfig
 from deploy.processes import REPO_ROOT
+from tests.page_server import http_get, page_server
 
 BLIND_ROUNDS = REPO_ROOT / "data" / "safety" / "training"
 TITLE = "How Secure Base handles a crisis"
@@ -26,27 +25,13 @@ Serve = Callable[..., str]
 @pytest.fixture
 def serve() -> Iterator[Serve]:
     """``serve(**create_server options)``: the real page server on a free port; its base URL."""
-    servers = []
-
-    def start(**options: object) -> str:
-        server = create_server("127.0.0.1", 0, config=PageConfig(), **options)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as servers:
+        yield lambda **options: servers.enter_context(page_server(**options))
 
 
 def _get(url: str, method: str = "GET") -> tuple[int, dict[str, str], str]:
-    request = urllib.request.Request(url, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, dict(answer.headers), answer.read().decode("utf-8")
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode("utf-8")
+    status, headers, body = http_get(url, method)
+    return status, headers, body.decode("utf-8")
 
 
 def test_the_protocol_is_served_as_html_under_the_pages_headers(serve: Serve) -> None:

@@ -4,14 +4,16 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-28
 
-Written out in full rather than imported from the models: a migration must keep describing the
-schema of its own day when the models move on. Rasa's ``events`` table is not created here.
+Written out rather than imported from the models (the repeated shapes come from the frozen
+``bot.journal.migration_ops``): a migration must keep describing the schema of its own day when
+the models move on. Rasa's ``events`` table is not created here.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from bot.journal.migration_ops import create_table, drop_table, timestamp, user_fk, user_id
 
 revision = "0001"
 down_revision = None
@@ -19,84 +21,70 @@ branch_labels = None
 depends_on = None
 
 
-def _timestamp(name: str, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
-
-def _user_fk(table: str) -> tuple[sa.Column, sa.ForeignKeyConstraint]:
-    return (
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=f"fk_{table}_user_id_users", ondelete="CASCADE"
-        ),
-    )
-
-
 def _rating_check(table: str, column: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} BETWEEN 0 AND 10", name=f"ck_{table}_{column}_range")
 
 
-def _indexes(table: str, *columns: str) -> None:
-    for column in columns:
-        op.create_index(f"ix_{table}_{column}", table, [column])
-
-
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("pseudonym", sa.String(length=64), nullable=False),
         sa.Column("region", sa.String(length=32), nullable=True),
-        _timestamp("created_at"),
-        _timestamp("updated_at"),
+        timestamp("created_at"),
+        timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
         sa.UniqueConstraint("pseudonym", name="uq_users_pseudonym"),
     )
-    op.create_table(
+    create_table(
         "value_ratings",
         sa.Column("id", sa.Integer(), nullable=False),
-        *_user_fk("value_ratings"),
+        user_id(),
+        user_fk("value_ratings"),
         sa.Column("value", sa.String(length=80), nullable=False),
         sa.Column("life_area", sa.String(length=80), nullable=False),
         sa.Column("own_word", sa.Boolean(), nullable=False),
         sa.Column("importance", sa.SmallInteger(), nullable=False),
         sa.Column("consistency", sa.SmallInteger(), nullable=False),
-        _timestamp("created_at"),
+        timestamp("created_at"),
         _rating_check("value_ratings", "importance"),
         _rating_check("value_ratings", "consistency"),
         sa.PrimaryKeyConstraint("id", name="pk_value_ratings"),
+        indexes=("user_id", "created_at"),
     )
-    _indexes("value_ratings", "user_id", "created_at")
-    op.create_table(
+    create_table(
         "committed_actions",
         sa.Column("id", sa.Integer(), nullable=False),
-        *_user_fk("committed_actions"),
+        user_id(),
+        user_fk("committed_actions"),
         sa.Column("value", sa.String(length=80), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("done", sa.Boolean(), nullable=False),
-        _timestamp("done_at", nullable=True),
-        _timestamp("created_at"),
+        timestamp("done_at", nullable=True),
+        timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name="pk_committed_actions"),
+        indexes=("user_id", "created_at"),
     )
-    _indexes("committed_actions", "user_id", "created_at")
-    op.create_table(
+    create_table(
         "wise_mind_entries",
         sa.Column("id", sa.Integer(), nullable=False),
-        *_user_fk("wise_mind_entries"),
+        user_id(),
+        user_fk("wise_mind_entries"),
         sa.Column("practice", sa.String(length=80), nullable=False),
         sa.Column("distress_before", sa.SmallInteger(), nullable=False),
         sa.Column("distress_after", sa.SmallInteger(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        _timestamp("created_at"),
+        timestamp("created_at"),
         _rating_check("wise_mind_entries", "distress_before"),
         _rating_check("wise_mind_entries", "distress_after"),
         sa.PrimaryKeyConstraint("id", name="pk_wise_mind_entries"),
+        indexes=("user_id", "created_at"),
     )
-    _indexes("wise_mind_entries", "user_id", "created_at")
-    op.create_table(
+    create_table(
         "boundary_scripts",
         sa.Column("id", sa.Integer(), nullable=False),
-        *_user_fk("boundary_scripts"),
+        user_id(),
+        user_fk("boundary_scripts"),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("describe", sa.Text(), nullable=False),
         sa.Column("express", sa.Text(), nullable=False),
@@ -104,36 +92,38 @@ def upgrade() -> None:
         sa.Column("reinforce", sa.Text(), nullable=False),
         sa.Column("priority", sa.String(length=20), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        _timestamp("created_at"),
-        _timestamp("updated_at"),
+        timestamp("created_at"),
+        timestamp("updated_at"),
         sa.CheckConstraint(
             "priority IN ('relationship', 'self_respect')",
             name="ck_boundary_scripts_priority_kind",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_boundary_scripts"),
+        indexes=("user_id", "created_at"),
     )
-    _indexes("boundary_scripts", "user_id", "created_at")
-    op.create_table(
+    create_table(
         "reflection_results",
         sa.Column("id", sa.Integer(), nullable=False),
-        *_user_fk("reflection_results"),
+        user_id(),
+        user_fk("reflection_results"),
         sa.Column("scores", sa.JSON(), nullable=False),
-        _timestamp("created_at"),
+        timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name="pk_reflection_results"),
+        indexes=("user_id", "created_at"),
     )
-    _indexes("reflection_results", "user_id", "created_at")
-    op.create_table(
+    create_table(
         "roleplay_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
-        *_user_fk("roleplay_sessions"),
+        user_id(),
+        user_fk("roleplay_sessions"),
         sa.Column("scenario_id", sa.String(length=80), nullable=False),
         sa.Column("difficulty", sa.String(length=80), nullable=False),
         sa.Column("outcome", sa.String(length=80), nullable=False),
-        _timestamp("created_at"),
+        timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name="pk_roleplay_sessions"),
+        indexes=("user_id", "created_at"),
     )
-    _indexes("roleplay_sessions", "user_id", "created_at")
-    op.create_table(
+    create_table(
         "roleplay_replies",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=False),
@@ -141,7 +131,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("label", sa.String(length=80), nullable=False),
         sa.Column("features", sa.JSON(), nullable=True),
-        _timestamp("created_at"),
+        timestamp("created_at"),
         sa.ForeignKeyConstraint(
             ["session_id"],
             ["roleplay_sessions.id"],
@@ -149,8 +139,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_roleplay_replies"),
+        indexes=("session_id", "created_at"),
     )
-    _indexes("roleplay_replies", "session_id", "created_at")
 
 
 def downgrade() -> None:
@@ -165,4 +155,4 @@ def downgrade() -> None:
         "value_ratings",
         "users",
     ):
-        op.drop_table(table)
+        drop_table(table)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.journal.migration_ops import create_table, timestamp
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -27,26 +29,25 @@ def upgrade() -> None:
             "journal_consent", existing_type=sa.Boolean(), nullable=True, server_default=None
         )
     op.execute("UPDATE users SET journal_consent = NULL")
-    op.create_table(
+    create_table(
         "deployment_keys",
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("created_at"),
         sa.PrimaryKeyConstraint("name", name="pk_deployment_keys"),
+        indexes=("created_at",),
     )
-    op.create_index("ix_deployment_keys_created_at", "deployment_keys", ["created_at"])
-    op.create_table(
+    create_table(
         "pending_exports",
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("pseudonym", sa.String(64), nullable=False),
         sa.Column("filename", sa.String(120), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("expires_at"),
+        timestamp("created_at"),
         sa.PrimaryKeyConstraint("token_hash", name="pk_pending_exports"),
+        indexes=("pseudonym", "expires_at", "created_at"),
     )
-    for column in ("pseudonym", "expires_at", "created_at"):
-        op.create_index(f"ix_pending_exports_{column}", "pending_exports", [column])
 
 
 def downgrade() -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.journal.migration_ops import create_table, drop_table
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -29,17 +31,16 @@ def upgrade() -> None:
             sa.Column("count", sa.Integer(), nullable=False),
             sa.PrimaryKeyConstraint("day", "region", "channel", name="pk_crisis_counts"),
         )
-    op.create_table(
+    create_table(
         "telegram_updates",
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("state", sa.String(8), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("update_id", name="pk_telegram_updates"),
+        indexes=("expires_at",),
     )
-    op.create_index("ix_telegram_updates_expires_at", "telegram_updates", ["expires_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_telegram_updates_expires_at", table_name="telegram_updates")
-    op.drop_table("telegram_updates")
+    drop_table("telegram_updates", indexes=("expires_at",))
     op.drop_table("crisis_counts")

@@ -8,7 +8,8 @@ Create Date: 2026-12-05
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from bot.journal.migration_ops import create_table, drop_table, timestamp
 
 revision = "0005"
 down_revision = "0004"
@@ -17,16 +18,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "ended_sessions",
         sa.Column("session_hash", sa.String(64), nullable=False),
-        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("ended_at"),
+        timestamp("expires_at"),
         sa.PrimaryKeyConstraint("session_hash", name="pk_ended_sessions"),
+        indexes=("expires_at",),
     )
-    op.create_index("ix_ended_sessions_expires_at", "ended_sessions", ["expires_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ended_sessions_expires_at", table_name="ended_sessions")
-    op.drop_table("ended_sessions")
+    drop_table("ended_sessions", indexes=("expires_at",))

@@ -8,7 +8,8 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from bot.journal.migration_ops import create_table, drop_table, timestamp, user_fk, user_id
 
 revision = "0006"
 down_revision = "0005"
@@ -17,34 +18,28 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "safety_plans",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        user_id(),
         sa.Column("warning_signs", sa.JSON(), nullable=False),
         sa.Column("coping", sa.JSON(), nullable=False),
         sa.Column("social", sa.JSON(), nullable=False),
         sa.Column("helpers", sa.JSON(), nullable=False),
         sa.Column("professionals", sa.JSON(), nullable=False),
         sa.Column("surroundings", sa.String(16), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("created_at"),
+        timestamp("updated_at"),
         sa.CheckConstraint(
             "surroundings IS NULL OR surroundings IN ('done', 'helper', 'later')",
             name="ck_safety_plans_surroundings_choice",
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name="fk_safety_plans_user_id_users",
-            ondelete="CASCADE",
-        ),
+        user_fk("safety_plans"),
         sa.PrimaryKeyConstraint("id", name="pk_safety_plans"),
         sa.UniqueConstraint("user_id", name="uq_safety_plans_user_id"),
+        indexes=("created_at",),
     )
-    op.create_index("ix_safety_plans_created_at", "safety_plans", ["created_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_safety_plans_created_at", table_name="safety_plans")
-    op.drop_table("safety_plans")
+    drop_table("safety_plans", indexes=("created_at",))

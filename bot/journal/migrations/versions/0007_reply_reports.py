@@ -8,7 +8,8 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from bot.journal.migration_ops import create_table, drop_table, timestamp, user_fk, user_id
 
 revision = "0007"
 down_revision = "0006"
@@ -17,27 +18,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "reply_reports",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        user_id(),
         sa.Column("channel", sa.String(32), nullable=False),
         sa.Column("reply_id", sa.String(200), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name="fk_reply_reports_user_id_users",
-            ondelete="CASCADE",
-        ),
+        timestamp("created_at"),
+        user_fk("reply_reports"),
         sa.PrimaryKeyConstraint("id", name="pk_reply_reports"),
+        indexes=("user_id", "created_at"),
     )
-    op.create_index("ix_reply_reports_user_id", "reply_reports", ["user_id"])
-    op.create_index("ix_reply_reports_created_at", "reply_reports", ["created_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_reply_reports_created_at", table_name="reply_reports")
-    op.drop_index("ix_reply_reports_user_id", table_name="reply_reports")
-    op.drop_table("reply_reports")
+    drop_table("reply_reports", indexes=("user_id", "created_at"))

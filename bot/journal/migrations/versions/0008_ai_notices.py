@@ -8,7 +8,8 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from bot.journal.migration_ops import create_table, drop_table, timestamp
 
 revision = "0008"
 down_revision = "0007"
@@ -17,17 +18,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "ai_notices",
         sa.Column("pseudonym", sa.String(64), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("conversation_since", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_notice_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("last_seen_at"),
+        timestamp("conversation_since"),
+        timestamp("last_notice_at", nullable=True),
         sa.PrimaryKeyConstraint("pseudonym", name="pk_ai_notices"),
+        indexes=("last_seen_at",),
     )
-    op.create_index("ix_ai_notices_last_seen_at", "ai_notices", ["last_seen_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ai_notices_last_seen_at", table_name="ai_notices")
-    op.drop_table("ai_notices")
+    drop_table("ai_notices", indexes=("last_seen_at",))

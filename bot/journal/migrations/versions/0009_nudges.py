@@ -8,7 +8,8 @@ Create Date: 2026-12-07
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from bot.journal.migration_ops import create_table, drop_table, timestamp
 
 revision = "0009"
 down_revision = "0008"
@@ -17,17 +18,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "nudges",
         sa.Column("pseudonym", sa.String(64), nullable=False),
         sa.Column("reminders_off", sa.Boolean(), nullable=False, server_default=sa.false()),
-        sa.Column("last_nudge_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("last_nudge_at", nullable=True),
+        timestamp("updated_at"),
         sa.PrimaryKeyConstraint("pseudonym", name="pk_nudges"),
+        indexes=("updated_at",),
     )
-    op.create_index("ix_nudges_updated_at", "nudges", ["updated_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_nudges_updated_at", table_name="nudges")
-    op.drop_table("nudges")
+    drop_table("nudges", indexes=("updated_at",))
