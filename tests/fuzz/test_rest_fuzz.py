@@ -244,7 +244,7 @@ def _sender() -> str:
 
 
 def test_any_unicode_message_is_answered(http: requests.Session, stack: RasaStack) -> None:
-    @fuzz(900)
+    @fuzz(400)
     @given(message=st.text(max_size=300))
     def prop(message: str) -> None:
         _expect_answer(
@@ -260,7 +260,7 @@ def test_lone_surrogates_and_tricky_characters_are_answered(
 ) -> None:
     surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
 
-    @fuzz(500)
+    @fuzz(250)
     @given(message=st.one_of(tricky_text, st.text(st.one_of(surrogates, st.characters()))))
     def prop(message: str) -> None:
         _expect_answer(_post_json(http, stack, {"sender": _sender(), "message": message}, "tricky"))
@@ -270,7 +270,7 @@ def test_lone_surrogates_and_tricky_characters_are_answered(
 
 
 def test_intent_injections_are_answered(http: requests.Session, stack: RasaStack) -> None:
-    @fuzz(500)
+    @fuzz(250)
     @given(
         prefix=st.sampled_from(["/", "//", " /", "/ /", "\u200b/", "\ufeff/"]),
         intent=st.one_of(st.sampled_from(INJECTED_INTENTS), st.text(max_size=20)),
@@ -285,7 +285,7 @@ def test_intent_injections_are_answered(http: requests.Session, stack: RasaStack
 
 
 def test_wrong_types_get_400_never_500(http: requests.Session, stack: RasaStack) -> None:
-    @fuzz(600)
+    @fuzz(300)
     @given(
         body=st.one_of(
             json_values,
@@ -309,7 +309,7 @@ def test_wrong_types_get_400_never_500(http: requests.Session, stack: RasaStack)
 def test_malformed_bodies_get_400_never_500(http: requests.Session, stack: RasaStack) -> None:
     valid = json.dumps({"sender": "s", "message": "hi"}).encode()
 
-    @fuzz(500)
+    @fuzz(250)
     @given(
         body=st.one_of(
             st.binary(max_size=300),
@@ -333,7 +333,7 @@ def test_malformed_bodies_get_400_never_500(http: requests.Session, stack: RasaS
 
 
 def test_huge_messages_and_senders_are_handled(http: requests.Session, stack: RasaStack) -> None:
-    @fuzz(60, shrink=False)
+    @fuzz(30, shrink=False)
     @given(
         unit=st.one_of(
             st.sampled_from(["a", "I want to die ", "/greet ", "\x00", "é\u202e"]),
@@ -364,7 +364,7 @@ def test_a_conversation_survives_a_stream_of_junk(http: requests.Session, stack:
     # One sender, many turns: the tracker grows with odd events instead of starting fresh.
     sender = _sender()
 
-    @fuzz(300)
+    @fuzz(150)
     @given(message=st.one_of(tricky_text, st.sampled_from(INJECTED_INTENTS).map("/".__add__)))
     def prop(message: str) -> None:
         _expect_answer(
