@@ -299,6 +299,9 @@ ERASED_TEXT = (
     "here. This is a new conversation, and nothing of the erased one is in it."
 )
 START_BUTTON = {"content_type": "text", "title": "Start", "payload": "/greet"}
+# Sent to a page just before the new session that replaces an erased one: the widget keeps the
+# old conversation in its browser storage and on screen, and web/static/page.js clears it on this.
+ERASED_EVENT = "conversation_erased"
 # How long a message waits for the "was this session erased?" lookup before going ahead.
 ENDED_CHECK_TIMEOUT_S = 5.0
 
@@ -406,8 +409,13 @@ class SafeSocketIOInput(SocketIOInput):
         session_id: str,
         token: str,
         notice: str | None = None,
+        *,
+        erased: bool = False,
     ) -> _Binding:
-        """Bind the connection to ``session_id``, hand the page its token, then any notice."""
+        """Bind the connection to ``session_id``, hand the page its token, then any notice.
+
+        ``erased``: the session replaces an erased one; the page is told first, so that it drops
+        what it still shows and stores of the erased conversation."""
         # The room is named by the sender id: Rasa's SocketIOOutput emits to room=recipient_id.
         sender_id = sender_ids.with_channel(self.name(), session_id)
         previous = self._bound.get(sid)
@@ -416,6 +424,8 @@ class SafeSocketIOInput(SocketIOInput):
         await self._enter_room(sio, sid, sender_id)
         binding = _Binding(session_id, sender_id, _issued_of(token))
         self._bound[sid] = binding
+        if erased:
+            await sio.emit(ERASED_EVENT, {}, room=sid, namespace=self.namespace)
         await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
         if notice:
             await sio.emit(
@@ -427,10 +437,16 @@ class SafeSocketIOInput(SocketIOInput):
         return binding
 
     async def _fresh(
-        self, sio: AsyncServer, signer: SessionSigner, sid: str, notice: str | None
+        self,
+        sio: AsyncServer,
+        signer: SessionSigner,
+        sid: str,
+        notice: str | None,
+        *,
+        erased: bool = False,
     ) -> _Binding:
         session_id, token = signer.issue()
-        return await self._attach(sio, sid, session_id, token, notice)
+        return await self._attach(sio, sid, session_id, token, notice, erased=erased)
 
     def _ended_text(self) -> str:
         return ENDED_TEXT.format(days=self.session_days)
@@ -455,7 +471,7 @@ class SafeSocketIOInput(SocketIOInput):
         session_id = found.session_id
         if await self._session_ended(sender_ids.with_channel(self.name(), session_id)):
             logger.info("socketio: a token of an erased session; starting a fresh session")
-            return await self._fresh(sio, signer, sid, ERASED_TEXT)
+            return await self._fresh(sio, signer, sid, ERASED_TEXT, erased=True)
         if signer.due_for_renewal(found.issued):
             _, token = signer.issue(session_id)
         return await self._attach(sio, sid, session_id, token)
@@ -479,7 +495,7 @@ class SafeSocketIOInput(SocketIOInput):
             return (await self._fresh(sio, signer, sid, self._ended_text())).sender_id
         if await self._session_ended(binding.sender_id):
             logger.info("socketio: a message for an erased session; starting a fresh session")
-            return (await self._fresh(sio, signer, sid, ERASED_TEXT)).sender_id
+            return (await self._fresh(sio, signer, sid, ERASED_TEXT, erased=True)).sender_id
         if signer.due_for_renewal(binding.issued):
             _, token = signer.issue(binding.session_id)
             await self._attach(sio, sid, binding.session_id, token)
@@ -493,7 +509,7 @@ class SafeSocketIOInput(SocketIOInput):
         """
         binding = self._bound.get(sid)
         if binding is not None and await self._session_ended(binding.sender_id):
-            await self._fresh(sio, signer, sid, None)
+            await self._fresh(sio, signer, sid, None, erased=True)
 
     def _metadata(self, data: dict[str, Any]) -> dict[str, Any] | None:
         metadata = data.get(self.metadata_key)

@@ -175,6 +175,22 @@ def _stored_session(page: PageVisit) -> str:
     return page.session_token().split(".")[0]
 
 
+def _across_the_reload(page: PageVisit, predicate_js: str, arg: object) -> None:
+    """Wait until ``predicate_js(arg)`` holds, while the page may reload itself on the way (a
+    check that meets the reload is simply made again on the new page)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        try:
+            if page.page.evaluate(predicate_js, arg):
+                return
+        except PlaywrightError:
+            pass  # the execution context went away with the reload
+        assert time.monotonic() < deadline, f"never true: {predicate_js}"
+        time.sleep(0.25)
+
+
 def _wait_for_new_session(page: PageVisit, old_session: str) -> str:
     page.page.wait_for_function(
         "(old) => { const s = window.sessionStorage.getItem('chat_session');"
@@ -210,6 +226,22 @@ def test_erasure_and_expiry_give_the_page_a_new_session(visit, site) -> None:
     )
     second = _wait_for_new_session(page, first)
     assert second != first
+
+    # The page forgets the erased conversation (web/static/page.js): once the turn is drawn it
+    # keeps only the answer that came after the last message typed or tapped, and redraws.
+    _across_the_reload(
+        page,
+        "([client, responses]) => {"
+        " const s = JSON.parse(window.sessionStorage.getItem('chat_session'));"
+        " return s.conversation.length > 0 && s.conversation.every(m => m.sender !== 'client')"
+        " && document.querySelectorAll(client).length === 0"
+        " && [...document.querySelectorAll(responses)].some(e => e.innerText.includes('erased'));"
+        " }",
+        [CLIENT, RESPONSES],
+    )
+    stored = page.page.evaluate("() => window.sessionStorage.getItem('chat_session')")
+    assert "delete my data" not in stored and "Yes, delete everything" not in stored
+    assert _stored_session(page) == second
 
     # A reload continues the new session (no note: nothing ended for this page).
     page.page.reload()

@@ -2,7 +2,8 @@
 // The server issues the session id, signed; the widget stores it and sends it back unchanged,
 // so a reload continues the same conversation and nobody can claim someone else's. The server
 // may send a new one at any time (a renewal, a new session after "delete my data" or after the
-// session expired); the widget stores whatever it is sent last, so nothing is needed here.
+// session expired); the widget stores whatever it is sent last. After an erasure the widget
+// would still show and store the erased conversation: see forgetErasedConversation below.
 (function () {
   "use strict";
   var config = window.SECURE_BASE_CONFIG || {};
@@ -13,6 +14,60 @@
     status.textContent = "The chat could not load. The crisis lines above always work.";
     status.hidden = false;
     return;
+  }
+
+  // After "delete my data" (in this page or another tab) the server sends "conversation_erased"
+  // just before the new session (bot/channels/socketio.py). The widget keeps the erased
+  // conversation in its storage and on screen; once the bot's last lines of this turn are drawn
+  // and stored, keep only what came after the person's last message (the confirmation, or the
+  // note), then draw the page again from that, so nobody at this screen can scroll back to it.
+  var STORE_KEY = "chat_session"; // the widget's own key
+  var QUIET_MS = 1500; // no change to the stored conversation for this long: the turn is drawn
+  var GIVE_UP_MS = 20000; // a turn still being drawn after this long: clear it anyway
+  var store = config.storage === "local" ? window.localStorage : window.sessionStorage;
+  var forgetting = null;
+
+  function keepOnlyTheLastAnswers() {
+    var session;
+    try {
+      session = JSON.parse(store.getItem(STORE_KEY));
+    } catch (error) {
+      session = null;
+    }
+    if (!session || !Array.isArray(session.conversation)) {
+      store.removeItem(STORE_KEY);
+      return;
+    }
+    var last = -1;
+    for (var i = 0; i < session.conversation.length; i++) {
+      if (session.conversation[i] && session.conversation[i].sender === "client") {
+        last = i;
+      }
+    }
+    session.conversation = session.conversation.slice(last + 1);
+    store.setItem(STORE_KEY, JSON.stringify(session));
+  }
+
+  function forgetErasedConversation() {
+    if (forgetting !== null) {
+      return;
+    }
+    var started = Date.now();
+    var changed = started;
+    var seen = store.getItem(STORE_KEY);
+    forgetting = setInterval(function () {
+      var now = store.getItem(STORE_KEY);
+      if (now !== seen) {
+        seen = now;
+        changed = Date.now();
+        return;
+      }
+      if (Date.now() - changed >= QUIET_MS || Date.now() - started >= GIVE_UP_MS) {
+        clearInterval(forgetting);
+        keepOnlyTheLastAnswers();
+        window.location.reload();
+      }
+    }, 250);
   }
 
   window.WebChat.default(
@@ -29,6 +84,7 @@
       hideWhenNotConnected: false,
       withRules: false,
       params: { storage: config.storage || "session" },
+      onSocketEvent: { conversation_erased: forgetErasedConversation },
       // A short pause that grows a little with length: easier to follow than a burst.
       customMessageDelay: function (message) {
         return Math.min(1200, 250 + (message || "").length * 4);
