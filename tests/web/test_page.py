@@ -245,7 +245,9 @@ def test_erasure_and_expiry_give_the_page_a_new_session(visit, site) -> None:
 
     # A reload continues the new session (no note: nothing ended for this page).
     page.page.reload()
-    page.page.locator(CLIENT).first.wait_for()
+    page.wait_for_text(
+        "(sel) => [...document.querySelectorAll(sel)].some(e => e.innerText.includes('erased'))"
+    )
     before = len(page.responses())
     page.type("thank you")
     page.page.locator(CLIENT, has_text="thank you").wait_for()
